@@ -1,0 +1,37 @@
+# Finds a Python >= 3.12 (pyenv's 3.12.1 on these machines), builds .venv and installs bayes_mmm.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
+	  for p in "PYENV_VERSION=3.12.1 $$c" "$$c"; do \
+	    if env $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then echo "env $$p"; exit 0; fi; \
+	  done; done)
+
+.PHONY: venv demo test test-slow lint format clean
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,baselines]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(PY) -m bayes_mmm.demo
+
+test: venv
+	$(PY) -m pytest -q -n 2
+
+test-slow: venv
+	$(PY) -m pytest -q -m slow
+
+lint: venv
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,37 @@
+"""bayes_mmm: Bayesian marketing-mix modeling with honest uncertainty.
+
+>>> import bayes_mmm as bm
+>>> data = bm.MMMData.from_frame(df, date="date", target="revenue", media=["tv", "search"],
+...                              geo="geo", controls=["price"])
+>>> fit = bm.fit(data, bm.ModelSpec(), draws=1000, tune=1000, chains=4, random_seed=1)
+>>> fit.roi(hdi_prob=0.9)
+"""
+
+from bayes_mmm.bundle import load
+from bayes_mmm.data import MMMData, Scaling
+from bayes_mmm.errors import BundleError, ConvergenceError, DataError, SpecError
+from bayes_mmm.fit import ConvergenceWarning, Fit, fit
+from bayes_mmm.model import build_model
+from bayes_mmm.simulate import Truth, simulate
+from bayes_mmm.spec import DEFAULT_PRIORS, ModelSpec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_PRIORS",
+    "BundleError",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "DataError",
+    "Fit",
+    "MMMData",
+    "ModelSpec",
+    "Scaling",
+    "SpecError",
+    "Truth",
+    "__version__",
+    "build_model",
+    "fit",
+    "load",
+    "simulate",
+]

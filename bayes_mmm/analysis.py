@@ -1,0 +1,164 @@
+"""Contributions, ROI and the decomposition: numpy on posterior draws, xarray outside.
+
+One counterfactual path (``channel_contribution_draws``) feeds everything: the response
+of each channel to a given media plan, per draw, in target units. Because the model is
+additive across channels, removing a channel removes exactly its contribution, so
+
+- ``contributions``: the response to observed media, over the observed dates;
+- ``roi``: (revenue with the channel's spend − revenue without it) / spend, with the
+  carryover tail of in-window spend (``l_max - 1`` periods after the last date) included.
+
+Draws are processed in chunks, so the full (chain, draw, date, geo, channel) tensor is only
+materialised when a caller asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayes_mmm.data import MMMData
+from bayes_mmm.response import baseline_response, make_design, media_response
+from bayes_mmm.spec import ModelSpec
+
+SAMPLE_DIMS = ("chain", "draw")
+CHUNK = 250
+
+
+def posterior_draws(posterior: xr.Dataset, names) -> tuple[dict[str, np.ndarray], tuple[int, int]]:
+    """Flatten (chain, draw) of the named variables into one leading sample axis.
+
+    Returns
+    -------
+    draws : dict of str to ndarray, dims (sample, ...)
+    shape : (n_chains, n_draws)
+    """
+    shape = (posterior.sizes["chain"], posterior.sizes["draw"])
+    out = {}
+    for name in names:
+        da = posterior[name]
+        rest = [d for d in da.dims if d not in SAMPLE_DIMS]
+        order = [d for d in ("geo", "channel") if d in rest]
+        rest = [d for d in rest if d not in order] + order
+        arr = da.transpose(*SAMPLE_DIMS, *rest).values
+        out[name] = arr.reshape(shape[0] * shape[1], *arr.shape[2:])
+    return out, shape
+
+
+def _chunked(draws: Mapping[str, np.ndarray], fn: Callable, chunk: int = CHUNK) -> np.ndarray:
+    n = next(iter(draws.values())).shape[0]
+    parts = [fn({k: v[i : i + chunk] for k, v in draws.items()}) for i in range(0, n, chunk)]
+    return np.concatenate(parts, axis=0)
+
+
+def channel_contribution_draws(
+    data: MMMData,
+    spec: ModelSpec,
+    draws: Mapping[str, np.ndarray],
+    media: np.ndarray | None = None,
+    tail: int = 0,
+    reduce: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Per-draw channel contributions in target units for a media plan.
+
+    Parameters
+    ----------
+    media : ndarray, dims (date, geo, channel), optional
+        Media in original units (default: observed).
+    tail : int
+        Zero-media periods appended to catch carryover after the last date.
+    reduce : callable, optional
+        Applied to each chunk of shape (sample, date, geo, channel), e.g. a sum over date,
+        so that the full tensor is never held in memory.
+
+    Returns
+    -------
+    ndarray, dims (sample, date, geo, channel), or whatever ``reduce`` returns per sample.
+    """
+    design = make_design(data, spec, media=media, tail=tail)
+    scale = design.target_scale[None, None, :, None]
+
+    def one(chunk):
+        out = media_response(design.stack, chunk, spec) * scale
+        return reduce(out) if reduce is not None else out
+
+    return _chunked(draws, one)
+
+
+def baseline_draws(data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Non-media expected target per draw in target units, dims (sample, date, geo)."""
+    design = make_design(data, spec)
+    return _chunked(
+        draws, lambda c: baseline_response(design, c, spec) * design.target_scale[None, None, :]
+    )
+
+
+def group_labels(data: MMMData) -> list[str]:
+    """ROI labels of spend groups: the channel's name when a group pays for one channel,
+    else the spend column's name."""
+    labels = []
+    for name in data.spend_groups:
+        members = [c for c, g in zip(data.channels, data.channel_group) if g == name]
+        labels.append(members[0] if len(members) == 1 else name)
+    return labels
+
+
+def roi_draws(
+    data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray], shape, by: str | None = None
+) -> xr.DataArray:
+    """ROI per spend group, per draw: incremental revenue (carryover included) / spend.
+
+    Returns
+    -------
+    DataArray, dims (chain, draw, channel) or (chain, draw, geo, channel) with ``by="geo"``;
+    the ``channel`` coordinate holds spend-group labels (see :func:`group_labels`).
+    """
+    if by not in (None, "geo"):
+        raise ValueError(f"by={by!r}: use None or 'geo'.")
+    total = channel_contribution_draws(
+        data, spec, draws, tail=spec.l_max - 1, reduce=lambda x: x.sum(axis=1)
+    )  # (sample, geo, channel)
+    incr = total @ data.group_matrix  # (sample, geo, spend_group)
+    spend = data.spend.sum(axis=0)  # (geo, spend_group)
+    labels = group_labels(data)
+    if by == "geo":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(spend > 0, incr / spend, np.nan)
+        dims, coords = ("geo", "channel"), {"geo": list(data.geos), "channel": labels}
+    else:
+        value = incr.sum(axis=1) / spend.sum(axis=0)
+        dims, coords = ("channel",), {"channel": labels}
+    value = value.reshape(*shape, *value.shape[1:])
+    return xr.DataArray(value, dims=(*SAMPLE_DIMS, *dims), coords=coords, name="roi")
+
+
+def summarize(da: xr.DataArray, hdi_prob: float = 0.9) -> pd.DataFrame:
+    """Mean, median and highest-density interval of ``da`` over (chain, draw).
+
+    Returns
+    -------
+    DataFrame with columns ``mean``, ``median``, ``lower``, ``upper`` indexed by the
+    remaining dims; ``df.attrs["hdi_prob"]`` records the interval's probability.
+    """
+    hdi = az.hdi(da, prob=hdi_prob)
+    out = xr.Dataset(
+        {
+            "mean": da.mean(SAMPLE_DIMS),
+            "median": da.median(SAMPLE_DIMS),
+            "lower": hdi.sel(ci_bound="lower", drop=True),
+            "upper": hdi.sel(ci_bound="upper", drop=True),
+        }
+    )
+    df = out.to_dataframe()[["mean", "median", "lower", "upper"]]
+    df.attrs["hdi_prob"] = hdi_prob
+    return df
+
+
+def to_sample_array(values: np.ndarray, shape, dims, coords, name: str) -> xr.DataArray:
+    """Wrap a (sample, ...) array as a (chain, draw, ...) DataArray."""
+    arr = values.reshape(*shape, *values.shape[1:])
+    return xr.DataArray(arr, dims=(*SAMPLE_DIMS, *dims), coords=coords, name=name)

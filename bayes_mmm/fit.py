@@ -1,0 +1,286 @@
+"""``bm.fit``: sample the posterior (nutpie by default) and return a ``Fit``.
+
+A ``Fit`` is a frozen value: the data, the spec, the ArviZ ``DataTree`` (``fit.idata``,
+so ``arviz`` functions work on it directly) and the run's metadata (seed, sampler,
+timings, versions). Results are computed from posterior draws in numpy
+(``bayes_mmm.analysis``) and never rebuild or recompile the PyMC model.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from bayes_mmm import analysis, diagnostics
+from bayes_mmm.data import MMMData
+from bayes_mmm.model import build_model, parameter_names, scaled_target
+from bayes_mmm.spec import ModelSpec
+
+SAMPLERS = ("nutpie", "pymc", "numpyro")
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit failed a convergence gate: its results are not to be trusted as they are."""
+
+
+@dataclass(frozen=True, eq=False)
+class Fit:
+    """A fitted model: data, spec, posterior (``idata``) and run metadata.
+
+    Attributes
+    ----------
+    data : MMMData
+    spec : ModelSpec
+    idata : xarray.DataTree
+        Groups ``posterior``, ``sample_stats`` and ``observed_data`` (``y``: the scaled
+        target, dims (date, geo)).
+    meta : dict
+        ``random_seed``, ``sampler``, ``draws``, ``tune``, ``chains``, ``compile_s``,
+        ``sample_s``, ``wall_s``.
+    """
+
+    data: MMMData
+    spec: ModelSpec
+    idata: xr.DataTree
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ diagnostics
+    @cached_property
+    def _table(self) -> pd.DataFrame:
+        post = self.idata["posterior"].to_dataset()
+        names = [n for n in parameter_names(self.data, self.spec) if n in post]
+        return diagnostics.diagnostics_table(post[names])
+
+    @cached_property
+    def convergence(self) -> diagnostics.Convergence:
+        """Every gate's value, threshold and verdict (see ``bayes_mmm.diagnostics``)."""
+        stats = self.idata["sample_stats"].to_dataset()
+        return diagnostics.convergence(
+            self._table, diagnostics.count_divergences(stats), diagnostics.min_bfmi(stats)
+        )
+
+    @property
+    def converged(self) -> bool:
+        """True only when every convergence gate passes."""
+        return self.convergence.passed
+
+    def diagnostics(self) -> pd.DataFrame:
+        """A row per scalar parameter: ``r_hat``, ``ess_bulk``, ``ess_tail``, ``mcse_mean``.
+
+        ``df.attrs`` carries ``divergences``, ``bfmi``, ``converged`` and ``verdict``.
+        """
+        table = self._table.copy()
+        gates = {g.name: g.value for g in self.convergence.gates}
+        table.attrs.update(
+            divergences=int(gates["divergences"]),
+            bfmi=gates["bfmi"],
+            converged=self.converged,
+            verdict=self.convergence.message(),
+        )
+        return table
+
+    # ------------------------------------------------------------------ draws and results
+    @cached_property
+    def _draws(self) -> tuple[dict[str, np.ndarray], tuple[int, int]]:
+        post = self.idata["posterior"].to_dataset()
+        names = [n for n in parameter_names(self.data, self.spec) if n in post]
+        return analysis.posterior_draws(post, names)
+
+    def contributions(self) -> xr.DataArray:
+        """Channel contributions in target units, dims (chain, draw, date, geo, channel)."""
+        draws, shape = self._draws
+        values = analysis.channel_contribution_draws(self.data, self.spec, draws)
+        d = self.data
+        coords = {"date": d.dates, "geo": list(d.geos), "channel": list(d.channels)}
+        return analysis.to_sample_array(
+            values, shape, ("date", "geo", "channel"), coords, "contribution"
+        )
+
+    def baseline(self) -> xr.DataArray:
+        """Non-media expected target (intercept, trend, seasonality, controls) in target
+        units, dims (chain, draw, date, geo)."""
+        draws, shape = self._draws
+        values = analysis.baseline_draws(self.data, self.spec, draws)
+        coords = {"date": self.data.dates, "geo": list(self.data.geos)}
+        return analysis.to_sample_array(values, shape, ("date", "geo"), coords, "baseline")
+
+    def expected_target(self) -> xr.DataArray:
+        """Expected target (baseline + all contributions), dims (chain, draw, date, geo)."""
+        out = self.baseline() + self.contributions().sum("channel")
+        return out.rename("expected_target")
+
+    def roi_draws(self, by: str | None = None) -> xr.DataArray:
+        """ROI per draw: dims (chain, draw, channel), or (chain, draw, geo, channel)."""
+        draws, shape = self._draws
+        return analysis.roi_draws(self.data, self.spec, draws, shape, by=by)
+
+    def roi(self, hdi_prob: float = 0.9, by: str | None = None) -> pd.DataFrame:
+        """ROI per channel (spend group) with its HDI.
+
+        Parameters
+        ----------
+        hdi_prob : float
+            Probability mass of the highest-density interval.
+        by : {None, "geo"}
+            ``"geo"`` gives a (geo, channel) index.
+
+        Returns
+        -------
+        DataFrame with ``mean``, ``median``, ``lower``, ``upper``, and ``spend``.
+        """
+        table = analysis.summarize(self.roi_draws(by=by), hdi_prob)
+        spend = self.data.spend.sum(axis=0)  # (geo, group)
+        table["spend"] = spend.reshape(-1) if by == "geo" else spend.sum(axis=0)
+        if not self.converged:
+            table.attrs["warning"] = self.convergence.message()
+        return table
+
+    def posterior_predictive(self, random_seed: int | None = None) -> xr.DataArray:
+        """Posterior predictive target in target units, dims (chain, draw, date, geo)."""
+        draws, shape = self._draws
+        rng = np.random.default_rng(random_seed)
+        mu = self.expected_target().values
+        sigma = draws["sigma"].reshape(*shape, 1, -1) * self.data.scaling.target
+        if self.spec.likelihood == "student_t":
+            nu = draws["nu"].reshape(*shape, 1, 1)
+            noise = rng.standard_t(nu, size=mu.shape)
+        else:
+            noise = rng.standard_normal(mu.shape)
+        coords = {"date": self.data.dates, "geo": list(self.data.geos)}
+        return xr.DataArray(
+            mu + sigma * noise,
+            dims=("chain", "draw", "date", "geo"),
+            coords=coords,
+            name="posterior_predictive",
+        )
+
+    def prior_predictive(self, samples: int = 500, random_seed: int | None = None) -> xr.DataTree:
+        """Draws from the prior and prior predictive (PyMC), dims (chain, draw, ...)."""
+        model = build_model(self.data, self.spec)
+        return pm.sample_prior_predictive(draws=samples, model=model, random_seed=random_seed)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write one bundle directory (atomic; see ``bayes_mmm.bundle``)."""
+        from bayes_mmm.bundle import save
+
+        return save(self, path)
+
+    def __repr__(self) -> str:
+        m = self.meta
+        return (
+            f"Fit({self.data!r}, sampler={m.get('sampler')}, chains={m.get('chains')}, "
+            f"draws={m.get('draws')}, wall={m.get('wall_s', float('nan')):.1f}s, "
+            f"{self.convergence.message()})"
+        )
+
+
+def fit(
+    data: MMMData,
+    spec: ModelSpec | None = None,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    cores: int | None = None,
+    random_seed: int | None = None,
+    sampler: str = "nutpie",
+    target_accept: float = 0.9,
+    progress: bool = True,
+) -> Fit:
+    """Sample the posterior of ``build_model(data, spec)``.
+
+    Parameters
+    ----------
+    sampler : {"nutpie", "pymc", "numpyro"}
+        nutpie (numba backend) is the default; ``"numpyro"`` runs PyMC's JAX path (GPUs).
+    random_seed : int, optional
+        Recorded in ``fit.meta``; a random one is drawn (and recorded) when None.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When any gate fails (R-hat > 1.01, ESS_bulk < 400, a divergence, BFMI < 0.3).
+    """
+    spec = spec or ModelSpec()
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler={sampler!r}: choose one of {SAMPLERS}.")
+    if random_seed is None:
+        random_seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    cores = cores or min(chains, os.cpu_count() or 1)
+    t0 = time.perf_counter()
+    model = build_model(data, spec)
+    var_names = parameter_names(data, spec)
+    if sampler == "nutpie":
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model, var_names=var_names)
+        t1 = time.perf_counter()
+        idata = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            seed=random_seed,
+            progress_bar=progress,
+            save_warmup=False,
+            target_accept=target_accept,
+        )
+    else:
+        t1 = time.perf_counter()
+        with model:
+            idata = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=random_seed,
+                target_accept=target_accept,
+                nuts_sampler="pymc" if sampler == "pymc" else "numpyro",
+                var_names=var_names,
+                progressbar=progress,
+                compute_convergence_checks=False,
+            )
+    t2 = time.perf_counter()
+    idata = _tidy(idata, data)
+    meta = {
+        "random_seed": int(random_seed),
+        "sampler": sampler,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": target_accept,
+        "compile_s": t1 - t0,
+        "sample_s": t2 - t1,
+        "wall_s": t2 - t0,
+    }
+    result = Fit(data=data, spec=spec, idata=idata, meta=meta)
+    if not result.converged:
+        warnings.warn(result.convergence.message(), ConvergenceWarning, stacklevel=2)
+    return result
+
+
+def _tidy(idata: xr.DataTree, data: MMMData) -> xr.DataTree:
+    """Keep posterior and sample stats (numeric only: netCDF-safe) and add observed data."""
+    groups = {}
+    for name in ("posterior", "sample_stats"):
+        ds = idata[name].to_dataset()
+        keep = [v for v in ds.data_vars if ds[v].dtype != object]
+        groups[name] = ds[keep]
+    groups["observed_data"] = xr.Dataset(
+        {"y": (("date", "geo"), scaled_target(data))},
+        coords={"date": data.dates, "geo": list(data.geos)},
+    )
+    return xr.DataTree.from_dict(groups)

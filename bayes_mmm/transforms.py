@@ -1,0 +1,179 @@
+"""Media transforms written once for numpy (posterior draws) and pytensor (inside the model).
+
+Every function picks its array namespace from its arguments: pass pytensor tensors and it
+builds graph nodes, pass numpy arrays and it computes. ``tests/test_transforms.py`` checks
+that the two agree to 1e-10.
+
+Adstock is data-parallel: the lag stack of media (``lag_stack``) is data, computed once,
+and adstock is a weighted sum over its lag axis, so the model needs no ``scan`` and its
+gradient is a handful of fused multiply-adds.
+
+Shapes: leading ``...`` dims are sample dims (``chain``/``draw`` flattened, or nothing
+inside the model); media arrays end in ``(date, geo, channel)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.graph.basic import Variable
+from scipy.special import expit
+
+SATURATIONS = ("hill", "log", "neg_exp")
+
+
+def xp_of(*arrays):
+    """The array namespace for ``arrays``: ``pytensor.tensor`` if any is symbolic, else numpy."""
+    return pt if any(isinstance(a, Variable) for a in arrays) else np
+
+
+def _sigmoid(z):
+    """Overflow-free logistic function for either backend."""
+    return pt.sigmoid(z) if isinstance(z, Variable) else expit(z)
+
+
+def lag_stack(x: np.ndarray, l_max: int, tail: int = 0) -> np.ndarray:
+    """Stack lagged copies of media along a new leading ``lag`` axis.
+
+    Parameters
+    ----------
+    x : ndarray, dims (date, ...)
+    l_max : int
+        Number of lags (0 … l_max-1) in the adstock window.
+    tail : int
+        Extra zero-media periods appended after the last date, so that carryover of
+        in-window media landing after the window is kept.
+
+    Returns
+    -------
+    ndarray, dims (lag, date + tail, ...)
+        ``out[l, t] = x[t - l]`` (0 before the first date and after the last).
+    """
+    x = np.asarray(x, dtype=float)
+    padded = np.concatenate([x, np.zeros((tail, *x.shape[1:]))], axis=0)
+    out = np.zeros((l_max, *padded.shape))
+    for lag in range(l_max):
+        out[lag, lag:] = padded[: padded.shape[0] - lag]
+    return out
+
+
+def geometric_weights(alpha, l_max: int):
+    """Normalised geometric decay weights ``alpha**l / sum(alpha**l)``.
+
+    Parameters
+    ----------
+    alpha : array, dims (..., channel), in (0, 1)
+
+    Returns
+    -------
+    array, dims (..., lag, channel), summing to 1 over ``lag``.
+    """
+    lags = np.arange(l_max, dtype=float)[:, None]
+    w = alpha[..., None, :] ** lags
+    return w / w.sum(axis=-2)[..., None, :]
+
+
+def adstock(stack, weights):
+    """Weighted sum of a lag stack over its lag axis.
+
+    Parameters
+    ----------
+    stack : array, dims (lag, date, geo, channel)
+    weights : array, dims (..., lag, channel)
+
+    Returns
+    -------
+    array, dims (..., date, geo, channel)
+    """
+    l_max = stack.type.shape[0] if isinstance(stack, Variable) else stack.shape[0]
+    out = weights[..., 0, None, None, :] * stack[0]
+    for lag in range(1, l_max):
+        out = out + weights[..., lag, None, None, :] * stack[lag]
+    return out
+
+
+def geometric_adstock(x, alpha, l_max: int):
+    """Geometric adstock of media ``x`` (dims (date, geo, channel)); see :func:`adstock`."""
+    return adstock(lag_stack(x, l_max), geometric_weights(alpha, l_max))
+
+
+def hill(x, ec, slope):
+    """Hill saturation ``x**s / (x**s + ec**s)``, exactly 0 at ``x = 0`` for any slope.
+
+    The zero guard keeps both the value and the gradient finite at ``x = 0`` even for
+    ``slope < 1`` (where the derivative in ``x`` is unbounded).
+
+    Parameters
+    ----------
+    x : array, dims (..., date, geo, channel), ≥ 0
+    ec, slope : array broadcastable to ``x``, > 0
+        Half-saturation point and slope.
+    """
+    xp = xp_of(x, ec, slope)
+    pos = x > 0
+    safe = xp.where(pos, x, 1.0)
+    log_ratio = xp.log(safe) - xp.log(ec)
+    value = _sigmoid(slope * log_ratio)
+    return xp.where(pos, value, 0.0)
+
+
+def log_saturation(x, lam):
+    """Log saturation ``log(1 + lam * x)``: concave, unbounded, 0 at 0.
+
+    Parameters
+    ----------
+    x : array, dims (..., date, geo, channel), ≥ 0
+    lam : array broadcastable to ``x``, > 0
+    """
+    xp = xp_of(x, lam)
+    return xp.log1p(lam * x)
+
+
+def neg_exp_saturation(x, lam):
+    """Negative-exponential saturation ``1 - exp(-lam * x)``: bounded by 1, 0 at 0."""
+    xp = xp_of(x, lam)
+    return -xp.expm1(-lam * x)
+
+
+def saturation(kind: str, x, **params):
+    """Dispatch to a saturation by name (``"hill"``, ``"log"`` or ``"neg_exp"``)."""
+    if kind == "hill":
+        return hill(x, params["ec"], params["slope"])
+    if kind == "log":
+        return log_saturation(x, params["lam"])
+    if kind == "neg_exp":
+        return neg_exp_saturation(x, params["lam"])
+    raise ValueError(f"unknown saturation {kind!r}; choose one of {SATURATIONS}")
+
+
+def unit_saturation(kind: str, x, **params):
+    """Saturation normalised to 1 at typical exposure: ``f(x) / f(1)``.
+
+    Media are scaled so that 1 is a typical active period; with this normalisation a
+    channel coefficient is the channel's effect at typical exposure, which the data pins
+    down well, while the curve's shape parameters only bend the response around it.
+    """
+    one = 1.0 + 0.0 * x[..., :1, :1, :]
+    return saturation(kind, x, **params) / saturation(kind, one, **params)
+
+
+def fourier_features(t, period: float, order: int):
+    """Fourier basis ``[sin(2πkt/P), cos(2πkt/P)]`` for k = 1 … order.
+
+    Parameters
+    ----------
+    t : array, dims (date,)
+        Time in the same unit as ``period`` (days here).
+
+    Returns
+    -------
+    array, dims (date, fourier) with ``2 * order`` columns ordered sin_1, cos_1, sin_2, …
+    """
+    xp = xp_of(t)
+    cols = []
+    for k in range(1, order + 1):
+        angle = 2.0 * np.pi * k * t / period
+        cols += [xp.sin(angle), xp.cos(angle)]
+    if not cols:
+        return xp.zeros((t.shape[0], 0))
+    return xp.stack(cols, axis=-1)

@@ -1,0 +1,136 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayes_mmm as bm
+
+MEDIA = ["tv", "search", "social"]
+
+
+@pytest.fixture
+def frame(sim_frame):
+    return sim_frame[0].copy()
+
+
+def make(df, **kw):
+    args = dict(date="date", target="revenue", media=MEDIA, geo="geo", controls=["control_1"])
+    args.update(kw)
+    return bm.MMMData.from_frame(df, **args)
+
+
+def test_roundtrip_shapes_and_scaling(frame):
+    data = make(frame)
+    assert data.media.shape == (60, 3, 3)
+    assert data.target.shape == (60, 3)
+    assert data.freq.startswith("W")
+    sc = data.scaling
+    # scaled media has mean 1 over non-zero weeks in every (geo, channel)
+    x = data.media / sc.media[None]
+    for g in range(3):
+        for c in range(3):
+            nz = x[:, g, c][x[:, g, c] > 0]
+            assert np.isclose(nz.mean(), 1.0)
+    np.testing.assert_allclose((data.target / sc.target).mean(axis=0), 1.0)
+    back = data.to_frame()
+    np.testing.assert_allclose(back["tv"].to_numpy(), frame.sort_values(["date", "geo"])["tv"])
+    again = bm.MMMData.from_dataset(data.to_dataset())
+    assert again.data_hash == data.data_hash
+
+
+def test_input_frame_untouched(frame):
+    before = frame.copy(deep=True)
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    snapshot = shuffled.copy(deep=True)
+    make(shuffled)
+    pd.testing.assert_frame_equal(shuffled, snapshot)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_unsorted_rows_give_same_panel(frame):
+    a = make(frame)
+    b = make(frame.sample(frac=1.0, random_state=1))
+    assert a.data_hash == b.data_hash
+
+
+def test_national_data_has_one_geo(frame):
+    nat = frame[frame.geo == "geo_00"].drop(columns="geo")
+    data = bm.MMMData.from_frame(nat, date="date", target="revenue", media=MEDIA)
+    assert data.geos == ("national",) and data.national
+
+
+def test_spend_groups_and_organic(frame):
+    df = frame.rename(columns={"tv": "tv_imp", "search": "search_imp", "social": "organic_imp"})
+    df["paid_spend"] = df["tv_imp"] * 0.01 + df["search_imp"] * 0.02
+    data = bm.MMMData.from_frame(
+        df,
+        date="date",
+        target="revenue",
+        media=["tv_imp", "search_imp"],
+        geo="geo",
+        spend={"tv_imp": "paid_spend", "search_imp": "paid_spend"},
+        organic=["organic_imp"],
+    )
+    assert data.spend_groups == ("paid_spend",)
+    assert data.channel_group == ("paid_spend", "paid_spend", None)
+    assert data.paid_channels == ("tv_imp", "search_imp")
+    np.testing.assert_array_equal(data.group_matrix, [[1], [1], [0]])
+
+
+@pytest.mark.parametrize(
+    "mutate, kwargs, words",
+    [
+        (lambda d: d.drop(columns="tv"), {}, ["'tv'", "Missing"]),
+        (
+            lambda d: d.rename(columns={"search": "serach"}),
+            {},
+            ["'search'", "did you mean", "serach"],
+        ),
+        (
+            lambda d: d.assign(tv=d.tv.astype(object).where(d.index != 4, "1,000")),
+            {},
+            ["'tv'", "non-numeric", "row 4", "'1,000'"],
+        ),
+        (lambda d: d.assign(tv=d.tv.where(d.index != 7, np.nan)), {}, ["'tv'", "NaN", "row 7"]),
+        (
+            lambda d: d.assign(search=d.search.where(d.index != 2, np.inf)),
+            {},
+            ["'search'", "infinite"],
+        ),
+        (
+            lambda d: d.assign(social=d.social.where(d.index != 5, -3.0)),
+            {},
+            ["'social'", "negative", "row 5"],
+        ),
+        (lambda d: pd.concat([d, d.iloc[[10]]]), {}, ["Duplicate", "(date, geo)", "row 10"]),
+        (
+            lambda d: d[~((d.geo == "geo_01") & (d.date == d.date.iloc[30]))],
+            {},
+            ["geo_01", "missing periods"],
+        ),
+        (
+            lambda d: d[~((d.geo == "geo_02") & (d.date < d.date.iloc[9]))],
+            {},
+            ["different date ranges", "geo_02"],
+        ),
+        (lambda d: d[d.date != d.date.unique()[20]], {}, ["not evenly spaced"]),
+        (lambda d: d.assign(tv=0.0), {}, ["'tv'", "zero in every row"]),
+        (lambda d: d.assign(control_1=2.0), {}, ["'control_1'", "constant"]),
+        (lambda d: d.assign(date="not a date"), {}, ["'date'", "not dates"]),
+        (lambda d: d, {"media": ["tv", "tv"]}, ["'tv'", "twice"]),
+        (lambda d: d, {"spend": {"tv": "tv"}}, ["search", "no spend column"]),
+        (lambda d: d.assign(revenue=-d.revenue), {}, ["'revenue'", "mean ≤ 0"]),
+    ],
+)
+def test_bad_input_raises_data_error_naming_the_problem(frame, mutate, kwargs, words):
+    with pytest.raises(bm.DataError) as info:
+        make(mutate(frame), **kwargs)
+    assert isinstance(info.value, ValueError)
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))
+
+
+def test_too_short_for_l_max(frame):
+    short = frame[frame.date < frame.date.unique()[10]]
+    data = make(short)
+    with pytest.raises(bm.DataError, match="periods"):
+        bm.build_model(data, bm.ModelSpec(l_max=8))

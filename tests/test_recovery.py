@@ -1,0 +1,51 @@
+"""Parameter recovery on simulated panels with known truth (real NUTS sampling).
+
+The fast test runs in the regular suite; the full acceptance run (10 geos × 156 weeks ×
+5 channels, 4 chains × 1,000 draws) is marked ``slow`` (``make test-slow``).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import bayes_mmm as bm
+
+
+def _fit(n_geos, n_weeks, n_channels, draws, tune, chains, seed):
+    df, truth = bm.simulate(n_geos=n_geos, n_weeks=n_weeks, n_channels=n_channels, seed=seed)
+    data = bm.MMMData.from_frame(
+        df, date="date", target="revenue", media=list(truth.roi.index), geo="geo",
+        controls=["control_1"],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        fit = bm.fit(data, draws=draws, tune=tune, chains=chains, random_seed=seed, progress=False)
+    return fit, truth
+
+
+def _check(fit, truth, r_hat_max, ess_min):
+    diag = fit.diagnostics()
+    assert diag.attrs["divergences"] == 0, fit.convergence.message()
+    assert diag["r_hat"].max() <= r_hat_max, diag.sort_values("r_hat").tail()
+    assert diag["ess_bulk"].min() >= ess_min, diag.sort_values("ess_bulk").head()
+    roi = fit.roi(hdi_prob=0.9)
+    inside = (roi["lower"] <= truth.roi) & (truth.roi <= roi["upper"])
+    assert inside.all(), roi.assign(truth=truth.roi)
+    # contributions recover the truth on average too (within 25% of total media effect)
+    est = fit.contributions().mean(("chain", "draw")).sum(("date", "geo"))
+    true = truth.contributions.sum(("date", "geo"))
+    assert float(np.abs(est - true).sum() / true.sum()) < 0.25
+
+
+def test_recovery_fast():
+    fit, truth = _fit(n_geos=3, n_weeks=104, n_channels=3, draws=300, tune=400, chains=2, seed=11)
+    _check(fit, truth, r_hat_max=1.02, ess_min=100)
+
+
+@pytest.mark.slow
+def test_recovery_acceptance_10_geos():
+    fit, truth = _fit(n_geos=10, n_weeks=156, n_channels=5, draws=1000, tune=1000, chains=4,
+                      seed=1)
+    _check(fit, truth, r_hat_max=1.01, ess_min=400)
+    assert fit.converged
