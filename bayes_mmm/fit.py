@@ -170,6 +170,19 @@ class Fit:
         model = build_model(self.data, self.spec)
         return pm.sample_prior_predictive(draws=samples, model=model, random_seed=random_seed)
 
+    # ------------------------------------------------------------------ budget questions
+    def optimize(self, budget: float, weeks: int = 13, **kwargs: Any):
+        """Posterior-aware budget allocation; see ``bayes_mmm.optimize.optimize``."""
+        from bayes_mmm.optimize import optimize
+
+        return optimize(self, budget=budget, weeks=weeks, **kwargs)
+
+    def what_if(self, **kwargs: Any):
+        """Revenue change of a budget scenario; see ``bayes_mmm.optimize.what_if``."""
+        from bayes_mmm.optimize import what_if
+
+        return what_if(self, **kwargs)
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
         """Write one bundle directory (atomic; see ``bayes_mmm.bundle``)."""
