@@ -35,3 +35,17 @@ format: venv
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
+
+# Speed benchmark against PyMC-Marketing 1.3.0, which lives in its own venv (.venv-bench).
+# Extra arguments: make bench-pmm ARGS="--chains 4 --draws 1000 --tune 1000 --only bayes_mmm"
+.PHONY: bench-pmm
+BENCH_VENV := .venv-bench
+
+$(BENCH_VENV)/.installed:
+	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q pymc-marketing==1.3.0 nutpie
+	touch $@
+
+bench-pmm: venv $(BENCH_VENV)/.installed
+	$(PY) benchmarks/bench_pmm.py $(ARGS)

@@ -7,11 +7,21 @@
 >>> fit.roi(hdi_prob=0.9)
 """
 
+from bayes_mmm.baselines import BaselineResult, ols_baseline, ridge_baseline, side_by_side
 from bayes_mmm.bundle import load
 from bayes_mmm.data import MMMData, Scaling
-from bayes_mmm.errors import BundleError, ConvergenceError, DataError, SpecError
+from bayes_mmm.diagnostics import compare
+from bayes_mmm.errors import (
+    BundleError,
+    BundleVersionWarning,
+    ConvergenceError,
+    DataError,
+    SpecError,
+)
 from bayes_mmm.fit import ConvergenceWarning, Fit, fit
 from bayes_mmm.model import build_model
+from bayes_mmm.optimize import Allocation, WhatIf
+from bayes_mmm.report import report
 from bayes_mmm.simulate import Truth, simulate
 from bayes_mmm.spec import DEFAULT_PRIORS, ModelSpec
 
@@ -19,7 +29,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_PRIORS",
+    "Allocation",
+    "BaselineResult",
     "BundleError",
+    "BundleVersionWarning",
     "ConvergenceError",
     "ConvergenceWarning",
     "DataError",
@@ -29,9 +42,15 @@ __all__ = [
     "Scaling",
     "SpecError",
     "Truth",
+    "WhatIf",
     "__version__",
     "build_model",
+    "compare",
     "fit",
     "load",
+    "ols_baseline",
+    "report",
+    "ridge_baseline",
+    "side_by_side",
     "simulate",
 ]

@@ -16,6 +16,17 @@ Scaling (kept, reversible, see :class:`Scaling`)
   meaningful for every channel (max-scaling would put typical weeks near 0.1 for spiky
   channels and leave the Hill curve unidentified).
 - controls: centred and scaled by their panel-wide mean and standard deviation.
+
+Checks (each names the column, rows or geos, and the fix)
+---------------------------------------------------------
+Columns: missing (with close-match hints), duplicated, listed in two roles; dates that do
+not parse or are plain numbers (pandas would read them as nanoseconds since 1970); a boolean
+target; non-numeric, NaN, infinite, negative (media, spend) or overflow-prone
+(``|x| > MAX_ABS``) cells. Rows: duplicate (date, geo) keys, uneven or mixed spacing, geos
+with different ranges, missing periods or fewer than 3 rows. Content: a target mean ≤ 0 in
+a geo, all-zero or constant channels and controls, spend without media, and pairs of
+channels/controls that are perfectly collinear (``|r| > COLLINEAR_R`` over all rows: no
+model can tell their effects apart). Unsorted rows are accepted and sorted.
 """
 
 from __future__ import annotations
@@ -35,6 +46,8 @@ import xarray as xr
 from bayes_mmm.errors import DataError, format_rows
 
 NATIONAL_GEO = "national"
+MAX_ABS = 1e15  # larger per-row values overflow sums and variances in float64
+COLLINEAR_R = 0.999  # |correlation| above which two regressors cannot be told apart
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,8 @@ class Scaling:
     Attributes
     ----------
     target : ndarray, dims (geo,)
-        Mean target of each geo.
+        Mean target of each geo; with a population, population × the panel's per-capita
+        mean target.
     media : ndarray, dims (geo, channel)
         Mean non-zero media of each (geo, channel).
     control_center, control_scale : ndarray, dims (control,)
@@ -94,6 +108,13 @@ class MMMData:
     freq: str = "W"
     national: bool = False
     source_columns: Mapping[str, str] = field(default_factory=dict)
+    # Events (holidays, promotions): names and values, dims (date, geo, event); None if none.
+    events: tuple[str, ...] = ()
+    event_values: np.ndarray | None = None
+    # The group (region) of each geo, dims (geo,); empty without ``geo_group``.
+    geo_group: tuple[str, ...] = ()
+    # Population of each geo, dims (geo,); None without ``population``.
+    population: np.ndarray | None = None
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -108,6 +129,11 @@ class MMMData:
         spend: Mapping[str, str] | None = None,
         controls: Sequence[str] = (),
         organic: Sequence[str] = (),
+        events: Sequence[str] = (),
+        holidays: pd.DataFrame | None = None,
+        country: str | None = None,
+        geo_group: str | None = None,
+        population: str | None = None,
     ) -> MMMData:
         """Validate a long-format frame (one row per date and geo) and build the panel.
 
@@ -129,6 +155,23 @@ class MMMData:
         organic : list of str
             Media without spend (organic reach, owned channels): modelled and reported,
             never given ROI or budget.
+        events : list of str
+            Event columns (0/1 dummies or intensities, e.g. a holiday flag); each gets a
+            per-geo effect in the baseline.
+        holidays : DataFrame, optional
+            A holiday calendar with columns ``ds`` (date) and ``holiday`` (name), and
+            ``country`` when ``country`` is given (Prophet / Robyn format). Each holiday that
+            falls in the panel becomes an event column ``holiday:<name>``: 1 in the period
+            containing it.
+        country : str, optional
+            Keep only the calendar's rows for this country code (e.g. ``"US"``).
+        geo_group : str, optional
+            Column naming each geo's group (e.g. region), constant within a geo: channel
+            effects then pool geo → group → channel.
+        population : str, optional
+            Column with each geo's population (constant within a geo, > 0). The target
+            scale of a geo becomes population × the panel's per-capita mean target, so
+            geo levels are per-capita differences (see ``Scaling``).
         """
         media, controls, organic = list(media), list(controls), list(organic)
         if not media and not organic:
@@ -137,6 +180,14 @@ class MMMData:
         _check_roles(date, target, geo, media, controls, organic, spend)
         spend_cols = list(dict.fromkeys(spend[m] for m in media))
         needed = [date, target, *media, *organic, *spend_cols, *controls]
+        events = _check_events(events, needed)
+        needed += events
+        if geo_group is not None:
+            if geo is None or geo_group in needed or geo_group == geo:
+                raise DataError(
+                    f"geo_group='{geo_group}' needs a `geo` column and a column of its own."
+                )
+            needed.append(geo_group)
         if geo is not None:
             needed.append(geo)
         _check_columns_exist(df, needed)
@@ -157,9 +208,11 @@ class MMMData:
             frame[geo_col] = frame[geo_col].astype(str)
         numeric = [target, *media, *organic, *spend_cols, *controls]
         for col in dict.fromkeys(numeric):
-            frame[col] = _numeric_column(frame, col, date, geo_col)
+            frame[col] = _numeric_column(frame, col, date, geo_col, target)
         for col in dict.fromkeys([*media, *organic, *spend_cols]):
             _check_non_negative(frame, col, date, geo_col)
+        for col in events:
+            frame[col] = _numeric_column(frame, col, date, geo_col)
         _check_duplicates(frame, date, geo_col, geo)
         frame = frame.sort_values([geo_col, date], kind="stable")
         dates, freq = _check_calendar(frame, date, geo_col)
@@ -191,6 +244,20 @@ class MMMData:
             national=geo is None,
             source_columns={"date": date, "geo": geo or ""},
         )
+        names, values = list(events), cube(events) if events else None
+        if holidays is not None:
+            h_names, h_values = holiday_events(holidays, dates, country)
+            names += h_names
+            h_values = np.repeat(h_values[:, None, :], len(geos), axis=1)
+            values = h_values if values is None else np.concatenate([values, h_values], -1)
+        if names:
+            object.__setattr__(data, "events", tuple(names))
+            object.__setattr__(data, "event_values", values)
+        if geo_group is not None:
+            object.__setattr__(data, "geo_group", _geo_groups(frame, geo_col, geo_group, geos))
+        if population is not None:
+            pop = _geo_population(df.loc[frame.index], geo_col, population, geo, geos)
+            object.__setattr__(data, "population", pop)
         data._check_content()
         return data
 
@@ -252,6 +319,32 @@ class MMMData:
                     f"Control column '{name}' is constant ({x.flat[0]:g}) in every row: it "
                     "cannot be told apart from the intercept; drop it from `controls`."
                 )
+        self._check_collinear()
+
+    def _check_collinear(self) -> None:
+        """Raise when a control is (almost) a linear function of a channel or another
+        control, or two channels are: their effects cannot be told apart."""
+        cols = [("media", n, self.media[..., c]) for c, n in enumerate(self.channels)]
+        cols += [("control", n, self.control_values[..., k]) for k, n in enumerate(self.controls)]
+        if len(cols) < 2:
+            return
+        mat = np.stack([x.reshape(-1) for _, _, x in cols], axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.corrcoef(mat, rowvar=False)
+        for i, j in itertools.combinations(range(len(cols)), 2):
+            r = corr[i, j]
+            if np.isfinite(r) and abs(r) > COLLINEAR_R:
+                (ki, ni, _), (kj, nj, _) = cols[i], cols[j]
+                fix = (
+                    f"drop '{nj}' from `controls`"
+                    if kj == "control"
+                    else f"merge the two channels or drop one of them from `{ki}`"
+                )
+                raise DataError(
+                    f"{ki.capitalize()} column '{ni}' and {kj} column '{nj}' are perfectly "
+                    f"collinear (correlation {r:+.4f} over all rows): their effects cannot be "
+                    f"told apart; {fix}."
+                )
 
     # ------------------------------------------------------------------ derived values
     @cached_property
@@ -267,8 +360,11 @@ class MMMData:
         k = len(self.controls)
         cv = self.control_values.reshape(-1, k) if k else np.zeros((1, 0))
         center, scale = cv.mean(axis=0), cv.std(axis=0)
+        target_scale = self.target.mean(axis=0)
+        if self.population is not None:  # population × panel-wide per-capita mean
+            target_scale = self.population * (target_scale.sum() / self.population.sum())
         return Scaling(
-            target=self.target.mean(axis=0),
+            target=target_scale,
             media=media_scale,
             control_center=center,
             control_scale=np.where(scale > 0, scale, 1.0),
@@ -300,6 +396,13 @@ class MMMData:
             h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
         labels = (self.dates.astype(str).tolist(), self.geos, self.channels, self.spend_groups)
         h.update(repr((labels, self.controls, self.channel_group)).encode())
+        if self.events:
+            h.update(np.ascontiguousarray(self.event_values, dtype=np.float64).tobytes())
+            h.update(repr(self.events).encode())
+        if self.geo_group:
+            h.update(repr(self.geo_group).encode())
+        if self.population is not None:
+            h.update(np.ascontiguousarray(self.population, dtype=np.float64).tobytes())
         return h.hexdigest()
 
     # ------------------------------------------------------------------ conversions
@@ -328,6 +431,13 @@ class MMMData:
             source_date=self.source_columns.get("date", "date"),
             source_geo=self.source_columns.get("geo", ""),
         )
+        if self.events:
+            ds["event_values"] = (("date", "geo", "event"), self.event_values)
+            ds = ds.assign_coords(event=list(self.events))
+        if self.geo_group:
+            ds = ds.assign_coords(geo_group=("geo", list(self.geo_group)))
+        if self.population is not None:
+            ds["population"] = (("geo",), self.population)
         return ds
 
     @classmethod
@@ -348,6 +458,10 @@ class MMMData:
             freq=str(ds.attrs["freq"]),
             national=bool(ds.attrs["national"]),
             source_columns={"date": ds.attrs["source_date"], "geo": ds.attrs["source_geo"]},
+            events=tuple(str(e) for e in ds["event"].values) if "event" in ds.coords else (),
+            event_values=ds["event_values"].values if "event_values" in ds else None,
+            geo_group=tuple(str(g) for g in ds["geo_group"].values) if "geo_group" in ds else (),
+            population=ds["population"].values if "population" in ds else None,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -380,7 +494,10 @@ def _check_roles(date, target, geo, media, controls, organic, spend) -> None:
     for role, cols in roles.items():
         for col in cols:
             if not isinstance(col, str):
-                raise DataError(f"Column names must be strings; got {col!r} in `{role}`.")
+                raise DataError(
+                    f"Column names must be strings; got {col!r} in `{role}`: pass the "
+                    f"column's name, e.g. '{col}'."
+                )
             if col in seen:
                 where = role if seen[col] == role else f"{seen[col]}' and '{role}"
                 raise DataError(
@@ -402,7 +519,10 @@ def _check_roles(date, target, geo, media, controls, organic, spend) -> None:
         )
     for m, s in spend.items():
         if s in seen and s != m and seen[s] != "media":
-            raise DataError(f"Spend column '{s}' (for '{m}') is also used as '{seen[s]}'.")
+            raise DataError(
+                f"Spend column '{s}' (for '{m}') is also used as '{seen[s]}': give each "
+                "column one role (a spend column cannot also be a control or target)."
+            )
 
 
 def _check_columns_exist(df: pd.DataFrame, needed: Sequence[str]) -> None:
@@ -431,6 +551,13 @@ def _check_columns_exist(df: pd.DataFrame, needed: Sequence[str]) -> None:
 def _parse_dates(col: pd.Series, name: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = col
+    elif pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        # pandas reads numbers as nanoseconds since 1970: a silent, wrong calendar.
+        raise DataError(
+            f"Column '{name}' (date) holds numbers (e.g. {col.iloc[0]}), not dates: convert "
+            "it first, e.g. pd.to_datetime(df['" + name + "'].astype(str), format='%Y%m%d'), "
+            "or use ISO dates like 2024-01-01."
+        )
     else:
         parsed = pd.to_datetime(col, errors="coerce")
     bad = col.index[parsed.isna()]
@@ -452,8 +579,15 @@ def _row_labels(frame: pd.DataFrame, mask, date: str, geo: str) -> list[str]:
     ]
 
 
-def _numeric_column(frame: pd.DataFrame, col: str, date: str, geo: str) -> pd.Series:
+def _numeric_column(
+    frame: pd.DataFrame, col: str, date: str, geo: str, target: str | None = None
+) -> pd.Series:
     raw = frame[col]
+    if col == target and pd.api.types.is_bool_dtype(raw):
+        raise DataError(
+            f"Column '{col}' (target) is boolean (True/False): the target must be a quantity "
+            "such as revenue or sales; pass the right column as `target`."
+        )
     if pd.api.types.is_bool_dtype(raw):
         raw = raw.astype(float)
     values = pd.to_numeric(raw, errors="coerce")
@@ -479,6 +613,13 @@ def _numeric_column(frame: pd.DataFrame, col: str, date: str, geo: str) -> pd.Se
         raise DataError(
             f"Column '{col}' has infinite values at "
             f"{format_rows(_row_labels(frame, inf, date, geo))}: replace them with finite numbers."
+        )
+    huge = values.abs() > MAX_ABS
+    if huge.any():
+        raise DataError(
+            f"Column '{col}' has values beyond ±{MAX_ABS:g} at "
+            f"{format_rows(_row_labels(frame, huge, date, geo))}: sums of such values overflow; "
+            "express the column in larger units (thousands, millions) or fix the rows."
         )
     return values
 
@@ -511,6 +652,13 @@ def _check_calendar(frame: pd.DataFrame, date: str, geo_col: str) -> tuple[pd.Da
             "periods (at least a year of weeks is advisable)."
         )
     spans = frame.groupby(geo_col)[date].agg(["min", "max", "count"])
+    tiny = spans[spans["count"] < 3]
+    if len(tiny) and len(tiny) < len(spans):
+        desc = [f"{g} ({n} row{'s' if n > 1 else ''})" for g, n in tiny["count"].items()]
+        raise DataError(
+            f"Geos {format_rows(desc)} have fewer than 3 rows while the panel has "
+            f"{len(all_dates)} dates: drop those geos or supply their full history."
+        )
     if spans["min"].nunique() > 1 or spans["max"].nunique() > 1:
         lo, hi = all_dates[0], all_dates[-1]
         off = spans[(spans["min"] != lo) | (spans["max"] != hi)]
@@ -543,3 +691,107 @@ def _check_calendar(frame: pd.DataFrame, date: str, geo_col: str) -> tuple[pd.Da
             "(zero media, observed target) or drop the periods in every geo."
         )
     return all_dates, freq
+
+
+# ---------------------------------------------------------------------- events
+def _check_events(events: Sequence[str], taken: Sequence[str]) -> list[str]:
+    events = list(events)
+    for col in events:
+        if not isinstance(col, str):
+            raise DataError(f"Column names must be strings; got {col!r} in `events`.")
+        if col in taken or events.count(col) > 1:
+            raise DataError(
+                f"Column '{col}' is listed twice (in 'events' and another role): give each "
+                "column one role."
+            )
+    return events
+
+
+def holiday_events(
+    holidays: pd.DataFrame, dates: pd.DatetimeIndex, country: str | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Turn a holiday calendar into event columns on the panel's periods.
+
+    Parameters
+    ----------
+    holidays : DataFrame
+        Columns ``ds`` and ``holiday`` (and ``country`` if ``country`` is given).
+    dates : DatetimeIndex, dims (date,)
+        Period starts, evenly spaced.
+
+    Returns
+    -------
+    names : list of str
+        ``holiday:<name>`` for each holiday falling in at least one period.
+    values : ndarray, dims (date, event)
+        1 in the period containing the holiday, else 0.
+    """
+    need = ["ds", "holiday"] + (["country"] if country is not None else [])
+    missing = [c for c in need if c not in holidays.columns]
+    if missing:
+        raise DataError(
+            f"The holiday calendar lacks column(s) {missing}: it needs 'ds' (date), 'holiday' "
+            "(name) and, with `country`, 'country'."
+        )
+    cal = holidays
+    if country is not None:
+        cal = cal[cal["country"].astype(str) == country]
+        if cal.empty:
+            known = sorted(holidays["country"].astype(str).unique())[:20]
+            raise DataError(
+                f"The holiday calendar has no rows for country={country!r}; "
+                f"countries include {known}."
+            )
+    ds = pd.to_datetime(cal["ds"], errors="coerce")
+    if ds.isna().any():
+        raise DataError(
+            f"The holiday calendar's 'ds' has values that are not dates at rows "
+            f"{format_rows(cal.index[ds.isna()])}: use ISO dates."
+        )
+    step = dates[1] - dates[0]
+    pos = dates.searchsorted(ds.to_numpy(), side="right") - 1
+    inside = (pos >= 0) & (ds.to_numpy() < (dates[-1] + step).to_datetime64())
+    names = list(dict.fromkeys(cal["holiday"].astype(str)[inside]))
+    values = np.zeros((len(dates), len(names)))
+    for p, name in zip(pos[inside], cal["holiday"].astype(str)[inside]):
+        values[p, names.index(name)] = 1.0
+    return [f"holiday:{n}" for n in names], values
+
+
+def _geo_groups(frame: pd.DataFrame, geo_col: str, col: str, geos) -> tuple[str, ...]:
+    """The group of each geo (dims (geo,)); the column must be constant within a geo."""
+    if frame[col].isna().any():
+        raise DataError(
+            f"Column '{col}' (geo_group) is missing at rows "
+            f"{format_rows(frame.index[frame[col].isna()])}: give every row its geo's group."
+        )
+    n = frame.groupby(geo_col)[col].nunique()
+    if (n > 1).any():
+        raise DataError(
+            f"Column '{col}' (geo_group) changes within geos {format_rows(list(n.index[n > 1]))}: "
+            "each geo must belong to one group."
+        )
+    first = frame.groupby(geo_col)[col].first().astype(str)
+    return tuple(first[g] for g in geos)
+
+
+def _geo_population(df: pd.DataFrame, geo_col: str, col: str, geo: str | None, geos) -> np.ndarray:
+    """Population per geo (dims (geo,)): numeric, > 0 and constant within each geo."""
+    if col not in df.columns:
+        raise DataError(f"Missing column '{col}' (population). Available: {list(df.columns)}.")
+    values = pd.to_numeric(df[col], errors="coerce")
+    bad = values.isna() | ~(values > 0)
+    if bad.any():
+        raise DataError(
+            f"Column '{col}' (population) is missing, non-numeric or ≤ 0 at rows "
+            f"{format_rows(df.index[bad])}: give every row its geo's population."
+        )
+    keys = df[geo].astype(str) if geo is not None else pd.Series(NATIONAL_GEO, index=df.index)
+    n = values.groupby(keys).nunique()
+    if (n > 1).any():
+        raise DataError(
+            f"Column '{col}' (population) changes within geos {format_rows(list(n.index[n > 1]))}:"
+            " use one population per geo (e.g. the mid-period value)."
+        )
+    first = values.groupby(keys).first()
+    return np.array([float(first[g]) for g in geos])

@@ -17,6 +17,11 @@ class BundleError(ValueError):
     """A saved fit bundle is missing, truncated, corrupted or from an incompatible version."""
 
 
+class BundleVersionWarning(UserWarning):
+    """A bundle was saved with another major version of pymc or arviz (see
+    ``bayes_mmm.bundle`` for the policy; ``load(..., strict=True)`` makes it an error)."""
+
+
 class ConvergenceError(RuntimeError):
     """A result was asked of a fit whose convergence gates failed (and was not allowed)."""
 

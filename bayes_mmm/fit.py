@@ -67,7 +67,10 @@ class Fit:
         """Every gate's value, threshold and verdict (see ``bayes_mmm.diagnostics``)."""
         stats = self.idata["sample_stats"].to_dataset()
         return diagnostics.convergence(
-            self._table, diagnostics.count_divergences(stats), diagnostics.min_bfmi(stats)
+            self._table,
+            diagnostics.count_divergences(stats),
+            diagnostics.min_bfmi(stats),
+            diagnostics.tree_depth_share(stats),
         )
 
     @property
@@ -183,6 +186,21 @@ class Fit:
 
         return what_if(self, **kwargs)
 
+    # ------------------------------------------------------------------ checks and report
+    def ppc(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """R², MAPE and 50%/90% coverage; see ``bayes_mmm.diagnostics.ppc_metrics``."""
+        return diagnostics.ppc_metrics(self, hdi_prob=hdi_prob)
+
+    def loo(self):
+        """ELPD-LOO per (date, geo) observation; see ``bayes_mmm.diagnostics.loo``."""
+        return diagnostics.loo(self)
+
+    def report(self, path: str | Path = "report.html", **kwargs: Any) -> Path:
+        """Write the offline HTML report; see ``bayes_mmm.report.report``."""
+        from bayes_mmm.report import report
+
+        return report(self, path, **kwargs)
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
         """Write one bundle directory (atomic; see ``bayes_mmm.bundle``)."""
@@ -227,6 +245,7 @@ def fit(
         When any gate fails (R-hat > 1.01, ESS_bulk < 400, a divergence, BFMI < 0.3).
     """
     spec = spec or ModelSpec()
+    spec = spec.for_channels(data.channels)  # a {channel: kind} saturation in data order
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler={sampler!r}: choose one of {SAMPLERS}.")
     if random_seed is None:

@@ -26,6 +26,33 @@ Here:
    media (R-hat 1.03 and ESS 250 on a 10-geo panel here), with it they do not.
 6. **Geo-relative baseline.** Levels, trends and noise are per geo on the scaled target;
    seasonality and controls are shared shares of revenue.
+7. **Saturation per channel.** A ``{channel: kind}`` spec samples ``ec``/``slope`` only for
+   Hill channels (dim ``hill_channel``) and ``lam`` only for log / negative-exponential
+   ones (dim ``lam_channel``): a parameter that no channel uses would be sampled from its
+   prior alone and only add dead dimensions to the sampler.
+8. **Events with per-geo size.** ``event_coef[g, e] ~ Normal(event_mu[e], event_sigma[e])``,
+   a share of geo revenue per unit of the event column: a holiday surge of different size
+   per geo is partially pooled across geos. Unlike channel effects this hierarchy is
+   *centred*: each geo sees its surge directly in its own revenue in known weeks, so the
+   data pin every ``event_coef`` down far more tightly than the spread across geos, the
+   regime where the non-centred form mixes badly. Measured on the 20-geo seed-000 panel
+   (2 × 500 draws): non-centred gave R-hat 1.02 and ESS 94 on ``event_mu``, centred
+   R-hat 1.003 and ESS 1641, and the whole fit ran 3× faster. Events are in
+   the baseline, so the centred level (5.) averages over them like over the trend.
+9. **Geo groups.** With ``geo_group`` (e.g. region) the hierarchical coefficients have
+   three levels: ``log beta[g, c] = beta_mu[c] + group_sigma[c] * group_z[k(g), c] +
+   beta_sigma[c] * beta_z[g, c]``, both deviations non-centred, so geos of a region share
+   strength first with each other and then with the whole panel. Used only when there are
+   at least two groups and fewer groups than geos (otherwise it adds nothing).
+10. **Population scaling.** With ``population=`` the target scale of a geo is population ×
+    the panel's per-capita mean (``data.Scaling``) instead of the geo's own mean. A geo's
+    ``level`` is then its per-capita revenue relative to the panel (not ≈ 1 by
+    construction, so its default prior widens to Normal(1, 0.5)), while ``beta``, events
+    and noise are shares of a population-proportional scale: effects are compared per
+    capita across geos, which is what the hierarchy pools. The scales stay O(1) and fixed
+    (no parameter is divided by population inside the graph), so the geometry is that of
+    the default model; the default (geo mean) scaling is still preferred when population
+    is unknown or when geos differ in per-capita demand for reasons media do not explain.
 
 The deterministic ``channel_contribution`` (target units) is part of the graph for users
 who want it from PyMC, but ``fit`` does not store it: analysis recomputes it from the
@@ -38,6 +65,7 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc_extras.prior import Prior
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError
@@ -48,15 +76,16 @@ from bayes_mmm.response import (
     make_design,
     media_response,
 )
-from bayes_mmm.spec import ModelSpec
-
-SATURATION_PARAMS = {"hill": ("ec", "slope"), "log": ("lam",), "neg_exp": ("lam",)}
+from bayes_mmm.spec import SATURATION_DIM, SATURATION_PARAMS, ModelSpec  # noqa: F401 (re-export)
 
 
 def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
     """Names of the parameters that ``response`` needs and ``fit`` stores."""
-    names = ["level", "intercept", "alpha", *SATURATION_PARAMS[spec.saturation], "beta", "sigma"]
+    spec = spec.for_channels(data.channels)
+    names = ["level", "intercept", "alpha", *spec.saturation_param_names(), "beta", "sigma"]
     pooling = spec.resolved_pooling(len(data.geos))
+    if pooling == "hierarchical" and _group_index(data) is not None:
+        names += ["group_sigma", "group_z"]
     names += {
         "hierarchical": ["beta_mu", "beta_sigma", "beta_z"],
         "pooled": ["beta_mu"],
@@ -70,11 +99,15 @@ def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
         names.append("control_coef")
     if spec.likelihood == "student_t":
         names.append("nu")
+    if getattr(data, "events", ()):
+        names += ["event_coef", "event_mu"]
+        if len(data.geos) > 1:
+            names += ["event_sigma"]
     return names
 
 
 def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
-    return {
+    out = {
         "date": list(data.dates),
         "geo": list(data.geos),
         "channel": list(data.channels),
@@ -82,6 +115,15 @@ def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
         "fourier": fourier_names(spec.yearly_seasonality),
         "lag": list(range(spec.l_max)),
     }
+    kinds = spec.saturation_kinds(data.channels)
+    if len(set(kinds)) > 1:
+        out["hill_channel"] = [c for c, k in zip(data.channels, kinds) if k == "hill"]
+        out["lam_channel"] = [c for c, k in zip(data.channels, kinds) if k != "hill"]
+    if getattr(data, "events", ()):
+        out["event"] = list(data.events)
+    if _group_index(data) is not None:
+        out["geo_group"] = list(dict.fromkeys(data.geo_group))
+    return out
 
 
 def check_identifiable(data: MMMData, spec: ModelSpec) -> None:
@@ -105,7 +147,7 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
         Dims ``date``, ``geo``, ``channel``, ``control``, ``fourier``, ``lag``. Observed
         variable ``y`` is the scaled target (dims (date, geo)).
     """
-    spec = spec or ModelSpec()
+    spec = (spec or ModelSpec()).for_channels(data.channels)
     check_identifiable(data, spec)
     design = make_design(data, spec)
     pooling = spec.resolved_pooling(len(data.geos))
@@ -118,6 +160,7 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
             fourier=design.fourier,
             controls=design.controls,
             target_scale=design.target_scale,
+            events=design.events,
         )
         params = {}
         if spec.trend:
@@ -127,9 +170,13 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
         if data.controls:
             params["control_coef"] = spec.prior("control_coef").create_variable("control_coef")
         params["alpha"] = spec.prior("alpha").create_variable("alpha")
-        for name in SATURATION_PARAMS[spec.saturation]:
-            params[name] = spec.prior(name).create_variable(name)
-        params["beta"] = _channel_coefficients(spec, pooling, len(data.geos))
+        for name in spec.saturation_param_names():
+            params[name] = _saturation_prior(spec, name).create_variable(name)
+        if design.events is not None:
+            params["event_coef"] = _event_coefficients(spec, len(data.geos))
+        params["beta"] = _channel_coefficients(
+            spec, pooling, len(data.geos), group_index=_group_index(data)
+        )
 
         media = media_response(tensors.stack, params, spec)
         pm.Deterministic(
@@ -140,7 +187,7 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
         # Centred parameterisation: sample each geo's mean level (≈ 1 on the scaled target)
         # and derive the intercept, so that intercepts do not trade off against the mean of
         # always-on media, the trend or the controls.
-        level = spec.prior("level").create_variable("level")
+        level = _level_prior(spec, data).create_variable("level")
         params["intercept"] = 0.0 * level
         rest = baseline_response(tensors, params, spec) + media.sum(axis=-1)
         params["intercept"] = pm.Deterministic("intercept", level - rest.mean(axis=0), dims="geo")
@@ -156,13 +203,29 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     return model
 
 
-def _channel_coefficients(spec: ModelSpec, pooling: str, n_geos: int):
-    """Positive channel coefficients ``beta`` (dims (geo, channel)) under ``pooling``."""
+def _group_index(data: MMMData) -> np.ndarray | None:
+    """Index of each geo's group (dims (geo,)), or None when groups add no level."""
+    groups = list(getattr(data, "geo_group", ()) or ())
+    names = list(dict.fromkeys(groups))
+    if not groups or not 2 <= len(names) < len(groups):
+        return None
+    return np.array([names.index(g) for g in groups])
+
+
+def _channel_coefficients(
+    spec: ModelSpec, pooling: str, n_geos: int, group_index: np.ndarray | None = None
+):
+    """Positive channel coefficients ``beta`` (dims (geo, channel)) under ``pooling``;
+    ``group_index`` (dims (geo,)) adds a geo-group level to the hierarchy."""
     if pooling == "hierarchical":
         beta_mu = spec.prior("beta_mu").create_variable("beta_mu")
         beta_sigma = spec.prior("beta_sigma").create_variable("beta_sigma")
         z = pm.Normal("beta_z", 0.0, 1.0, dims=("geo", "channel"))
         log_beta = beta_mu[None, :] + beta_sigma[None, :] * z
+        if group_index is not None:
+            group_sigma = spec.prior("group_sigma").create_variable("group_sigma")
+            group_z = pm.Normal("group_z", 0.0, 1.0, dims=("geo_group", "channel"))
+            log_beta = log_beta + group_sigma[None, :] * group_z[group_index]
     elif pooling == "pooled":
         beta_mu = spec.prior("beta_mu").create_variable("beta_mu")
         log_beta = pt.ones((n_geos, 1)) * beta_mu[None, :]
@@ -175,6 +238,31 @@ def _channel_coefficients(spec: ModelSpec, pooling: str, n_geos: int):
             dims=("geo", "channel"),
         )
     return pm.Deterministic("beta", pt.exp(log_beta), dims=("geo", "channel"))
+
+
+def _level_prior(spec: ModelSpec, data: MMMData) -> Prior:
+    """The ``level`` prior: wider by default under population scaling (per-capita levels)."""
+    if getattr(data, "population", None) is not None and "level" not in spec.priors:
+        return Prior("Normal", mu=1.0, sigma=0.5, dims="geo")
+    return spec.prior("level")
+
+
+def _saturation_prior(spec: ModelSpec, name: str):
+    """The prior of a saturation parameter, on its sub-dim when the spec is mixed."""
+    p = spec.prior(name)
+    if spec.mixed_saturation and p.dims == ("channel",):
+        p = Prior(p.distribution, dims=SATURATION_DIM[name], centered=p.centered, **p.parameters)
+    return p
+
+
+def _event_coefficients(spec: ModelSpec, n_geos: int):
+    """Per-geo event effects ``event_coef`` (dims (geo, event)), centred around a mean."""
+    event_mu = spec.prior("event_mu").create_variable("event_mu")
+    if n_geos == 1:
+        coef = pt.ones((1, 1)) * event_mu[None, :]
+        return pm.Deterministic("event_coef", coef, dims=("geo", "event"))
+    event_sigma = spec.prior("event_sigma").create_variable("event_sigma")
+    return pm.Normal("event_coef", event_mu[None, :], event_sigma[None, :], dims=("geo", "event"))
 
 
 def scaled_target(data: MMMData) -> np.ndarray:

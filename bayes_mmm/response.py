@@ -5,6 +5,15 @@ optimizer call them with numpy arrays of posterior draws (leading sample dim). O
 definition of the mean is what makes "contribution", "ROI", "marginal ROI" and the
 optimizer's response agree with the fitted model by construction.
 
+With a mixed saturation spec (``{channel: kind}``, resolved to the data's channel order by
+``ModelSpec.for_channels``), each kind is applied to its own channels with its own
+parameters (``ec``/``slope`` on ``hill_channel``, ``lam`` on ``lam_channel``) and the
+results are put back in channel order; the same code runs on tensors and on draws.
+
+Events (holidays, promotions) enter the baseline with a per-geo coefficient
+``event_coef`` (dims (geo, event)): a share of the geo's mean target per unit of the event
+column.
+
 Everything here is on the *scaled* problem (``bayes_mmm.data.Scaling``); multiply by
 ``Design.target_scale`` (dims geo) to get target units.
 """
@@ -17,13 +26,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayes_mmm.data import MMMData
+from bayes_mmm.errors import SpecError
 from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import (
+    SATURATIONS,
     adstock,
     fourier_features,
     geometric_weights,
     lag_stack,
     unit_saturation,
+    xp_of,
 )
 
 YEAR_DAYS = 365.25
@@ -43,6 +55,8 @@ class Design:
     controls : ndarray, dims (date, geo, control)
         Standardised controls.
     target_scale : ndarray, dims (geo,)
+    events : ndarray, dims (date, geo, event), optional
+        Event columns (0/1 or intensity); zero in the tail.
     """
 
     stack: np.ndarray
@@ -50,6 +64,7 @@ class Design:
     fourier: np.ndarray
     controls: np.ndarray
     target_scale: np.ndarray
+    events: np.ndarray | None = None
 
 
 def fourier_names(order: int) -> list[str]:
@@ -80,19 +95,62 @@ def make_design(
     controls = (data.control_values - sc.control_center) / sc.control_scale
     if tail:
         controls = np.concatenate([controls, np.repeat(controls[-1:], tail, axis=0)])
+    events = getattr(data, "event_values", None)
+    if events is not None and tail:
+        events = np.concatenate([events, np.zeros((tail, *events.shape[1:]))])
     return Design(
         stack=stack,
         trend=days / span,
         fourier=fourier_features(days, YEAR_DAYS, spec.yearly_seasonality),
         controls=controls,
         target_scale=sc.target,
+        events=events,
     )
 
 
 def saturation_params(params: Mapping, spec: ModelSpec) -> dict:
-    """The saturation parameters of ``spec.saturation``, expanded to (..., 1, 1, channel)."""
+    """The saturation parameters of a single-kind spec, expanded to (..., 1, 1, channel)."""
+    if spec.mixed_saturation:
+        raise SpecError(
+            "saturation_params needs one saturation kind for all channels; for a "
+            "{channel: kind} spec use media_response (or saturation_groups)."
+        )
     names = ("ec", "slope") if spec.saturation == "hill" else ("lam",)
     return {n: params[n][..., None, None, :] for n in names}
+
+
+def saturation_groups(kinds) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Split channels by saturation kind.
+
+    Returns
+    -------
+    list of (kind, channel index, parameter index)
+        ``channel index`` selects the kind's channels; ``parameter index`` selects their
+        entries in ``ec``/``slope`` (``hill_channel``) or ``lam`` (``lam_channel``).
+    """
+    kinds = list(kinds)
+    hill = [c for c, k in enumerate(kinds) if k == "hill"]
+    lam = [c for c, k in enumerate(kinds) if k != "hill"]
+    out = []
+    for kind in SATURATIONS:
+        idx = [c for c, k in enumerate(kinds) if k == kind]
+        if idx:
+            pool = hill if kind == "hill" else lam
+            out.append((kind, np.array(idx), np.array([pool.index(c) for c in idx])))
+    return out
+
+
+def _mixed_saturation(ad, params: Mapping, kinds):
+    """Unit saturation of adstocked media ``ad`` (..., date, geo, channel), kind by channel."""
+    xp = xp_of(ad)
+    parts, order = [], []
+    for kind, idx, pidx in saturation_groups(kinds):
+        names = ("ec", "slope") if kind == "hill" else ("lam",)
+        sub = {n: xp.take(params[n], pidx, axis=-1)[..., None, None, :] for n in names}
+        parts.append(unit_saturation(kind, xp.take(ad, idx, axis=-1), **sub))
+        order.extend(idx.tolist())
+    inverse = np.argsort(np.array(order))
+    return xp.take(xp.concatenate(parts, axis=-1), inverse, axis=-1)
 
 
 def media_response(stack, params: Mapping, spec: ModelSpec):
@@ -103,19 +161,30 @@ def media_response(stack, params: Mapping, spec: ModelSpec):
     stack : array, dims (lag, date, geo, channel)
     params : mapping
         ``alpha`` (..., channel), ``beta`` (..., geo, channel) and the saturation's
-        parameters (..., channel).
+        parameters (..., channel); for a mixed spec ``ec``/``slope`` (..., hill_channel)
+        and ``lam`` (..., lam_channel).
 
     Returns
     -------
     array, dims (..., date, geo, channel)
     """
     ad = adstock(stack, geometric_weights(params["alpha"], spec.l_max))
-    sat = unit_saturation(spec.saturation, ad, **saturation_params(params, spec))
+    if spec.mixed_saturation:
+        kinds = list(spec.saturation.values())
+        n_channels = stack.type.shape[-1] if hasattr(stack, "type") else stack.shape[-1]
+        if len(kinds) != n_channels:
+            raise SpecError(
+                f"The saturation mapping covers {len(kinds)} channels but the media have "
+                f"{n_channels}: resolve the spec with spec.for_channels(data.channels)."
+            )
+        sat = _mixed_saturation(ad, params, kinds)
+    else:
+        sat = unit_saturation(spec.saturation, ad, **saturation_params(params, spec))
     return params["beta"][..., None, :, :] * sat
 
 
 def baseline_response(design: Design, params: Mapping, spec: ModelSpec):
-    """Scaled non-media part of the mean: intercept, trend, seasonality and controls.
+    """Scaled non-media part of the mean: intercept, trend, seasonality, controls, events.
 
     Returns
     -------
@@ -129,6 +198,8 @@ def baseline_response(design: Design, params: Mapping, spec: ModelSpec):
         out = out + season[..., None]
     if "control_coef" in params:
         out = out + (params["control_coef"][..., None, None, :] * design.controls).sum(axis=-1)
+    if "event_coef" in params and design.events is not None:
+        out = out + (params["event_coef"][..., None, :, :] * design.events).sum(axis=-1)
     return out
 
 

@@ -7,17 +7,30 @@ mean, geo intercepts and trends, shared yearly seasonality and controls, Gaussia
 proportional to each geo's size.
 
 Ground truth ROI is the same counterfactual the analysis uses: the channel's revenue
-(carryover tail included) divided by its spend.
+(carryover tail included) divided by its spend. With ``spend_groups`` one spend column pays
+for several channels and the truth has one ROI per group: the summed revenue of its
+channels divided by the group's spend (``analysis.group_labels`` names the groups).
+
+Optional parts (all off by default, so default panels are unchanged bit for bit; their
+randomness comes from a second stream seeded by ``(seed, 1)``):
+
+- media as impressions with spend behind them (``spend_groups``: cost per impression
+  varies by channel and a little by week);
+- organic media (``organic``): always-on impressions with an effect and no spend;
+- a Christmas / New-Year ``holiday`` event column with a per-geo surge
+  (``holiday_effect``, ``holiday_spread``), the model's own event term.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_mmm.analysis import group_labels
 from bayes_mmm.data import MMMData
 from bayes_mmm.response import baseline_response, make_design, media_response
 from bayes_mmm.spec import ModelSpec
@@ -52,9 +65,10 @@ class Truth:
         (geo, channel), ``intercept``, ``trend``, ``sigma`` (geo), ``season`` (fourier),
         ``control_coef`` (control)), with ``geo_size`` (geo) the revenue scale of each geo.
     roi : pd.Series
-        True ROI per channel (carryover included).
+        True ROI per spend group (carryover included), labelled like ``fit.roi()``: the
+        channel's name for a one-channel group, else the spend column's name.
     roi_by_geo : pd.DataFrame
-        True ROI, geo × channel.
+        True ROI, geo × spend group.
     contributions : DataArray, dims (date, geo, channel)
         True channel contributions in target units.
     baseline : DataArray, dims (date, geo)
@@ -81,6 +95,11 @@ def simulate(
     start: str = "2022-01-03",
     spec: ModelSpec | None = None,
     geo_spread: float = 0.2,
+    channels: Sequence[str] | None = None,
+    spend_groups: Mapping[str, Sequence[str]] | None = None,
+    organic: Sequence[str] = (),
+    holiday_effect: float = 0.0,
+    holiday_spread: float = 0.5,
 ) -> tuple[pd.DataFrame, Truth]:
     """Simulate a weekly panel with known truth.
 
@@ -94,19 +113,40 @@ def simulate(
         Structure to simulate from (saturation, ``l_max``, seasonality order).
     geo_spread : float
         Standard deviation of log channel effects across geos.
+    channels : list of str, optional
+        Names of the paid channels (overrides ``n_channels``).
+    spend_groups : dict of str to list of str, optional
+        ``{spend column: channels it pays for}``, covering every paid channel once. Media
+        columns are then impressions and the spend columns hold money; without it the
+        media columns are spend.
+    organic : list of str
+        Organic media (impressions, no spend), with an effect like paid media.
+    holiday_effect : float
+        Mean holiday surge as a share of geo revenue; > 0 adds a 0/1 ``holiday`` column
+        (the weeks containing Dec 25 and Jan 1) with a per-geo effect.
+    holiday_spread : float
+        Standard deviation of the per-geo surge relative to ``holiday_effect``.
 
     Returns
     -------
     frame : DataFrame
-        Columns ``date``, ``geo``, one spend column per channel (media are spend),
-        ``control_1`` …, and ``revenue``; one row per (date, geo).
+        Columns ``date``, ``geo``, media (spend, or impressions with ``spend_groups``),
+        spend columns, organic media, ``control_1`` …, ``holiday`` (if any) and
+        ``revenue``; one row per (date, geo).
     truth : Truth
     """
     spec = spec or ModelSpec()
     rng = np.random.default_rng(seed)
-    channels = [
-        CHANNEL_NAMES[i] if i < len(CHANNEL_NAMES) else f"ch_{i}" for i in range(n_channels)
-    ]
+    extra = np.random.default_rng([seed, 1])  # new options only: defaults stay unchanged
+    if channels is not None:
+        n_channels = len(channels)
+    channels = (
+        list(channels)
+        if channels is not None
+        else [CHANNEL_NAMES[i] if i < len(CHANNEL_NAMES) else f"ch_{i}" for i in range(n_channels)]
+    )
+    organic = list(organic)
+    _check_groups(channels, spend_groups)
     controls = [f"control_{k + 1}" for k in range(n_controls)]
     geos = [f"geo_{g:02d}" for g in range(n_geos)]
     dates = pd.date_range(start, periods=n_weeks, freq="W-MON")
@@ -124,10 +164,23 @@ def simulate(
     control_values += rng.normal(0, 1, (1, n_geos, n_controls))
 
     frame = _frame(dates, geos, channels, controls, spend, control_values, geo_size)
+    options = _extras(extra, frame, dates, geos, geo_size, channels, spend, spend_groups, organic)
+    events = []
+    if holiday_effect > 0:
+        frame["holiday"] = np.repeat(_holiday_weeks(dates)[:, None], n_geos, 1).reshape(-1)
+        events = ["holiday"]
     # A provisional panel whose target equals the geo size reproduces the model's scalings
     # with target_scale == geo_size exactly.
     provisional = MMMData.from_frame(
-        frame, date="date", target="revenue", media=channels, geo="geo", controls=controls
+        frame,
+        date="date",
+        target="revenue",
+        media=channels,
+        geo="geo",
+        controls=controls,
+        organic=organic,
+        events=events,
+        **options,
     )
     params = {
         "alpha": rng.uniform(0.1, 0.6, n_channels),
@@ -143,6 +196,25 @@ def simulate(
     beta_mu = np.log(rng.uniform(0.04, 0.12, n_channels))
     params["beta"] = np.exp(beta_mu[None, :] + geo_spread * rng.normal(size=(n_geos, n_channels)))
     params["beta_mu"] = beta_mu
+    if organic:
+        n_org = len(organic)
+        for name, lo, hi in [("alpha", 0.1, 0.6), ("ec", 0.6, 1.6), ("slope", 0.8, 2.0)]:
+            params[name] = np.concatenate([params[name], extra.uniform(lo, hi, n_org)])
+        params["lam"] = np.concatenate([params["lam"], extra.uniform(0.5, 2.0, n_org)])
+        org_mu = np.log(extra.uniform(0.02, 0.06, n_org))
+        org_beta = np.exp(org_mu[None, :] + geo_spread * extra.normal(size=(n_geos, n_org)))
+        params["beta"] = np.concatenate([params["beta"], org_beta], axis=1)
+        params["beta_mu"] = np.concatenate([beta_mu, org_mu])
+    if events:
+        size = holiday_effect * np.exp(holiday_spread * extra.normal(size=n_geos))
+        params["event_coef"] = size[:, None]
+    spec = spec.for_channels(provisional.channels)
+    if spec.mixed_saturation:  # the model's parameter layout: only what each kind uses
+        kinds = list(spec.saturation.values())
+        hill = [c for c, k in enumerate(kinds) if k == "hill"]
+        lam = [c for c, k in enumerate(kinds) if k != "hill"]
+        params["ec"], params["slope"] = params["ec"][hill], params["slope"][hill]
+        params["lam"] = params["lam"][lam]
 
     design = make_design(provisional, spec)
     base = baseline_response(design, params, spec)
@@ -153,16 +225,19 @@ def simulate(
     contributions = media * geo_size[None, :, None]
     tail = make_design(provisional, spec, tail=spec.l_max - 1)
     total = (media_response(tail.stack, params, spec) * geo_size[None, :, None]).sum(axis=0)
-    spend_total = spend.sum(axis=0)
+    incr = total @ provisional.group_matrix  # (geo, spend_group)
+    spend_total = provisional.spend.sum(axis=0)  # (geo, spend_group)
+    labels = group_labels(provisional)
     params["geo_size"] = geo_size
+    all_channels = list(provisional.channels)
     truth = Truth(
         params=params,
-        roi=pd.Series(total.sum(0) / spend_total.sum(0), index=channels, name="roi"),
-        roi_by_geo=pd.DataFrame(total / spend_total, index=geos, columns=channels),
+        roi=pd.Series(incr.sum(0) / spend_total.sum(0), index=labels, name="roi"),
+        roi_by_geo=pd.DataFrame(incr / spend_total, index=geos, columns=labels),
         contributions=xr.DataArray(
             contributions,
             dims=("date", "geo", "channel"),
-            coords={"date": dates, "geo": geos, "channel": channels},
+            coords={"date": dates, "geo": geos, "channel": all_channels},
             name="contribution",
         ),
         baseline=xr.DataArray(
@@ -205,3 +280,52 @@ def _frame(dates, geos, channels, controls, spend, control_values, geo_size) -> 
     cols |= {k: control_values[..., i].reshape(-1) for i, k in enumerate(controls)}
     cols["revenue"] = np.repeat(geo_size[None, :], len(dates), axis=0).reshape(-1)
     return pd.DataFrame(cols, index=idx).reset_index()
+
+
+def _check_groups(channels, spend_groups) -> None:
+    if spend_groups is None:
+        return
+    members = [c for group in spend_groups.values() for c in group]
+    missing = [c for c in channels if c not in members]
+    unknown = [c for c in members if c not in channels]
+    twice = sorted({c for c in members if members.count(c) > 1})
+    if missing or unknown or twice:
+        raise ValueError(
+            f"spend_groups must name every paid channel once: missing {missing}, unknown "
+            f"{unknown}, repeated {twice} (channels: {channels})."
+        )
+
+
+def _extras(rng, frame, dates, geos, geo_size, channels, spend, spend_groups, organic) -> dict:
+    """Add impressions, spend columns and organic media to ``frame`` (in place); return
+    the ``from_frame`` keywords that describe them."""
+    n_weeks, n_geos = len(dates), len(geos)
+    if spend_groups is not None:
+        cpm = np.exp(rng.normal(np.log(10.0), 0.5, len(channels)))  # cost per 1000
+        wobble = np.exp(rng.normal(0.0, 0.05, spend.shape))
+        impressions = np.round(1000 * spend / (cpm * wobble))
+        # The money actually paid is what the impressions cost.
+        paid = impressions * cpm * wobble / 1000
+        for c, ch in enumerate(channels):
+            frame[ch] = impressions[..., c].reshape(-1)
+        for group, members in spend_groups.items():
+            idx = [channels.index(m) for m in members]
+            frame[group] = np.round(paid[..., idx].sum(-1), 2).reshape(-1)
+    for name in organic:
+        level = geo_size * 0.05 * np.exp(rng.normal(0, 0.2, n_geos))
+        pattern = _ar1(rng, n_weeks, n_geos, rho=0.8, sd=0.25)
+        frame[name] = np.round(200 * level * pattern).reshape(-1)  # impressions
+    if spend_groups is None:
+        return {}
+    return {"spend": {m: g for g, members in spend_groups.items() for m in members}}
+
+
+def _holiday_weeks(dates: pd.DatetimeIndex) -> np.ndarray:
+    """1 for periods containing Dec 25 or Jan 1, dims (date,)."""
+    step = dates[1] - dates[0] if len(dates) > 1 else pd.Timedelta(days=7)
+    out = np.zeros(len(dates))
+    for t, d in enumerate(dates):
+        days = pd.date_range(d, d + step - pd.Timedelta(days=1))
+        if any((x.month, x.day) in ((12, 25), (1, 1)) for x in days):
+            out[t] = 1.0
+    return out

@@ -14,13 +14,26 @@ season             fourier     yearly Fourier coefficients (shared across geos)
 control_coef       control     effect of one standard deviation of a control (either sign)
 beta_mu            channel     log effect at typical exposure, population mean over geos
 beta_sigma         channel     spread of log effects across geos (non-centred)
+group_sigma        channel     spread of log effects across geo groups (with ``geo_group``)
 alpha              channel     geometric adstock decay
 ec                 channel     Hill half-saturation, in units of typical exposure
 slope              channel     Hill slope, truncated to [0.5, 3] so the curve stays smooth
 lam                channel     log / negative-exponential saturation rate
+event_mu           event       effect of an event (holiday) as a share of geo revenue,
+                               population mean over geos
+event_sigma        event       spread of event effects across geos (centred, see model)
 sigma              geo         observation noise, share of mean target
 nu                 (scalar)    Student-t degrees of freedom
 =================  ==========  =============================================================
+
+Saturation per channel
+----------------------
+``saturation`` is one kind for all channels or a mapping ``{channel: kind}`` (unlisted
+channels get ``"hill"``). With a mixed mapping, ``ec``/``slope`` exist only for the Hill
+channels (dim ``hill_channel``) and ``lam`` only for the log / negative-exponential ones
+(dim ``lam_channel``), so no parameter is sampled from its prior alone.
+:meth:`ModelSpec.for_channels` puts the mapping in the data's channel order (``bm.fit`` and
+``build_model`` call it); a spec with one kind for all channels collapses to that string.
 
 ``beta_mu ~ Normal(-2.5, 1)`` puts a channel's effect at typical exposure at about 8% of
 revenue (95%: 1%–60%): weakly informative, and on a scale the data identify.
@@ -47,13 +60,20 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     "control_coef": Prior("Normal", mu=0.0, sigma=0.2, dims="control"),
     "beta_mu": Prior("Normal", mu=-2.5, sigma=1.0, dims="channel"),
     "beta_sigma": Prior("HalfNormal", sigma=0.3, dims="channel"),
+    "group_sigma": Prior("HalfNormal", sigma=0.2, dims="channel"),
     "alpha": Prior("Beta", alpha=1.0, beta=3.0, dims="channel"),
     "ec": Prior("LogNormal", mu=0.0, sigma=0.5, dims="channel"),
     "slope": Prior("TruncatedNormal", mu=1.2, sigma=0.5, lower=0.5, upper=3.0, dims="channel"),
     "lam": Prior("LogNormal", mu=0.0, sigma=1.0, dims="channel"),
     "sigma": Prior("HalfNormal", sigma=0.1, dims="geo"),
     "nu": Prior("Gamma", alpha=2.0, beta=0.1),
+    "event_mu": Prior("Normal", mu=0.0, sigma=0.5, dims="event"),
+    "event_sigma": Prior("HalfNormal", sigma=0.2, dims="event"),
 }
+
+# The parameters of each saturation kind and the dim they live on in a mixed spec.
+SATURATION_PARAMS = {"hill": ("ec", "slope"), "log": ("lam",), "neg_exp": ("lam",)}
+SATURATION_DIM = {"ec": "hill_channel", "slope": "hill_channel", "lam": "lam_channel"}
 
 POOLINGS = ("hierarchical", "pooled", "unpooled")
 LIKELIHOODS = ("normal", "student_t")
@@ -70,7 +90,8 @@ class ModelSpec:
     adstock : {"geometric"}
     l_max : int
         Adstock window in periods.
-    saturation : {"hill", "log", "neg_exp"}
+    saturation : {"hill", "log", "neg_exp"} or dict of str to str
+        One kind for every channel, or ``{channel: kind}`` (unlisted channels: Hill).
     pooling : {"hierarchical", "pooled", "unpooled"} or None
         How channel coefficients are shared across geos. None: hierarchical for geo
         panels, pooled for national data.
@@ -84,7 +105,7 @@ class ModelSpec:
 
     adstock: str = "geometric"
     l_max: int = 8
-    saturation: str = "hill"
+    saturation: str | Mapping[str, str] = "hill"
     pooling: str | None = None
     trend: bool = True
     yearly_seasonality: int = 2
@@ -96,8 +117,18 @@ class ModelSpec:
             raise SpecError(f"adstock={self.adstock!r} is not supported; use 'geometric'.")
         if not isinstance(self.l_max, int) or not 1 <= self.l_max <= 104:
             raise SpecError(f"l_max={self.l_max!r} must be an integer between 1 and 104.")
-        if self.saturation not in SATURATIONS:
-            raise SpecError(f"saturation={self.saturation!r}: choose one of {SATURATIONS}.")
+        kinds = [self.saturation] if isinstance(self.saturation, str) else None
+        if kinds is None:
+            if not isinstance(self.saturation, Mapping) or not self.saturation:
+                raise SpecError(
+                    f"saturation={self.saturation!r}: give one of {SATURATIONS} or a non-empty "
+                    "dict {channel: kind}."
+                )
+            object.__setattr__(self, "saturation", dict(self.saturation))
+            kinds = list(self.saturation.values())
+        for kind in kinds:
+            if kind not in SATURATIONS:
+                raise SpecError(f"saturation={kind!r}: choose one of {SATURATIONS}.")
         if self.pooling is not None and self.pooling not in POOLINGS:
             raise SpecError(f"pooling={self.pooling!r}: choose one of {POOLINGS} or None.")
         if self.likelihood not in LIKELIHOODS:
@@ -121,6 +152,37 @@ class ModelSpec:
             p = Prior(p.distribution, dims=default.dims, centered=p.centered, **p.parameters)
         return p
 
+    @property
+    def mixed_saturation(self) -> bool:
+        """True when channels use different saturation kinds (a ``{channel: kind}`` spec)."""
+        return not isinstance(self.saturation, str)
+
+    def saturation_kinds(self, channels) -> tuple[str, ...]:
+        """The saturation kind of each of ``channels`` (dims (channel,))."""
+        if isinstance(self.saturation, str):
+            return tuple(self.saturation for _ in channels)
+        unknown = [c for c in self.saturation if c not in channels]
+        if unknown:
+            raise SpecError(
+                f"saturation names channel(s) {unknown} that are not in the data "
+                f"({list(channels)}): fix the names in the saturation mapping."
+            )
+        return tuple(self.saturation.get(c, "hill") for c in channels)
+
+    def for_channels(self, channels) -> ModelSpec:
+        """This spec with ``saturation`` resolved for ``channels`` (in their order): a
+        single string when all channels share one kind, else a complete ordered mapping."""
+        kinds = self.saturation_kinds(channels)
+        if len(set(kinds)) == 1:
+            return replace(self, saturation=kinds[0])
+        return replace(self, saturation=dict(zip(channels, kinds)))
+
+    def saturation_param_names(self) -> tuple[str, ...]:
+        """Saturation parameters the model samples, in a fixed order."""
+        kinds = [self.saturation] if isinstance(self.saturation, str) else self.saturation.values()
+        names = [n for k in SATURATIONS if k in kinds for n in SATURATION_PARAMS[k]]
+        return tuple(dict.fromkeys(names))
+
     def resolved_pooling(self, n_geos: int) -> str:
         """The pooling used for a panel with ``n_geos`` geos."""
         if self.pooling is None:
@@ -135,6 +197,8 @@ class ModelSpec:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["priors"] = {k: v.to_dict() for k, v in self.priors.items()}
+        if isinstance(self.saturation, Mapping):
+            d["saturation"] = dict(self.saturation)
         if d["pooling"] is None:
             d.pop("pooling")
         return d

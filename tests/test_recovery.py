@@ -15,7 +15,11 @@ import bayes_mmm as bm
 def _fit(n_geos, n_weeks, n_channels, draws, tune, chains, seed):
     df, truth = bm.simulate(n_geos=n_geos, n_weeks=n_weeks, n_channels=n_channels, seed=seed)
     data = bm.MMMData.from_frame(
-        df, date="date", target="revenue", media=list(truth.roi.index), geo="geo",
+        df,
+        date="date",
+        target="revenue",
+        media=list(truth.roi.index),
+        geo="geo",
         controls=["control_1"],
     )
     with warnings.catch_warnings():
@@ -32,20 +36,20 @@ def _check(fit, truth, r_hat_max, ess_min):
     roi = fit.roi(hdi_prob=0.9)
     inside = (roi["lower"] <= truth.roi) & (truth.roi <= roi["upper"])
     assert inside.all(), roi.assign(truth=truth.roi)
-    # contributions recover the truth on average too (within 25% of total media effect)
-    est = fit.contributions().mean(("chain", "draw")).sum(("date", "geo"))
-    true = truth.contributions.sum(("date", "geo"))
-    assert float(np.abs(est - true).sum() / true.sum()) < 0.25
+    # each channel's true total contribution lies inside its 90% interval too
+    est = fit.contributions().sum(("date", "geo"))
+    lo, hi = est.quantile([0.05, 0.95], dim=("chain", "draw")).values
+    true = truth.contributions.sum(("date", "geo")).values
+    assert ((lo <= true) & (true <= hi)).all(), (lo, true, hi)
 
 
 def test_recovery_fast():
-    fit, truth = _fit(n_geos=3, n_weeks=104, n_channels=3, draws=300, tune=400, chains=2, seed=11)
-    _check(fit, truth, r_hat_max=1.02, ess_min=100)
+    fit, truth = _fit(n_geos=3, n_weeks=104, n_channels=3, draws=500, tune=500, chains=2, seed=11)
+    _check(fit, truth, r_hat_max=1.03, ess_min=100)
 
 
 @pytest.mark.slow
 def test_recovery_acceptance_10_geos():
-    fit, truth = _fit(n_geos=10, n_weeks=156, n_channels=5, draws=1000, tune=1000, chains=4,
-                      seed=1)
+    fit, truth = _fit(n_geos=10, n_weeks=156, n_channels=5, draws=1000, tune=1000, chains=4, seed=1)
     _check(fit, truth, r_hat_max=1.01, ess_min=400)
     assert fit.converged

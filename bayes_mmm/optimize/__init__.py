@@ -1,0 +1,60 @@
+"""Posterior-aware budget allocation and what-if scenarios over posterior draws.
+
+The question is always about a *future window* of ``weeks`` periods right after the data:
+
+- **Spend, not media.** The optimizer allocates spend per spend group (``data.spend``); a
+  group paying several channels is one decision and its channels scale together. Spend is
+  turned into media with each channel's historical media-per-spend ratio in the last
+  ``weeks`` weeks (cost per exposure). Organic channels get no budget and keep the media of
+  the last ``weeks`` weeks.
+- **Flighting.** ``"history"`` spreads a channel's window spend over the weeks as the last
+  ``weeks`` weeks did, per geo; ``"flat"`` spreads it evenly.
+- **Carryover both ways.** The last ``l_max - 1`` weeks of history are prepended, so their
+  adstock spills into the window, and ``l_max - 1`` zero weeks are appended, so the tail
+  of window spend is counted. Revenue is summed over window + tail.
+- **"Current"** is the same budget split across spend groups and geos as in the last
+  ``weeks`` weeks of history.
+
+Design choice: adstock is linear, so for a spend matrix ``s`` (dims (geo, spend_group))
+the adstocked, scaled exposure of every draw is ``A + s[g, k(c)] * B`` where ``A`` (history
+carryover and organic media) and ``B`` (adstock of one unit of spend) are computed once per
+call with ``transforms.lag_stack``/``adstock``. Each objective evaluation is then one
+saturation over (sample, date, geo, channel) and its *exact* gradient follows from
+:func:`saturation_derivative` by the chain rule: SLSQP gets analytic gradients, never
+finite differences, and nothing touches the PyMC model. The same numbers come out of
+``analysis.channel_contribution_draws`` for the explicit media plan (tested).
+
+Objectives are utilities over per-draw revenue: ``fn(revenue) -> (value, d value / d
+revenue)`` with ``revenue`` of dims (sample,). Built-ins: :func:`mean_utility`,
+:func:`cvar_utility`, :func:`mean_sd_utility`, :func:`profit_utility`; pass your own
+callable with the same signature.
+"""
+
+from bayes_mmm.optimize.allocate import Allocation, allocate, optimize
+from bayes_mmm.optimize.scenarios import WhatIf, response_curves, what_if
+from bayes_mmm.optimize.utilities import (
+    Utility,
+    cvar_utility,
+    mean_sd_utility,
+    mean_utility,
+    profit_utility,
+)
+from bayes_mmm.optimize.window import Planner, planner, saturation_derivative, window_baseline
+
+__all__ = [
+    "Allocation",
+    "Planner",
+    "Utility",
+    "WhatIf",
+    "allocate",
+    "cvar_utility",
+    "mean_sd_utility",
+    "mean_utility",
+    "optimize",
+    "planner",
+    "profit_utility",
+    "response_curves",
+    "saturation_derivative",
+    "what_if",
+    "window_baseline",
+]

@@ -1,0 +1,276 @@
+"""The window problem: per-draw revenue of a spend plan, with exact gradients.
+
+See the package docstring (``bayes_mmm.optimize``) for the window, flighting, carryover
+and the ``A + s * B`` design.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from bayes_mmm.analysis import group_labels
+from bayes_mmm.data import MMMData
+from bayes_mmm.errors import DataError, SpecError
+from bayes_mmm.response import baseline_response, make_design, saturation_params
+from bayes_mmm.spec import ModelSpec
+from bayes_mmm.transforms import adstock, geometric_weights, lag_stack, saturation
+
+FLIGHTINGS = ("history", "flat")
+CHUNK = 100
+TINY = 1e-12  # exposure treated as zero (scaled units: 1 is a typical week)
+
+
+# ---------------------------------------------------------------------- saturation slope
+def saturation_derivative(kind: str, x, **params):
+    """Derivative of ``transforms.saturation(kind, x, **params)`` in ``x`` (numpy).
+
+    Parameters
+    ----------
+    x : ndarray, dims (..., date, geo, channel), ≥ 0
+    params : ndarrays broadcastable to ``x``
+        ``ec`` and ``slope`` for ``"hill"``, ``lam`` otherwise.
+
+    Returns
+    -------
+    ndarray like ``x``. For Hill at ``x = 0`` it returns 0 (the one-sided limit for
+    slope > 1; for slope < 1 the limit is infinite and 0 keeps the optimizer finite).
+    """
+    if kind == "hill":
+        f = saturation("hill", x, **params)
+        pos = x > 0
+        return np.where(pos, params["slope"] * f * (1.0 - f) / np.where(pos, x, 1.0), 0.0)
+    if kind == "log":
+        return params["lam"] / (1.0 + params["lam"] * x)
+    if kind == "neg_exp":
+        return params["lam"] * np.exp(-params["lam"] * x)
+    raise ValueError(f"unknown saturation {kind!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Planner:
+    """Per-draw revenue of spend plans over a future window, with exact gradients.
+
+    Build it with :func:`planner`.
+
+    Attributes
+    ----------
+    data : MMMData
+    spec : ModelSpec
+    weeks : int
+    flighting : str
+    labels : list of str, dims (spend_group,)
+        Spend-group labels (see ``analysis.group_labels``).
+    history_spend : ndarray, dims (geo, spend_group)
+        Spend in the last ``weeks`` weeks of history.
+    unit_media : ndarray, dims (date, geo, channel)
+        Media (original units) bought by one unit of spend in the window, by week.
+    base : ndarray, dims (sample, date, geo, channel)
+        Scaled, adstocked exposure of window + tail without window spend (history
+        carryover and organic media).
+    unit : ndarray, dims (sample, date, geo, channel)
+        Scaled, adstocked exposure of one unit of spend of the channel's group.
+    coef : ndarray, dims (sample, 1, geo, channel)
+        ``beta * target_scale / f(1)``: turns saturation into target units.
+    """
+
+    data: MMMData
+    spec: ModelSpec
+    weeks: int
+    flighting: str
+    labels: list
+    history_spend: np.ndarray
+    unit_media: np.ndarray
+    base: np.ndarray
+    unit: np.ndarray
+    coef: np.ndarray
+    sat: dict = field(repr=False)
+
+    def current(self, budget: float | None = None) -> np.ndarray:
+        """The history-proportional plan for ``budget`` (default: the history's own
+        window spend), dims (geo, spend_group)."""
+        total = self.history_spend.sum()
+        return self.history_spend * (1.0 if budget is None else budget / total)
+
+    def media(self, spend: np.ndarray) -> np.ndarray:
+        """Window media in original units for ``spend`` (dims (geo, spend_group)), dims
+        (date, geo, channel); organic channels keep the last ``weeks`` weeks."""
+        d = self.data
+        per_channel = np.asarray(spend, dtype=float) @ d.group_matrix.T  # (geo, channel)
+        out = self.unit_media * per_channel[None]
+        organic = [c for c, g in enumerate(d.channel_group) if g is None]
+        out[..., organic] = d.media[-self.weeks :][..., organic]
+        return out
+
+    def revenue(self, spend: np.ndarray, grad: bool = False):
+        """Media-driven revenue over window + tail, per draw.
+
+        Parameters
+        ----------
+        spend : ndarray, dims (geo, spend_group)
+
+        Returns
+        -------
+        revenue : ndarray, dims (sample,)
+        gradient : ndarray, dims (sample, geo, spend_group), only with ``grad=True``
+            d revenue / d spend (the marginal ROI of each cell).
+        """
+        m = self.data.group_matrix
+        per_channel = (np.asarray(spend, dtype=float) @ m.T)[None, None]  # (1, 1, geo, channel)
+        n = self.base.shape[0]
+        rev = np.empty(n)
+        g = np.empty((n, *self.base.shape[2:])) if grad else None
+        for i in range(0, n, CHUNK):  # cache-sized chunks of draws
+            sl = slice(i, i + CHUNK)
+            x = self.base[sl] + per_channel * self.unit[sl]
+            sat = {k: v[sl] for k, v in self.sat.items()}
+            f, df = _saturation_and_slope(self.spec.saturation, x, sat, grad)
+            coef = self.coef[sl, 0]  # (sample, geo, channel)
+            rev[sl] = (f.sum(axis=1) * coef).sum(axis=(1, 2))
+            if grad:
+                df *= self.unit[sl]
+                g[sl] = df.sum(axis=1) * coef
+        return (rev, g @ m) if grad else rev
+
+    def subset(self, index) -> Planner:
+        """The same problem on a subset of draws (``index`` into the sample dim)."""
+        sat = {k: v[index] for k, v in self.sat.items()}
+        return replace(
+            self, base=self.base[index], unit=self.unit[index], coef=self.coef[index], sat=sat
+        )
+
+
+def _saturation_and_slope(kind, x, sat, grad):
+    """Saturation and (when ``grad``) its derivative in one pass, in place on ``x``.
+
+    Same values as ``transforms.saturation`` and :func:`saturation_derivative`, with Hill
+    written as ``1 / (1 + exp(-slope * (log x - log ec)))`` and fused for speed (the
+    optimizer spends its time here).
+    """
+    if kind != "hill":
+        f = saturation(kind, x, **sat)
+        return f, saturation_derivative(kind, x, **sat) if grad else None
+    live = x > TINY
+    np.maximum(x, TINY, out=x)
+    with np.errstate(over="ignore"):
+        z = np.log(x)
+        z -= np.log(sat["ec"])
+        z *= -sat["slope"]
+        np.exp(z, out=z)
+        z += 1.0
+        f = np.reciprocal(z, out=z)
+    f *= live
+    if not grad:
+        return f, None
+    df = 1.0 - f
+    df *= f
+    df /= x
+    df *= sat["slope"]
+    return f, df
+
+
+def planner(
+    data: MMMData,
+    spec: ModelSpec,
+    draws: Mapping[str, np.ndarray],
+    weeks: int = 13,
+    flighting: str = "history",
+) -> Planner:
+    """Precompute the window problem for posterior (or true) parameter draws.
+
+    Parameters
+    ----------
+    draws : dict of str to ndarray
+        Parameters with a leading sample dim: ``alpha`` (sample, channel), ``beta``
+        (sample, geo, channel) and the saturation's parameters (sample, channel).
+    weeks : int
+        Window length; the flighting pattern and cost per exposure come from the last
+        ``weeks`` weeks of history.
+    flighting : {"history", "flat"}
+    """
+    if flighting not in FLIGHTINGS:
+        raise SpecError(f"flighting={flighting!r}: choose one of {FLIGHTINGS}.")
+    if not isinstance(weeks, int | np.integer) or not 1 <= weeks <= data.n_dates:
+        raise DataError(
+            f"weeks={weeks!r} must be an integer between 1 and the {data.n_dates} periods "
+            "of history (cost per exposure and flighting come from the last `weeks` weeks)."
+        )
+    if not data.spend_groups:
+        raise DataError("The panel has no spend columns (all media organic): nothing to plan.")
+    weeks, lag = int(weeks), spec.l_max - 1
+    m = data.group_matrix  # (channel, group)
+    media_w, spend_w = data.media[-weeks:], data.spend[-weeks:]
+    hist_spend = spend_w.sum(axis=0)  # (geo, group)
+    if hist_spend.sum() <= 0:
+        raise DataError(
+            f"No spend in the last {weeks} weeks: the current plan is undefined; choose a "
+            "longer `weeks`."
+        )
+    # cost per exposure: window ratio, else the geo's whole-history ratio, else panel-wide
+    ratios = []
+    for sp, md in (
+        (hist_spend, media_w.sum(axis=0)),
+        (data.spend.sum(axis=0), data.media.sum(axis=0)),
+        (np.broadcast_to(data.spend.sum(axis=(0, 1)), hist_spend.shape), None),
+    ):
+        md = (
+            md if md is not None else np.broadcast_to(data.media.sum(axis=(0, 1)), media_w[0].shape)
+        )
+        sp_c = sp @ m.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios.append(np.where(sp_c > 0, md / sp_c, np.nan))
+    ratio = ratios[0]
+    for alt in ratios[1:]:
+        ratio = np.where(np.isnan(ratio), alt, ratio)
+    ratio = np.nan_to_num(ratio) * (m.sum(axis=1) > 0)[None]
+    msum = media_w.sum(axis=0)
+    if flighting == "history":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pattern = np.where(msum > 0, media_w / msum, 1.0 / weeks)
+    else:
+        pattern = np.full(media_w.shape, 1.0 / weeks)
+    unit_media = pattern * ratio[None]  # (date, geo, channel)
+
+    paid = m.sum(axis=1) > 0
+    prefix = np.zeros((lag, *data.media.shape[1:]))
+    if lag:
+        hist = data.media[-lag:]
+        prefix[lag - len(hist) :] = hist
+    window_base = np.where(paid, 0.0, media_w)
+    scale = data.scaling.media[None]
+    weights = geometric_weights(draws["alpha"], spec.l_max)
+
+    def adstocked(x):
+        return adstock(lag_stack(x / scale, spec.l_max, tail=lag), weights)[:, lag:]
+
+    base = adstocked(np.concatenate([prefix, window_base]))
+    unit = adstocked(np.concatenate([np.zeros_like(prefix), unit_media]))
+    sat = saturation_params(draws, spec)
+    one = np.ones((1, 1, 1, len(data.channels)))
+    f1 = saturation(spec.saturation, one, **sat)
+    coef = draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
+    return Planner(
+        data=data,
+        spec=spec,
+        weeks=weeks,
+        flighting=flighting,
+        labels=group_labels(data),
+        history_spend=hist_spend,
+        unit_media=unit_media,
+        base=base,
+        unit=unit,
+        coef=coef,
+        sat=sat,
+    )
+
+
+def window_baseline(plan: Planner, draws: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Non-media expected revenue over window + tail per draw, dims (sample,): trend and
+    seasonality extended past the data, controls held at their last value."""
+    data, spec = plan.data, plan.spec
+    n = plan.weeks + spec.l_max - 1
+    design = make_design(data, spec, tail=n)
+    base = baseline_response(design, draws, spec)[:, -n:] * design.target_scale
+    return base.sum(axis=(1, 2))

@@ -1,0 +1,304 @@
+"""Plots: results in, ``matplotlib.figure.Figure`` out.
+
+Every function takes a ``Fit`` (or a result computed from one) and returns a Figure;
+nothing is shown or saved here. Numbers come from the same paths as the tables
+(``Fit.expected_target``, ``Fit.contributions``, ``analysis.channel_contribution_draws``,
+``transforms.geometric_weights``), never from a second implementation.
+
+Readability at scale (40 geos × 8 channels): time series are summed over geos and shown
+for the ``top_geos`` largest geos only; ROI by geo is a heatmap rather than a forest;
+per-channel panels are small multiples on a grid of at most four columns.
+
+Bands are equal-tailed posterior intervals of probability ``prob`` (default 0.9).
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.figure import Figure
+
+from bayes_mmm.analysis import channel_contribution_draws
+from bayes_mmm.transforms import geometric_weights
+
+SAMPLE_DIMS = ("chain", "draw")
+MAX_COLS = 4
+OBSERVED = "#222222"
+BAND = "#4c72b0"
+
+
+def _band(da: xr.DataArray, prob: float) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+    q = da.quantile([(1 - prob) / 2, 0.5, (1 + prob) / 2], dim=SAMPLE_DIMS)
+    return q.isel(quantile=0), q.isel(quantile=1), q.isel(quantile=2)
+
+
+def _grid(n: int, width: float = 3.6, height: float = 2.6) -> tuple[Figure, np.ndarray]:
+    cols = min(n, MAX_COLS)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(width * cols, height * rows), squeeze=False, layout="constrained"
+    )
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def top_geos(fit, n: int) -> list[str]:
+    """The ``n`` geos with the largest total target."""
+    total = fit.data.target.sum(axis=0)
+    order = np.argsort(-total)[:n]
+    return [fit.data.geos[i] for i in order]
+
+
+def model_fit(fit, prob: float = 0.9, top: int = 5, random_seed: int | None = 0) -> Figure:
+    """Observed target against the posterior predictive band: all geos summed, then the
+    ``top`` largest geos.
+
+    Uses ``fit.posterior_predictive``, dims (chain, draw, date, geo).
+    """
+    pred = fit.posterior_predictive(random_seed=random_seed)
+    obs = xr.DataArray(
+        fit.data.target,
+        dims=("date", "geo"),
+        coords={"date": fit.data.dates, "geo": list(fit.data.geos)},
+    )
+    geos = top_geos(fit, top) if len(fit.data.geos) > 1 else []
+    panels = [("All geos", pred.sum("geo"), obs.sum("geo"))]
+    panels += [(g, pred.sel(geo=g), obs.sel(geo=g)) for g in geos]
+    fig, axes = _grid(len(panels), width=4.5)
+    for ax, (title, p, o) in zip(axes, panels):
+        lo, mid, hi = _band(p, prob)
+        ax.fill_between(
+            o["date"].values, lo, hi, color=BAND, alpha=0.3, label=f"{prob:.0%} predictive interval"
+        )
+        ax.plot(o["date"].values, mid, color=BAND, lw=1, label="model (median)")
+        ax.plot(o["date"].values, o, color=OBSERVED, lw=0.9, label="observed")
+        ax.set_title(title)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Model fit: observed {fit.data.target_name} vs. model")
+    return fig
+
+
+def contributions_over_time(fit) -> Figure:
+    """Baseline and channel contributions over time (posterior mean, summed over geos),
+    stacked."""
+    contrib = fit.contributions().mean(SAMPLE_DIMS).sum("geo")  # (date, channel)
+    base = fit.baseline().mean(SAMPLE_DIMS).sum("geo")
+    fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+    dates = contrib["date"].values
+    layers = [base.values] + [contrib.sel(channel=c).values for c in contrib["channel"].values]
+    labels = ["baseline"] + [str(c) for c in contrib["channel"].values]
+    ax.stackplot(dates, *layers, labels=labels, alpha=0.85)
+    ax.plot(dates, fit.data.target.sum(axis=1), color=OBSERVED, lw=1, label="observed")
+    ax.set_ylabel(fit.data.target_name)
+    ax.legend(fontsize=7, ncol=min(len(labels) + 1, 5), loc="upper left")
+    ax.set_title("Contributions over time (posterior mean, all geos)")
+    return fig
+
+
+def decomposition_waterfall(fit) -> Figure:
+    """Total target split into baseline and each channel (posterior mean, all dates and
+    geos), as a waterfall."""
+    parts = {"baseline": float(fit.baseline().mean(SAMPLE_DIMS).sum())}
+    contrib = fit.contributions().mean(SAMPLE_DIMS).sum(("date", "geo"))
+    parts.update({str(c): float(contrib.sel(channel=c)) for c in contrib["channel"].values})
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(parts) + 2), 4), layout="constrained")
+    bottom = 0.0
+    for i, (name, value) in enumerate(parts.items()):
+        ax.bar(i, value, bottom=bottom, color="#999999" if name == "baseline" else BAND)
+        bottom += value
+    ax.bar(len(parts), bottom, color=OBSERVED, alpha=0.8)
+    ax.set_xticks(range(len(parts) + 1), [*parts, "total (model)"], rotation=30)
+    ax.set_ylabel(fit.data.target_name)
+    ax.set_title("Decomposition of the modelled total")
+    return fig
+
+
+def roi_forest(fit, hdi_prob: float = 0.9) -> Figure:
+    """ROI by channel: median with its HDI (a forest), channels sorted by median."""
+    table = fit.roi(hdi_prob=hdi_prob).sort_values("median")
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.5), layout="constrained")
+    y = np.arange(len(table))
+    ax.hlines(y, table["lower"], table["upper"], color=BAND, lw=3)
+    ax.plot(table["median"], y, "o", color=OBSERVED)
+    ax.axvline(1.0, color="#c44e52", ls="--", lw=1, label="break-even (ROI = 1)")
+    ax.set_yticks(y, table.index)
+    ax.set_xlabel(f"ROI (revenue per unit spend), median and {hdi_prob:.0%} HDI")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def roi_heatmap(fit) -> Figure:
+    """Median ROI by geo × channel as a heatmap (rows: geos, largest first)."""
+    med = fit.roi_draws(by="geo").median(SAMPLE_DIMS)  # (geo, channel)
+    med = med.sel(geo=top_geos(fit, len(fit.data.geos)))
+    n_geo, n_ch = med.shape
+    fig, ax = plt.subplots(figsize=(1.1 * n_ch + 3, 0.28 * n_geo + 1.8), layout="constrained")
+    im = ax.imshow(med.values, aspect="auto", cmap="viridis")
+    ax.set_xticks(range(n_ch), med["channel"].values, rotation=30)
+    ax.set_yticks(range(n_geo), med["geo"].values, fontsize=7 if n_geo > 15 else 9)
+    if n_geo * n_ch <= 120:
+        for (i, j), v in np.ndenumerate(med.values):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white")
+    fig.colorbar(im, ax=ax, label="median ROI")
+    ax.set_title("ROI by geo and channel (median)")
+    return fig
+
+
+def response_curve_draws(fit, factors=None) -> xr.DataArray:
+    """Total contribution of each channel when all its media are scaled by a factor.
+
+    The model is additive across channels, so scaling every channel by the same factor
+    at once gives each channel's own curve.
+
+    Returns
+    -------
+    DataArray, dims (chain, draw, factor, channel), target units over all dates and geos
+    (carryover tail included).
+    """
+    factors = np.linspace(0, 2, 11) if factors is None else np.asarray(factors, float)
+    draws, shape = fit._draws
+    out = [
+        channel_contribution_draws(
+            fit.data,
+            fit.spec,
+            draws,
+            media=fit.data.media * f,
+            tail=fit.spec.l_max - 1,
+            reduce=lambda x: x.sum(axis=(1, 2)),
+        )
+        for f in factors
+    ]  # each (sample, channel)
+    arr = np.stack(out, axis=1).reshape(*shape, len(factors), -1)
+    return xr.DataArray(
+        arr,
+        dims=(*SAMPLE_DIMS, "factor", "channel"),
+        coords={"factor": factors, "channel": list(fit.data.channels)},
+        name="response",
+    )
+
+
+def response_curves(fit, curves: xr.DataArray | None = None, prob: float = 0.9) -> Figure:
+    """Response curves with bands: total contribution against media scaled 0–2× the
+    observed plan, one small multiple per channel; the dot marks the observed plan."""
+    curves = response_curve_draws(fit) if curves is None else curves
+    lo, mid, hi = _band(curves, prob)
+    channels = [str(c) for c in curves["channel"].values]
+    fig, axes = _grid(len(channels))
+    x = curves["factor"].values
+    for ax, c in zip(axes, channels):
+        ax.fill_between(x, lo.sel(channel=c), hi.sel(channel=c), color=BAND, alpha=0.3)
+        ax.plot(x, mid.sel(channel=c), color=BAND)
+        ax.plot(1.0, float(mid.sel(channel=c).interp(factor=1.0)), "o", color=OBSERVED)
+        ax.set_title(c)
+        ax.set_xlabel("media × observed")
+    fig.suptitle(f"Response curves: contribution vs. media level ({prob:.0%} band)")
+    return fig
+
+
+def adstock_decay(fit, prob: float = 0.9) -> Figure:
+    """Share of an exposure's effect in each week after it (geometric adstock weights)."""
+    alpha = fit.idata["posterior"]["alpha"]  # (chain, draw, channel)
+    w = geometric_weights(alpha.transpose(*SAMPLE_DIMS, "channel").values, fit.spec.l_max)
+    da = xr.DataArray(
+        w, dims=(*SAMPLE_DIMS, "lag", "channel"), coords={"channel": alpha["channel"].values}
+    )
+    lo, mid, hi = _band(da, prob)
+    channels = [str(c) for c in da["channel"].values]
+    fig, axes = _grid(len(channels), width=3.2, height=2.3)
+    lags = np.arange(fit.spec.l_max)
+    for ax, c in zip(axes, channels):
+        ax.bar(lags, mid.sel(channel=c), color=BAND, alpha=0.7)
+        ax.errorbar(
+            lags,
+            mid.sel(channel=c),
+            yerr=[mid.sel(channel=c) - lo.sel(channel=c), hi.sel(channel=c) - mid.sel(channel=c)],
+            fmt="none",
+            color=OBSERVED,
+        )
+        ax.set_title(c)
+        ax.set_xlabel("weeks after exposure")
+    fig.suptitle("Adstock: how long an exposure keeps working")
+    return fig
+
+
+def prior_posterior(shift: pd.DataFrame) -> Figure:
+    """Posterior sd / prior sd against the shift of the mean (in prior sd units), one dot
+    per scalar parameter (``diagnostics.prior_posterior_shift``). Left: informed by the
+    data; far from 0 horizontally: the data moved it."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    informed = shift["informed"].to_numpy(bool)
+    ax.scatter(
+        shift["sd_ratio"][~informed],
+        shift["shift"][~informed],
+        s=14,
+        color="#999999",
+        label="mostly prior",
+    )
+    ax.scatter(
+        shift["sd_ratio"][informed],
+        shift["shift"][informed],
+        s=14,
+        color=BAND,
+        label="informed by data",
+    )
+    labelled = shift.reindex(shift["shift"].abs().sort_values().index[-8:])
+    for name, row in labelled.iterrows():
+        ax.annotate(name, (row["sd_ratio"], row["shift"]), fontsize=6)
+    ax.axvline(1.0, color="#c44e52", ls=":", lw=1)
+    ax.set_xlabel("posterior sd / prior sd")
+    ax.set_ylabel("(posterior mean − prior mean) / prior sd")
+    ax.legend(fontsize=8)
+    ax.set_title("What the data taught the model")
+    return fig
+
+
+def budget(plan) -> Figure:
+    """A budget plan (duck-typed: ``.table`` with ``current`` and ``optimal`` columns and
+    ``.uplift`` dims (chain, draw)): spend before/after and the uplift distribution."""
+    table = plan.table
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    x = np.arange(len(table))
+    ax1.bar(x - 0.2, table["current"], 0.4, label="current", color="#999999")
+    ax1.bar(x + 0.2, table["optimal"], 0.4, label="plan", color=BAND)
+    ax1.set_xticks(x, [str(i) for i in table.index], rotation=30)
+    ax1.set_ylabel("spend")
+    ax1.legend(fontsize=8)
+    ax1.set_title("Spend: current vs. plan")
+    uplift = np.asarray(plan.uplift).reshape(-1)
+    ax2.hist(uplift, bins=40, color=BAND, alpha=0.8)
+    ax2.axvline(0, color="#c44e52", lw=1)
+    ax2.set_xlabel("revenue uplift of the plan")
+    ax2.set_title(f"P(plan beats current) = {float(plan.prob_better):.0%}")
+    return fig
+
+
+def _arviz_figure(pc) -> Figure:
+    return pc.viz["figure"].item()
+
+
+def diagnostic_var_names(fit) -> list[str]:
+    """Channel-level parameters: few enough to draw for any number of geos."""
+    post = fit.idata["posterior"]
+    return [n for n in ("alpha", "ec", "slope", "lam", "beta_mu", "beta_sigma") if n in post]
+
+
+def trace(fit, var_names=None) -> Figure:
+    """Trace plot (``arviz.plot_trace``) of channel-level parameters."""
+    import arviz as az
+
+    names = var_names or diagnostic_var_names(fit)
+    return _arviz_figure(az.plot_trace(fit.idata, var_names=names, backend="matplotlib"))
+
+
+def rank(fit, var_names=None) -> Figure:
+    """Rank plot (``arviz.plot_rank``) of channel-level parameters: flat when chains mix."""
+    import arviz as az
+
+    names = var_names or diagnostic_var_names(fit)
+    return _arviz_figure(az.plot_rank(fit.idata, var_names=names, backend="matplotlib"))

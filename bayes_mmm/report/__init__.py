@@ -1,0 +1,70 @@
+"""``bm.report(fit, "report.html")``: one self-contained, offline HTML report.
+
+Layers: ``build`` computes numbers and figures into ``payload`` dataclasses, ``wording``
+holds every user-facing sentence, and Jinja2 templates (``templates/``, shipped as
+package data) only loop over prepared rows. Figures are base64 PNGs; there is no CDN,
+font, script or any other external resource, so the file reads offline and can be mailed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from bayes_mmm.report.build import build_payload
+from bayes_mmm.report.payload import Payload
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+__all__ = ["Payload", "build_payload", "render", "report"]
+
+
+def render(payload: Payload) -> str:
+    """The HTML text of a payload."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("report.html.j2").render(p=payload)
+
+
+def report(
+    fit,
+    path: str | Path = "report.html",
+    plan=None,
+    what_if=None,
+    prior="auto",
+    holdout=None,
+    hdi_prob: float = 0.9,
+    random_seed: int | None = 0,
+    prior_samples: int = 300,
+) -> Path:
+    """Write the HTML report of ``fit`` to ``path`` and return the path.
+
+    Parameters
+    ----------
+    plan : Allocation, optional
+        A budget plan (``fit.optimize(...)``); section 6 shows it when given.
+    what_if : WhatIf, optional
+    prior : DataTree, "auto" or None
+        Prior draws for the prior-vs-posterior figure; "auto" draws ``prior_samples``
+        with ``fit.prior_predictive`` (compiles the model once), None leaves it out.
+    holdout : diagnostics.Holdout, optional
+    """
+    if isinstance(prior, str) and prior == "auto":
+        prior = fit.prior_predictive(samples=prior_samples, random_seed=random_seed)
+    payload = build_payload(
+        fit,
+        plan=plan,
+        what_if=what_if,
+        prior=prior,
+        holdout=holdout,
+        hdi_prob=hdi_prob,
+        random_seed=random_seed,
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(payload), encoding="utf-8")
+    return path

@@ -1,0 +1,356 @@
+"""Build the report payload from a fit: every number and figure is computed here.
+
+Figures come from ``bayes_mmm.plot`` and are inlined as base64 PNG, so the HTML file has
+no external resource of any kind.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bayes_mmm import diagnostics, plot
+from bayes_mmm.analysis import channel_contribution_draws, summarize
+from bayes_mmm.bundle import library_versions
+from bayes_mmm.report import wording as W
+from bayes_mmm.report.payload import Headline, Image, Payload, Section, Table, Verdict
+
+SAMPLE_DIMS = ("chain", "draw")
+PAYBACK_PROB = 0.9
+DPI = 90
+
+
+def image(fig, title: str, caption: str = "") -> Image:
+    """Render a Figure to an inlined PNG and close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return Image(title=title, src=src, caption=caption)
+
+
+def _interval(row, fmt: str) -> str:
+    return fmt.format(lo=row["lower"], hi=row["upper"])
+
+
+# ---------------------------------------------------------------------- sections
+def _totals(fit):
+    """Per-draw totals over dates and geos: channel contributions (sample, channel) and
+    baseline (sample,)."""
+    draws, shape = fit._draws
+    contrib = channel_contribution_draws(
+        fit.data, fit.spec, draws, reduce=lambda x: x.sum(axis=(1, 2))
+    )
+    base = fit.baseline().sum(("date", "geo")).values.reshape(-1)
+    return contrib, base, shape
+
+
+def headlines(fit, roi, p_roi, contrib, base, shape, conv, hdi_prob) -> list[Headline]:
+    import xarray as xr
+
+    target = fit.data.target_name
+    share = contrib.sum(axis=1) / (contrib.sum(axis=1) + base)
+    share_t = summarize(
+        xr.DataArray(share.reshape(shape), dims=SAMPLE_DIMS).expand_dims(q=["share"]), hdi_prob
+    ).iloc[0]
+    c_da = xr.DataArray(
+        contrib.reshape(*shape, -1),
+        dims=(*SAMPLE_DIMS, "channel"),
+        coords={"channel": list(fit.data.channels)},
+    )
+    c_t = summarize(c_da, hdi_prob)
+    largest = c_t["mean"].idxmax()
+    best, worst = roi["median"].idxmax(), roi["median"].idxmin()
+    payers = [c for c in roi.index if p_roi[c] >= PAYBACK_PROB]
+    probs = ", ".join(f"{c} {p_roi[c]:.0%}" for c in roi.index)
+    out = [
+        Headline(
+            W.Q_MEDIA_SHARE.format(target=target),
+            W.A_MEDIA_SHARE.format(share=share_t["mean"], target=target),
+            _interval(share_t, W.I_SHARE),
+        ),
+        Headline(
+            W.Q_BEST,
+            W.A_BEST.format(channel=best, roi=roi.loc[best, "median"]),
+            _interval(roi.loc[best], W.I_ROI),
+        ),
+        Headline(
+            W.Q_WORST,
+            W.A_WORST.format(channel=worst, roi=roi.loc[worst, "median"]),
+            _interval(roi.loc[worst], W.I_ROI),
+        ),
+        Headline(
+            W.Q_PAYBACK,
+            W.A_PAYBACK.format(channels=", ".join(payers)) if payers else W.A_PAYBACK_NONE,
+            W.I_PAYBACK.format(probs=probs),
+        ),
+        Headline(
+            W.Q_LARGEST.format(target=target),
+            W.A_LARGEST.format(channel=largest, value=c_t.loc[largest, "mean"]),
+            _interval(c_t.loc[largest], W.I_VALUE),
+        ),
+        Headline(
+            W.Q_TRUST,
+            W.A_TRUST_YES if conv.passed else W.A_TRUST_NO,
+            W.I_TRUST_PASS.format(n=len(conv.gates))
+            if conv.passed
+            else W.I_TRUST_FAIL.format(names=", ".join(g.name for g in conv.failed)),
+        ),
+    ]
+    return out
+
+
+def verdict(fit, conv) -> Verdict:
+    gates = Table(
+        W.SECTION_VERDICT,
+        W.GATE_COLUMNS,
+        [
+            [
+                g.name,
+                f"{g.value:.4g}",
+                g.threshold,
+                W.GATE_PASS if g.passed else W.GATE_FAIL,
+                "" if g.passed else g.remedy,
+            ]
+            for g in conv.gates
+        ],
+        [not g.passed for g in conv.gates],
+    )
+    table = fit.diagnostics().sort_values("r_hat", ascending=False).head(8)
+    worst = Table(
+        W.WORST_PARAMETERS,
+        W.PARAM_COLUMNS,
+        [
+            [name, f"{r.r_hat:.3f}", f"{r.ess_bulk:.0f}", f"{r.ess_tail:.0f}"]
+            for name, r in table.iterrows()
+        ],
+        [bool(r.r_hat > diagnostics.R_HAT_MAX) for _, r in table.iterrows()],
+    )
+    if conv.passed:
+        return Verdict("pass", W.VERDICT_PASS, W.VERDICT_INTRO, gates, worst)
+    return Verdict("fail", W.VERDICT_FAIL.format(n=len(conv.failed)), W.VERDICT_INTRO, gates, worst)
+
+
+def fit_section(fit, prior, holdout, hdi_prob, random_seed) -> Section:
+    ppc = diagnostics.ppc_metrics(fit, hdi_prob=hdi_prob, random_seed=random_seed)
+    rows = []
+    for name, r in ppc.iterrows():
+        pct = name != "r2"
+        fmt = "{:.1%}" if pct else "{:.3f}"
+        interval = (
+            ""
+            if np.isnan(r["lower"])
+            else (f"{fmt.format(r['lower'])} to {fmt.format(r['upper'])}")
+        )
+        rows.append([name, fmt.format(r["mean"]), interval, W.PPC_MEANING[name]])
+    tables = [Table(W.SECTION_FIT, W.PPC_COLUMNS, rows)]
+    if holdout is not None:
+        m = holdout.metrics
+        tables.append(
+            Table(
+                f"{W.HOLDOUT_TITLE}: {holdout.weeks}",
+                W.HOLDOUT_COLUMNS,
+                [[k, f"{v:.3g}"] for k, v in m.items()],
+            )
+        )
+    images = [image(plot.model_fit(fit, prob=hdi_prob, random_seed=random_seed), W.FIT_FIGURE)]
+    if prior is not None:
+        shift = diagnostics.prior_posterior_shift(fit, prior)
+        images.append(
+            image(
+                plot.prior_posterior(shift),
+                W.PRIOR_FIGURE,
+                W.PRIOR_CAPTION.format(informed=int(shift["informed"].sum()), total=len(shift)),
+            )
+        )
+    images.append(image(plot.rank(fit), W.DIAG_FIGURE))
+    return Section(
+        "fit", W.SECTION_FIT, W.FIT_INTRO.format(target=fit.data.target_name), tables, images
+    )
+
+
+def contrib_section(fit, roi, p_roi, contrib, hdi_prob) -> Section:
+    target = fit.data.target_name
+    mean_contrib = dict(zip(fit.data.channels, contrib.mean(axis=0)))
+    rows = [
+        [
+            c,
+            f"{r['median']:.2f}",
+            _interval(r, W.I_ROI),
+            f"{p_roi[c]:.0%}",
+            f"{r['spend']:,.0f}",
+            f"{mean_contrib.get(c, np.nan):,.0f}",
+        ]
+        for c, r in roi.iterrows()
+    ]
+    images = [
+        image(plot.contributions_over_time(fit), W.CONTRIB_FIGURE),
+        image(plot.decomposition_waterfall(fit), W.WATERFALL_FIGURE.format(target=target)),
+        image(plot.roi_forest(fit, hdi_prob), W.ROI_FIGURE),
+    ]
+    if len(fit.data.geos) > 1:
+        images.append(image(plot.roi_heatmap(fit), W.ROI_GEO_FIGURE))
+    return Section(
+        "contributions",
+        W.SECTION_CONTRIB,
+        W.CONTRIB_INTRO.format(target=target),
+        [Table(W.ROI_FIGURE, W.ROI_COLUMNS, rows)],
+        images,
+    )
+
+
+def curves_section(fit, hdi_prob) -> Section:
+    return Section(
+        "curves",
+        W.SECTION_CURVES,
+        W.CURVES_INTRO,
+        images=[
+            image(plot.response_curves(fit, prob=hdi_prob), W.CURVES_FIGURE),
+            image(plot.adstock_decay(fit, prob=hdi_prob), W.ADSTOCK_FIGURE),
+        ],
+    )
+
+
+def budget_section(fit, plan, what_if, hdi_prob) -> Section:
+    if plan is None and what_if is None:
+        return Section("budget", W.SECTION_BUDGET, W.BUDGET_NONE)
+    tables, images, intro = [], [], ""
+    if plan is not None:
+        up = np.asarray(plan.uplift).reshape(-1)
+        lo, hi = np.quantile(up, [(1 - hdi_prob) / 2, (1 + hdi_prob) / 2])
+        intro = W.BUDGET_INTRO.format(
+            budget=float(plan.budget),
+            weeks=plan.weeks,
+            prob=float(plan.prob_better),
+            target=fit.data.target_name,
+            uplift=float(up.mean()),
+            lo=lo,
+            hi=hi,
+        )
+        t = plan.table
+        tables.append(
+            Table(
+                W.SECTION_BUDGET,
+                [t.index.name or "", *map(str, t.columns)],
+                [[str(i), *(_fmt(v) for v in row)] for i, row in t.iterrows()],
+            )
+        )
+        images.append(image(plot.budget(plan), W.BUDGET_FIGURE))
+    if what_if is not None:
+        t = what_if.table
+        tables.append(
+            Table(
+                f"{W.WHAT_IF_TITLE}: {what_if.sentence}",
+                [t.index.name or "", *map(str, t.columns)],
+                [[str(i), *(_fmt(v) for v in row)] for i, row in t.iterrows()],
+            )
+        )
+    return Section("budget", W.SECTION_BUDGET, intro, tables, images)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float | np.floating):
+        return f"{v:,.3g}" if abs(v) < 100 else f"{v:,.0f}"
+    return str(v)
+
+
+def data_section(fit) -> Section:
+    checks = diagnostics.data_checks(fit.data)
+    rows = [
+        [
+            name,
+            f"{r.zero_share:.0%}",
+            f"{r.max_abs_corr:.2f}",
+            str(r.most_correlated_with),
+            f"{r.vif:.1f}",
+            W.FLAG_YES if r.flag else W.FLAG_NO,
+        ]
+        for name, r in checks.iterrows()
+    ]
+    intro = W.DATA_INTRO.format(vif=diagnostics.VIF_MAX, corr=diagnostics.CORRELATION_MAX)
+    return Section(
+        "data",
+        W.SECTION_DATA,
+        intro,
+        [Table(W.SECTION_DATA, W.DATA_COLUMNS, rows, list(checks["flag"]))],
+    )
+
+
+def repro_section(fit) -> Section:
+    rows = [["data hash", fit.data.data_hash], ["data", repr(fit.data)]]
+    rows += [[f"run.{k}", _fmt(v)] for k, v in fit.meta.items()]
+    rows += [[f"version.{k}", v] for k, v in library_versions().items()]
+    code = (
+        fit.spec.to_toml()
+        + "\n# run metadata\n"
+        + json.dumps(dict(fit.meta), default=str, indent=1)
+    )
+    return Section(
+        "repro",
+        W.SECTION_REPRO,
+        W.REPRO_INTRO,
+        [Table(W.SECTION_REPRO, W.REPRO_COLUMNS, rows)],
+        code=code,
+    )
+
+
+# ---------------------------------------------------------------------- payload
+def build_payload(
+    fit,
+    plan=None,
+    what_if=None,
+    prior=None,
+    holdout=None,
+    hdi_prob: float = 0.9,
+    random_seed: int | None = 0,
+) -> Payload:
+    """Compute every number and figure of the report.
+
+    Parameters
+    ----------
+    plan : Allocation-like, optional
+        Duck-typed: ``table`` (``current``, ``optimal``), ``uplift`` (chain, draw),
+        ``prob_better``, ``budget``, ``weeks``.
+    what_if : WhatIf-like, optional
+        ``table`` and ``sentence``.
+    prior : DataTree, optional
+        Prior draws (``fit.prior_predictive()``) for the prior-vs-posterior figure.
+    holdout : diagnostics.Holdout, optional
+    """
+    d = fit.data
+    conv = fit.convergence
+    roi = fit.roi(hdi_prob=hdi_prob)
+    p_roi = (fit.roi_draws() > 1).mean(SAMPLE_DIMS).to_series()
+    contrib, base, shape = _totals(fit)
+    subtitle = W.SUBTITLE.format(
+        target=d.target_name,
+        n_dates=d.n_dates,
+        freq=d.freq,
+        start=d.dates[0].date(),
+        end=d.dates[-1].date(),
+        n_geos=len(d.geos),
+        n_channels=len(d.channels),
+    )
+    sections = [
+        fit_section(fit, prior, holdout, hdi_prob, random_seed),
+        contrib_section(fit, roi, p_roi, contrib, hdi_prob),
+        curves_section(fit, hdi_prob),
+        budget_section(fit, plan, what_if, hdi_prob),
+        data_section(fit),
+        repro_section(fit),
+    ]
+    return Payload(
+        title=W.TITLE,
+        subtitle=subtitle,
+        interval_note=W.INTERVAL_NOTE.format(prob=hdi_prob),
+        headlines_title=W.SECTION_HEADLINES,
+        headlines=headlines(fit, roi, p_roi, contrib, base, shape, conv, hdi_prob),
+        verdict_title=W.SECTION_VERDICT,
+        verdict=verdict(fit, conv),
+        sections=sections,
+        footer=W.FOOTER.format(version=library_versions()["bayes_mmm"]),
+    )

@@ -1,0 +1,137 @@
+"""All user-facing text of the HTML report, in one place.
+
+Templates hold no wording beyond markup; the builder fills these strings with numbers.
+Plain language first (a marketing manager reads the top), statistics second (a data
+scientist reads the details and the reproducibility block).
+"""
+
+TITLE = "Marketing mix model report"
+SUBTITLE = (
+    "{target} · {n_dates} {freq} periods ({start} to {end}) · {n_geos} geo(s) · "
+    "{n_channels} channel(s)"
+)
+INTERVAL_NOTE = (
+    "Every number comes with a {prob:.0%} interval: given the data and the model, the true "
+    "value lies in it with {prob:.0%} probability."
+)
+
+# ---------------------------------------------------------------- 1. headlines
+SECTION_HEADLINES = "Answers"
+Q_MEDIA_SHARE = "How much of {target} does paid media drive?"
+A_MEDIA_SHARE = "{share:.1%} of modelled {target}"
+I_SHARE = "{lo:.1%} to {hi:.1%}"
+Q_BEST = "Which channel returns the most per unit spent?"
+A_BEST = "{channel}: {roi:.2f} per unit spent"
+Q_WORST = "Which channel returns the least?"
+A_WORST = "{channel}: {roi:.2f} per unit spent"
+I_ROI = "{lo:.2f} to {hi:.2f}"
+Q_PAYBACK = "Which channels pay back their spend (ROI above 1)?"
+A_PAYBACK = "{channels}"
+A_PAYBACK_NONE = "none with probability above 90%"
+I_PAYBACK = "probability ROI > 1: {probs}"
+Q_LARGEST = "Which channel contributes the most {target}?"
+A_LARGEST = "{channel}: {value:,.0f}"
+I_VALUE = "{lo:,.0f} to {hi:,.0f}"
+Q_TRUST = "Can these numbers be trusted?"
+A_TRUST_YES = "Yes: the sampler converged"
+A_TRUST_NO = "Not yet: the sampler did not converge (see below)"
+I_TRUST_PASS = "all {n} sampling checks passed"
+I_TRUST_FAIL = "failed checks: {names}"
+
+# ---------------------------------------------------------------- 2. verdict
+SECTION_VERDICT = "Convergence verdict"
+VERDICT_PASS = "Converged: every sampling check passed."
+VERDICT_FAIL = (
+    "NOT CONVERGED: {n} check(s) failed. Do not use these results for decisions until "
+    "the fixes below are applied and the model is re-fitted."
+)
+VERDICT_INTRO = (
+    "The posterior is only a result if independent chains agree (R-hat), enough "
+    "effectively independent draws were taken (ESS), and the sampler met no pathologies "
+    "(divergences, low energy BFMI, maximum tree depth)."
+)
+GATE_COLUMNS = ["check", "value", "needs", "status", "what to do if it fails"]
+GATE_PASS = "pass"
+GATE_FAIL = "FAIL"
+WORST_PARAMETERS = "Parameters with the worst R-hat"
+PARAM_COLUMNS = ["parameter", "R-hat", "ESS bulk", "ESS tail"]
+
+# ---------------------------------------------------------------- 3. model fit
+SECTION_FIT = "Model fit"
+FIT_INTRO = (
+    "How well the model reproduces the observed {target}. R² and MAPE compare the "
+    "model's expected value with the data; coverage is the share of observations inside "
+    "the model's predictive interval and should be close to its nominal level."
+)
+FIT_FIGURE = "Observed vs. model (all geos, then the largest geos)"
+PPC_COLUMNS = ["metric", "mean", "interval", "meaning"]
+PPC_MEANING = {
+    "r2": "share of within-geo variation explained (1 is perfect)",
+    "mape": "mean absolute error as % of the observed value",
+    "coverage_50": "share inside the 50% interval (should be ≈ 50%)",
+    "coverage_90": "share inside the 90% interval (should be ≈ 90%)",
+}
+HOLDOUT_TITLE = "Forecast of unseen weeks (holdout)"
+HOLDOUT_COLUMNS = ["metric", "value"]
+PRIOR_FIGURE = "What the data taught the model (prior vs. posterior)"
+PRIOR_CAPTION = (
+    "Each dot is a parameter. Left of the line: the data narrowed it; far from zero "
+    "vertically: the data moved it away from the prior. {informed} of {total} parameters "
+    "were informed by the data (posterior sd < half the prior sd)."
+)
+DIAG_FIGURE = "Rank plots of channel parameters (flat and overlapping when chains mix)"
+
+# ---------------------------------------------------------------- 4. contributions and ROI
+SECTION_CONTRIB = "Contributions and ROI"
+CONTRIB_INTRO = (
+    "Contribution: the {target} each channel produced (what would be lost without it). "
+    "ROI: that incremental {target}, including carryover after the last week, divided by "
+    "the channel's spend."
+)
+CONTRIB_FIGURE = "Contributions over time"
+WATERFALL_FIGURE = "Decomposition of total {target}"
+ROI_FIGURE = "ROI by channel"
+ROI_GEO_FIGURE = "ROI by geo and channel"
+ROI_COLUMNS = ["channel", "ROI (median)", "interval", "P(ROI > 1)", "spend", "contribution"]
+
+# ---------------------------------------------------------------- 5. response curves
+SECTION_CURVES = "Response curves and carryover"
+CURVES_INTRO = (
+    "What each channel would return at other spend levels: its total contribution if all "
+    "its media were scaled from 0 to 2 times the observed plan (the dot). Flattening "
+    "curves mean diminishing returns."
+)
+CURVES_FIGURE = "Response curves"
+ADSTOCK_FIGURE = "Carryover: share of the effect in each week after exposure"
+
+# ---------------------------------------------------------------- 6. budget
+SECTION_BUDGET = "Budget plan"
+BUDGET_NONE = (
+    "No budget plan was given. Run fit.optimize(budget=..., weeks=...) or "
+    "`bayes-mmm optimize RUN/ --budget X --weeks N` and pass the plan to the report."
+)
+BUDGET_INTRO = (
+    "Recommended split of a budget of {budget:,.0f} over {weeks} weeks. The plan beats the "
+    "current split with probability {prob:.0%}; expected extra {target}: {uplift:,.0f} "
+    "({lo:,.0f} to {hi:,.0f})."
+)
+BUDGET_FIGURE = "Spend before/after and the uplift distribution"
+WHAT_IF_TITLE = "What-if scenario"
+
+# ---------------------------------------------------------------- 7. data checks
+SECTION_DATA = "Data checks"
+DATA_INTRO = (
+    "Media that move together cannot be told apart by any model. A VIF above {vif:.0f} "
+    "or a correlation above {corr:.1f} is flagged: the split of credit between those "
+    "columns rests on the priors."
+)
+DATA_COLUMNS = ["column", "zero weeks", "max |correlation|", "with", "VIF", "flag"]
+FLAG_YES = "check"
+FLAG_NO = ""
+
+# ---------------------------------------------------------------- 8. spec and reproducibility
+SECTION_REPRO = "Model specification and reproducibility"
+REPRO_INTRO = "Everything needed to reproduce these results."
+SPEC_TITLE = "Model specification (TOML)"
+REPRO_COLUMNS = ["item", "value"]
+FOOTER = "Generated by bayes_mmm {version}. This file is self-contained and works offline."

@@ -1,0 +1,318 @@
+"""Speed benchmark: bayes_mmm against PyMC-Marketing on the same geo panel, in one run.
+
+Each library is fitted in its own interpreter (a subprocess), so PyMC-Marketing lives in
+a separate virtualenv (``.venv-bench``) and cannot disturb ours, and each side's peak
+memory is its own. The two sides run one after the other, never at the same time, on
+the same CSV panel with the same chains, tune, draws, seed and ``target_accept``; both
+sample with nutpie. Each child writes one JSON record; the parent prints a markdown
+table with the ratios bayes_mmm / PyMC-Marketing and writes all records to ``--out``.
+
+Measured per side
+-----------------
+wall_s
+    Model build + compile + sampling (everything after the CSV is read).
+min_ess_bulk
+    Smallest bulk ESS (``arviz.ess(..., method="bulk")``) over every element of every
+    free parameter of the PyMC model (``model.free_RVs``), in its constrained space.
+min_ess_per_s
+    ``min_ess_bulk / wall_s``: the cost of one effective draw of the slowest parameter.
+divergences, max_r_hat
+    Post-warm-up divergent transitions; largest rank-normalised split R-hat over the
+    same free parameters.
+peak_rss_mib
+    ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the child process.
+
+This file only uses the standard library at import time: the child imports its own
+library (``bayes_mmm`` or ``pymc_marketing``) inside the function that fits it.
+
+Usage
+-----
+    .venv/bin/python benchmarks/bench_pmm.py                       # both, 2 x 500 + 500
+    .venv/bin/python benchmarks/bench_pmm.py --only bayes_mmm --chains 4 --draws 1000 \\
+        --tune 1000                                                # ours alone
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PANEL = ROOT / "data" / "demo_geo_panel.csv"
+CHANNELS = ["tv", "search", "social", "display", "radio"]
+CONTROLS = ["price_index"]
+PYTHONS = {
+    "bayes_mmm": ROOT / ".venv" / "bin" / "python",
+    "pmm": ROOT / ".venv-bench" / "bin" / "python",
+}
+LABELS = {"bayes_mmm": "bayes_mmm", "pmm": "PyMC-Marketing"}
+
+
+# ---------------------------------------------------------------------- child side
+def _free_rv_stats(posterior, names: list[str]) -> dict:
+    """Min bulk ESS and max R-hat over every element of the named posterior variables.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        Variables with dims (chain, draw, ...).
+    names : list of str
+        The model's free random variables.
+    """
+    import arviz as az
+    import numpy as np
+
+    present = [n for n in names if n in posterior]
+    ds = posterior[present]
+    ess = az.ess(ds, method="bulk")
+    rhat = az.rhat(ds)
+    ess_min = min(float(np.nanmin(np.asarray(ess[n]))) for n in present)
+    rhat_max = max(float(np.nanmax(np.asarray(rhat[n]))) for n in present)
+    n_scalars = int(
+        sum(
+            np.prod([s for d, s in ds[n].sizes.items() if d not in ("chain", "draw")])
+            for n in present
+        )
+    )
+    return {
+        "min_ess_bulk": ess_min,
+        "max_r_hat": rhat_max,
+        "free_parameters": present,
+        "free_parameters_missing": [n for n in names if n not in posterior],
+        "n_free_scalars": n_scalars,
+    }
+
+
+def _posterior_and_stats(idata):
+    """(posterior Dataset, sample_stats Dataset) from an ArviZ DataTree."""
+    return idata["posterior"].to_dataset(), idata["sample_stats"].to_dataset()
+
+
+def _fit_bayes_mmm(args: argparse.Namespace) -> dict:
+    """Fit bayes_mmm's default ModelSpec on the panel (nutpie)."""
+    import pandas as pd
+
+    import bayes_mmm as bm
+    from bayes_mmm.model import build_model
+
+    df = pd.read_csv(args.panel)
+    t0 = time.perf_counter()
+    data = bm.MMMData.from_frame(
+        df, date="date", target="revenue", media=CHANNELS, geo="geo", controls=CONTROLS
+    )
+    spec = bm.ModelSpec()
+    fit = bm.fit(
+        data,
+        spec,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        random_seed=args.seed,
+        target_accept=args.target_accept,
+        progress=False,
+    )
+    wall = time.perf_counter() - t0
+    names = [rv.name for rv in build_model(data, spec).free_RVs]
+    post, stats = _posterior_and_stats(fit.idata)
+    return {
+        "wall_s": wall,
+        "compile_s": fit.meta["compile_s"],
+        "sample_s": fit.meta["sample_s"],
+        "divergences": int(stats["diverging"].sum()),
+        "model": "bm.ModelSpec() defaults: geometric adstock l_max=8, Hill saturation, "
+        "hierarchical geo betas, geo trend, 2 Fourier modes, controls",
+        "converged_gates": fit.converged,
+        "verdict": fit.convergence.message(),
+        **_free_rv_stats(post, names),
+    }
+
+
+def _fit_pmm(args: argparse.Namespace) -> dict:
+    """Fit PyMC-Marketing's (multidimensional) MMM with ``dims=("geo",)`` (nutpie)."""
+    import pandas as pd
+    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
+
+    df = pd.read_csv(args.panel, parse_dates=["date"])
+    t0 = time.perf_counter()
+    mmm = MMM(
+        date_column="date",
+        target_column="revenue",
+        channel_columns=CHANNELS,
+        control_columns=CONTROLS,
+        dims=("geo",),
+        adstock=GeometricAdstock(l_max=8),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+    )
+    X = df.drop(columns=["revenue"])
+    idata = mmm.fit(
+        X,
+        df["revenue"],
+        chains=args.chains,
+        draws=args.draws,
+        tune=args.tune,
+        random_seed=args.seed,
+        target_accept=args.target_accept,
+        nuts_sampler="nutpie",
+        progressbar=False,
+    )
+    wall = time.perf_counter() - t0
+    names = [rv.name for rv in mmm.model.free_RVs]
+    post, stats = _posterior_and_stats(idata)
+    return {
+        "wall_s": wall,
+        "divergences": int(stats["diverging"].sum()),
+        "model": "pymc_marketing.mmm.MMM(dims=('geo',), GeometricAdstock(l_max=8), "
+        "LogisticSaturation(), yearly_seasonality=2, control_columns=['price_index']), "
+        "default priors and scaling",
+        **_free_rv_stats(post, names),
+    }
+
+
+def _versions(side: str) -> dict:
+    from importlib.metadata import version
+
+    pkgs = ["pymc", "pytensor", "nutpie", "arviz", "numba", "numpy"]
+    pkgs += ["bayes_mmm"] if side == "bayes_mmm" else ["pymc-marketing"]
+    out = {}
+    for p in pkgs:
+        try:
+            out[p] = version(p)
+        except Exception:  # a missing package is recorded, not fatal
+            out[p] = None
+    return out
+
+
+def run_child(args: argparse.Namespace) -> None:
+    """Fit one side in this interpreter and write its JSON record to ``args.json``."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    record = {"side": args.child, "python": sys.executable, "versions": _versions(args.child)}
+    fitter = _fit_bayes_mmm if args.child == "bayes_mmm" else _fit_pmm
+    record.update(fitter(args))
+    record["min_ess_per_s"] = record["min_ess_bulk"] / record["wall_s"]
+    record["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    Path(args.json).write_text(json.dumps(record, indent=2))
+
+
+# ---------------------------------------------------------------------- parent side
+def _machine() -> dict:
+    def sh(cmd: str) -> str:
+        try:
+            return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout
+        except OSError:
+            return ""
+
+    return {
+        "nproc": os.cpu_count(),
+        "platform": platform.platform(),
+        "lscpu_head": sh("lscpu | head -n 15"),
+        "loadavg_start": os.getloadavg(),
+    }
+
+
+def _run_side(side: str, args: argparse.Namespace, out_dir: Path) -> dict:
+    python = Path(args.pmm_python if side == "pmm" else args.python)
+    json_path = out_dir / f"{side}.json"
+    cmd = [
+        str(python), str(Path(__file__).resolve()), "--child", side, "--json", str(json_path),
+        "--panel", str(args.panel), "--chains", str(args.chains), "--draws", str(args.draws),
+        "--tune", str(args.tune), "--seed", str(args.seed),
+        "--target-accept", str(args.target_accept),
+    ]  # fmt: skip
+    print(f"[bench] {LABELS[side]}: {' '.join(cmd)}", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    outer = time.perf_counter() - t0
+    if proc.returncode != 0 or not json_path.exists():
+        tail = (proc.stdout + proc.stderr)[-4000:]
+        print(f"[bench] {LABELS[side]} FAILED (rc={proc.returncode}):\n{tail}", flush=True)
+        return {"side": side, "failed": True, "returncode": proc.returncode, "error_tail": tail}
+    record = json.loads(json_path.read_text())
+    record["process_wall_s"] = outer  # interpreter start + imports + fit + diagnostics
+    print(f"[bench] {LABELS[side]} done: wall {record['wall_s']:.1f}s", flush=True)
+    return record
+
+
+def table(records: list[dict]) -> str:
+    """Markdown table of the records, with bayes_mmm / PyMC-Marketing ratios."""
+    rows = [
+        ("wall time (s)", "wall_s", "{:.1f}"),
+        ("min ESS_bulk (free params)", "min_ess_bulk", "{:.0f}"),
+        ("min ESS_bulk / s", "min_ess_per_s", "{:.2f}"),
+        ("divergences", "divergences", "{:d}"),
+        ("max R-hat", "max_r_hat", "{:.3f}"),
+        ("peak RSS (MiB)", "peak_rss_mib", "{:.0f}"),
+        ("free scalar parameters", "n_free_scalars", "{:d}"),
+    ]
+    ok = [r for r in records if not r.get("failed")]
+    head = "| metric | " + " | ".join(LABELS[r["side"]] for r in ok)
+    by = {r["side"]: r for r in ok}
+    both = "bayes_mmm" in by and "pmm" in by
+    lines = [head + (" | ratio bayes_mmm / PMM |" if both else " |")]
+    lines.append("|---" * (len(ok) + 1 + both) + "|")
+    for label, key, fmt in rows:
+        cells = [fmt.format(r[key]) for r in ok]
+        if both:
+            a, b = by["bayes_mmm"][key], by["pmm"][key]
+            cells.append(f"{a / b:.2f}×" if key in ("wall_s", "min_ess_per_s") and b else "")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for r in records:
+        if r.get("failed"):
+            lines.append(f"\n{LABELS[r['side']]} FAILED (rc={r['returncode']}), see the JSON.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--tune", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--target-accept", type=float, default=0.9)
+    parser.add_argument("--panel", default=str(PANEL), help="long CSV both sides read")
+    parser.add_argument("--only", choices=["bayes_mmm", "pmm"], help="run one side only")
+    parser.add_argument("--python", default=str(PYTHONS["bayes_mmm"]))
+    parser.add_argument("--pmm-python", default=str(PYTHONS["pmm"]))
+    parser.add_argument("--out", default="runs/bench_pmm", help="directory for the JSON")
+    parser.add_argument("--child", choices=["bayes_mmm", "pmm"], help=argparse.SUPPRESS)
+    parser.add_argument("--json", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        run_child(args)
+        return 0
+
+    out_dir = (ROOT / args.out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sides = [args.only] if args.only else ["bayes_mmm", "pmm"]
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    machine = _machine()
+    records = [_run_side(side, args, out_dir) for side in sides]
+    machine["loadavg_end"] = os.getloadavg()
+    settings = {
+        k: getattr(args, k) for k in ("chains", "draws", "tune", "seed", "target_accept", "panel")
+    }
+    summary = {
+        "started_utc": started,
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "settings": settings,
+        "machine": machine,
+        "results": records,
+        "table": table(records),
+    }
+    (out_dir / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+    print(f"\n{settings}\n\n{summary['table']}\n\nwritten: {out_dir / 'results.json'}")
+    return 0 if not any(r.get("failed") for r in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The ``bayes-mmm`` command: config parsing, clear errors, and fit → report on a shipped
+CSV as a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bayes_mmm import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+PANEL = ROOT / "data" / "demo_geo_panel.csv"
+QUICK = ROOT / "configs" / "demo_geo_panel_quick.toml"
+
+
+def _run(*args, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "bayes_mmm.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory):
+    """The shipped demo panel cut to 3 geos × 78 weeks, to keep the CLI fit fast."""
+    df = pd.read_csv(PANEL)
+    df = df[df["geo"].isin(["geo_00", "geo_01", "geo_02"])]
+    df = df[df["date"] < "2023-07-01"]
+    path = tmp_path_factory.mktemp("cli") / "small.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_shipped_configs_parse():
+    import bayes_mmm as bm
+
+    for path in (ROOT / "configs").glob("*.toml"):
+        cfg = cli.load_config(path)
+        bm.ModelSpec.from_dict(cfg["model"])
+        assert set(cfg["data"]["media"]) <= set(pd.read_csv(PANEL, nrows=1).columns)
+
+
+def test_bad_config_and_bad_data_print_one_message(tmp_path, small_csv, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[model]\nl_max = 4\n")
+    assert cli.main(["check", str(small_csv), "--config", str(cfg)]) == cli.EXIT_INPUT
+    assert "needs a [data] table" in capsys.readouterr().err
+
+    cfg.write_text(
+        '[data]\ndate = "date"\ntarget = "revenue"\ngeo = "geo"\nmedia = ["tv", "billboards"]\n'
+    )
+    proc = _run("check", small_csv, "--config", cfg)
+    assert proc.returncode == cli.EXIT_INPUT
+    assert "billboards" in proc.stderr and "Traceback" not in proc.stderr
+
+    assert cli.main(["report", str(tmp_path / "nope")]) == cli.EXIT_INPUT
+    assert "No bundle" in capsys.readouterr().err
+
+
+def test_check_prints_collinearity_and_runtime(small_csv, capsys):
+    assert cli.main(["check", str(small_csv), "--config", str(QUICK)]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "VIF" in out and "price_index" in out
+    assert "Runtime estimate" in out and "one gradient" in out
+
+
+def test_fit_then_report_then_optimize(small_csv, tmp_path):
+    run = tmp_path / "run"
+    proc = _run(
+        "fit",
+        small_csv,
+        "--config",
+        QUICK,
+        "--out",
+        run,
+        "--draws",
+        50,
+        "--tune",
+        50,
+        "--chains",
+        2,
+        "--seed",
+        3,
+        "--no-prior",
+    )
+    # 50 draws cannot converge: the outputs are written and the exit code says so.
+    assert proc.returncode == cli.EXIT_NOT_CONVERGED, proc.stderr
+    for name in ("meta.json", "posterior.nc", "roi.csv", "diagnostics.csv", "report.html"):
+        assert (run / name).is_file(), name
+    roi = pd.read_csv(run / "roi.csv", index_col=0)
+    assert list(roi.index) == ["tv", "search", "social", "display", "radio"]
+    assert {"mean", "median", "lower", "upper", "spend"} <= set(roi.columns)
+    assert 'class="verdict fail"' in (run / "report.html").read_text()
+    assert "sampling 2 chains" in proc.stderr  # progress on stderr
+
+    (run / "report.html").unlink()
+    proc = _run("report", run, "--no-prior")
+    assert proc.returncode == cli.EXIT_OK, proc.stderr
+    assert (run / "report.html").stat().st_size > 50_000
+
+    pytest.importorskip("bayes_mmm.optimize")
+    plan = tmp_path / "plan.csv"
+    args = ["optimize", str(run), "--budget", "300000", "--weeks", "4", "--out", str(plan)]
+    assert cli.main(args) == cli.EXIT_NOT_CONVERGED  # refuses an unconverged fit
+    assert cli.main([*args, "--allow-unconverged"]) == cli.EXIT_OK
+    table = pd.read_csv(plan, index_col=0)
+    assert table["optimal"].sum() == pytest.approx(300000, rel=1e-6)

@@ -1,0 +1,270 @@
+"""Budget optimizer and what-if scenarios (``bayes_mmm.optimize``).
+
+Most tests run on the ``tiny_fit`` posterior (no sampling); the regret test fits a small
+simulated panel and is marked slow.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayes_mmm as bm
+from bayes_mmm import analysis
+from bayes_mmm import optimize as opt
+from bayes_mmm.optimize.allocate import _bounds
+
+
+@pytest.fixture(scope="module")
+def draws(tiny_fit):
+    return tiny_fit._draws
+
+
+@pytest.fixture(scope="module")
+def plan13(tiny_fit, draws):
+    return opt.planner(tiny_fit.data, tiny_fit.spec, draws[0], weeks=13)
+
+
+def test_planner_matches_the_analysis_counterfactual(tiny_fit, draws, plan13):
+    """The optimizer's fast revenue is the one counterfactual path of ``analysis``."""
+    data, spec = tiny_fit.data, tiny_fit.spec
+    lag = spec.l_max - 1
+    rng = np.random.default_rng(0)
+    for spend in (plan13.current(), plan13.current() * rng.uniform(0, 2, plan13.current().shape)):
+        media = np.concatenate([data.media[-lag:], plan13.media(spend)])
+        ref = analysis.channel_contribution_draws(data, spec, draws[0], media=media, tail=lag)
+        np.testing.assert_allclose(plan13.revenue(spend), ref[:, lag:].sum(axis=(1, 2, 3)))
+
+
+def test_history_flighting_reproduces_history(tiny_fit, plan13):
+    """At current spend, ``"history"`` flighting gives back the last weeks' media."""
+    np.testing.assert_allclose(plan13.media(plan13.current()), tiny_fit.data.media[-13:])
+    flat = opt.planner(tiny_fit.data, tiny_fit.spec, tiny_fit._draws[0], 13, "flat")
+    m = flat.media(flat.current())
+    np.testing.assert_allclose(m, np.broadcast_to(m.mean(axis=0), m.shape))
+    np.testing.assert_allclose(m.sum(axis=0), tiny_fit.data.media[-13:].sum(axis=0))
+
+
+def test_analytic_gradient_matches_finite_differences(plan13):
+    spend = plan13.current() * 0.7
+    _, grad = plan13.revenue(spend, grad=True)
+    for g, k in [(0, 0), (1, 2), (2, 1)]:
+        h = np.zeros_like(spend)
+        h[g, k] = 1e-4 * spend[g, k]
+        fd = (plan13.revenue(spend + h) - plan13.revenue(spend - h)) / (2 * h[g, k])
+        np.testing.assert_allclose(grad[:, g, k], fd, rtol=1e-5)
+
+
+def test_two_channels_against_a_grid(tiny_fit, plan13):
+    """Lock social: the tv/search split must reach the brute-force grid maximum."""
+    budget = plan13.current().sum()
+    plan = tiny_fit.optimize(budget, weeks=13, lock=["social"], allow_unconverged=True)
+    cur = plan13.current()
+    share = cur / cur.sum(axis=0)
+    free = budget - cur[:, 2].sum()
+    best = -np.inf
+    for tv in np.linspace(0, free, 801):
+        spend = share * np.array([tv, free - tv, cur[:, 2].sum()])
+        best = max(best, plan13.revenue(spend).mean())
+    assert plan.objective >= best * (1 - 1e-3)
+    assert plan.objective <= best * (1 + 1e-3)
+    assert plan.spend["social"] == pytest.approx(cur[:, 2].sum(), rel=1e-12)
+
+
+def test_constraints_hold_over_random_sets(tiny_fit, draws):
+    """Budget exact to 1e-9 and every bound kept, for 100 random constraint sets."""
+    data = tiny_fit.data
+    plan = opt.planner(data, tiny_fit.spec, draws[0], weeks=13).subset(np.arange(0, 200, 10))
+    rng = np.random.default_rng(1)
+    cur = plan.current()
+    labels = plan.labels
+    for _ in range(100):
+        by_geo = bool(rng.random() < 0.5)
+        budget = cur.sum() * rng.uniform(0.5, 1.5)
+        relative = bool(rng.random() < 0.5)
+        bounds, lock = {}, []
+        for k, label in enumerate(labels):
+            key = (data.geos[rng.integers(len(data.geos))], label) if by_geo else label
+            if rng.random() < 0.5:
+                ref = 1.0 if relative else (cur[:, k].mean() if by_geo else cur[:, k].sum())
+                lo = rng.uniform(0.0, 0.8) * ref
+                bounds[key] = (lo, lo + rng.uniform(0.1, 1.5) * ref)
+            elif rng.random() < 0.2:
+                lock.append(key)
+        try:
+            res = opt.allocate(
+                plan,
+                budget,
+                (1, 20),
+                bounds=bounds,
+                bounds_relative=relative,
+                lock=lock,
+                by_geo=by_geo,
+                n_starts=2,
+            )
+        except bm.SpecError as err:  # an infeasible draw must say so, naming the fix
+            assert "budget" in str(err)
+            continue
+        x = res.spend.to_numpy().reshape(-1) if by_geo else res.spend.to_numpy()
+        base = cur.reshape(-1) if by_geo else cur.sum(axis=0)
+        base = base * budget / cur.sum()
+        lo_b, hi_b = _bounds(base, budget, bounds, relative, lock, labels, data, by_geo)
+        assert abs(x.sum() - budget) <= 1e-9 * budget
+        assert np.all(x >= lo_b - 1e-9 * budget) and np.all(x <= hi_b + 1e-9 * budget)
+
+
+def test_infeasible_bounds_name_the_fix(tiny_fit):
+    with pytest.raises(bm.SpecError, match="lower bounds"):
+        tiny_fit.optimize(
+            100.0, bounds={"tv": (80, None), "search": (50, None)}, allow_unconverged=True
+        )
+    with pytest.raises(bm.SpecError, match="upper bounds"):
+        tiny_fit.optimize(
+            100.0, bounds={k: (0, 10) for k in ("tv", "search", "social")}, allow_unconverged=True
+        )
+    with pytest.raises(bm.SpecError, match="Unknown"):
+        tiny_fit.optimize(100.0, bounds={"radio": (0, 10)}, allow_unconverged=True)
+
+
+def test_unconverged_fit_is_gated(tiny_fit):
+    assert not tiny_fit.converged
+    with pytest.raises(bm.ConvergenceError, match="allow_unconverged"):
+        tiny_fit.optimize(1e6, weeks=13)
+    with pytest.raises(bm.ConvergenceError):
+        tiny_fit.what_if(budget_change=0.1)
+    plan = tiny_fit.optimize(1e6, weeks=13, allow_unconverged=True, n_starts=2)
+    assert plan.warning and "warning" in plan.table.attrs
+
+
+def test_plan_reports_uplift_and_equal_marginal_roi(tiny_fit, plan13):
+    budget = plan13.current().sum()
+    plan = tiny_fit.optimize(budget, weeks=13, allow_unconverged=True)
+    assert isinstance(plan, bm.Allocation)
+    assert plan.uplift.dims == ("chain", "draw") and plan.uplift.shape == (2, 100)
+    assert plan.objective >= plan.objective_current
+    assert plan.uplift.mean() == pytest.approx(plan.objective - plan.objective_current)
+    assert plan.prob_better == pytest.approx(float((plan.uplift > 0).mean()))
+    table = plan.table
+    assert list(table.columns) == [
+        "current",
+        "optimal",
+        "change",
+        "mroi_mean",
+        "mroi_lower",
+        "mroi_upper",
+    ]
+    interior = table["optimal"] > 1e-3 * budget
+    assert interior.sum() >= 2
+    m = table.loc[interior, "mroi_mean"]
+    assert m.max() - m.min() < 1e-3 * m.mean()  # KKT: equal marginal ROI
+    assert (table["mroi_lower"] <= table["mroi_mean"]).all()
+    assert (table["mroi_mean"] <= table["mroi_upper"]).all()
+
+
+def test_by_geo_plan_is_a_geo_by_channel_frame(tiny_fit, plan13):
+    budget = plan13.current().sum()
+    plan = tiny_fit.optimize(budget, weeks=13, by_geo=True, allow_unconverged=True)
+    assert isinstance(plan.spend, pd.DataFrame)
+    assert plan.spend.shape == (3, 3)
+    assert plan.spend.to_numpy().sum() == pytest.approx(budget, rel=1e-12)
+    # optimizing geo cells can only do better than the history split across geos
+    pooled = tiny_fit.optimize(budget, weeks=13, allow_unconverged=True)
+    assert plan.objective >= pooled.objective * (1 - 1e-6)
+
+
+def test_cvar_moves_budget_away_from_a_wide_channel(tiny_fit, draws):
+    """Widen tv's effect draws around their mean: the mean plan is unchanged in
+    expectation, CVaR must cut tv."""
+    d = dict(draws[0])
+    beta = d["beta"].copy()
+    beta[..., 0] = beta[..., 0].mean(axis=0) + 4.0 * (beta[..., 0] - beta[..., 0].mean(axis=0))
+    d["beta"] = beta
+    plan = opt.planner(tiny_fit.data, tiny_fit.spec, d, weeks=13)
+    budget = plan.current().sum()
+    mean = opt.allocate(plan, budget, draws[1], objective="mean")
+    cvar = opt.allocate(plan, budget, draws[1], objective="cvar", alpha=0.1)
+    assert cvar.spend["tv"] < mean.spend["tv"] - 0.02 * budget
+    risk = opt.allocate(plan, budget, draws[1], objective="mean_sd", risk_aversion=2.0)
+    assert risk.spend["tv"] < mean.spend["tv"]
+
+
+def test_custom_objective_is_a_callable(tiny_fit, plan13):
+    budget = plan13.current().sum()
+    custom = tiny_fit.optimize(
+        budget,
+        objective=lambda r: (float(r.mean()), np.full(r.size, 1 / r.size)),
+        allow_unconverged=True,
+    )
+    mean = tiny_fit.optimize(budget, objective="mean", allow_unconverged=True)
+    np.testing.assert_allclose(custom.spend, mean.spend, rtol=1e-6)
+    with pytest.raises(bm.SpecError, match="objective"):
+        tiny_fit.optimize(budget, objective="median", allow_unconverged=True)
+
+
+def test_what_if_budget_and_shift(tiny_fit):
+    none = tiny_fit.what_if(budget_change=0.0, allow_unconverged=True)
+    assert float(abs(none.change).max()) == 0.0
+    more = tiny_fit.what_if(budget_change=0.10, weeks=13, allow_unconverged=True)
+    assert more.change.dims == ("chain", "draw")
+    assert bool((more.change > 0).all())  # positive effects: more spend, more revenue
+    assert "+10% budget" in more.sentence and "CI" in more.sentence
+    row = more.table.loc["change_pct"]
+    assert row["lower"] < row["mean"] < row["upper"]
+    np.testing.assert_allclose(more.spend["scenario"], 1.1 * more.spend["current"])
+    shift = tiny_fit.what_if(spend_change={"tv": 0.2, "search": -0.1}, allow_unconverged=True)
+    ratio = shift.spend["scenario"] / shift.spend["current"]
+    np.testing.assert_allclose(ratio.to_numpy(), [1.2, 0.9, 1.0])
+    with pytest.raises(bm.SpecError):
+        tiny_fit.what_if(spend_change={"radio": 0.1}, allow_unconverged=True)
+
+
+def test_response_curves(tiny_fit):
+    curves = opt.response_curves(tiny_fit, weeks=13, points=5)
+    assert curves["mean"].dims == ("channel", "point")
+    assert np.all(curves["mean"].isel(point=0) == 0)
+    assert np.all(curves["mean"].diff("point") > 0)
+    np.testing.assert_allclose(curves["spend"].isel(point=2), curves["current"])
+    assert bool((curves["lower"] <= curves["mean"]).all())
+
+
+@pytest.fixture(scope="module")
+def regret_case():
+    """A small simulated fit, the simulator's true response as a one-draw planner, and the
+    posterior and true-optimal plans (geo × channel)."""
+    df, truth = bm.simulate(n_geos=3, n_weeks=104, n_channels=3, seed=1)
+    channels = ["tv", "search", "social"]
+    data = bm.MMMData.from_frame(
+        df, date="date", target="revenue", media=channels, geo="geo", controls=["control_1"]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = bm.fit(
+            data, bm.ModelSpec(), draws=300, tune=300, chains=2, random_seed=1, progress=False
+        )
+    p = truth.params
+    true = {k: np.asarray(p[k])[None] for k in ("alpha", "ec", "slope")}
+    # truth's beta is a share of geo_size; the planner scales by the panel's geo means
+    true["beta"] = (p["beta"] * (p["geo_size"] / data.scaling.target)[:, None])[None]
+    oracle = opt.planner(data, truth.spec, true, weeks=13)
+    cur = oracle.current()
+    plan = fit.optimize(cur.sum(), weeks=13, by_geo=True, allow_unconverged=True)
+    best = opt.allocate(oracle, cur.sum(), (1, 1), by_geo=True)
+    return oracle, cur, plan, best
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="Acceptance target not met yet: on this 3-geo panel the posterior puts social's "
+    "effect at half its true value (beta 0.04 vs 0.075), so the plan cuts social and earns "
+    "well under 95% of the true optimum's uplift (the optimizer itself finds the true "
+    "optimum from the true response). Remove the mark when recovery improves.",
+)
+def test_regret_under_the_true_response(regret_case):
+    """The posterior plan earns ≥ 95% of the true optimum's uplift under the simulator."""
+    oracle, cur, plan, best = regret_case
+    gain = (oracle.revenue(plan.spend.to_numpy()) - oracle.revenue(cur))[0]
+    assert gain >= 0.95 * float(best.uplift.values.ravel()[0])

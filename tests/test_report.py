@@ -1,0 +1,166 @@
+"""The HTML report: self-contained, offline, red when unconverged, renders in a browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+import bayes_mmm as bm
+from bayes_mmm import diagnostics
+from bayes_mmm.report import build, render, wording
+from bayes_mmm.report import report as write_report
+
+
+class _Resources(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls, self.imgs, self.scripts = [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append(value)
+            if name == "style" and value:
+                self.urls += re.findall(r"url\(([^)]*)\)", value)
+        if tag == "img":
+            self.imgs.append(dict(attrs)["src"])
+        self.scripts += tag == "script"
+
+
+@pytest.fixture(scope="module")
+def html_path(tiny_fit, tmp_path_factory):
+    """The report of the (unconverged) tiny fit, with its real prior draws."""
+    prior = tiny_fit.prior_predictive(samples=150, random_seed=1)
+    return write_report(tiny_fit, tmp_path_factory.mktemp("r") / "report.html", prior=prior)
+
+
+@pytest.fixture(scope="module")
+def html(html_path):
+    return html_path.read_text()
+
+
+def test_report_is_self_contained(html):
+    parser = _Resources()
+    parser.feed(html)
+    css_urls = re.findall(r"url\(([^)]*)\)", html)
+    for url in parser.urls + css_urls:
+        assert not re.match(r"\s*['\"]?(https?:)?//", url), url
+    assert parser.imgs and all(s.startswith("data:image/png;base64,") for s in parser.imgs)
+    assert parser.scripts == 0
+    assert not re.search(r"(src|href)\s*=\s*['\"]https?://", html)
+
+
+def test_unconverged_fit_shows_red_verdict(tiny_fit, html):
+    assert 'class="verdict fail"' in html and "verdict pass" not in html
+    assert "NOT CONVERGED" in html
+    for gate in tiny_fit.convergence.failed:
+        assert gate.remedy in html  # each failure comes with its fix
+
+
+def test_report_sections_and_numbers(tiny_fit, html):
+    for title in (
+        wording.SECTION_HEADLINES,
+        wording.SECTION_VERDICT,
+        wording.SECTION_FIT,
+        wording.SECTION_CONTRIB,
+        wording.SECTION_CURVES,
+        wording.SECTION_BUDGET,
+        wording.SECTION_DATA,
+        wording.SECTION_REPRO,
+    ):
+        assert title in html
+    roi = tiny_fit.roi()
+    best = roi["median"].idxmax()
+    assert wording.A_BEST.format(channel=best, roi=roi.loc[best, "median"]) in html
+    assert wording.I_ROI.format(lo=roi.loc[best, "lower"], hi=roi.loc[best, "upper"]) in html
+    assert tiny_fit.data.data_hash in html
+    assert f"random_seed</td><td>{tiny_fit.meta['random_seed']}" in html.replace("run.", "")
+    assert wording.BUDGET_NONE.split(".")[0] in html
+    assert html.count("<img") >= 9  # fit, prior, ranks, 4 contribution/ROI, curves, adstock
+
+
+def test_converged_verdict_switches_to_green(tiny_fit):
+    """The template switch, fed a passing set of gates."""
+    gates = tuple(
+        diagnostics.Gate(g.name, g.value, g.threshold, True, g.remedy)
+        for g in tiny_fit.convergence.gates
+    )
+    v = build.verdict(tiny_fit, diagnostics.Convergence(gates))
+    assert v.css == "pass" and v.title == wording.VERDICT_PASS
+    assert all(row[3] == wording.GATE_PASS for row in v.gates.rows)
+
+
+def test_report_with_budget_plan(tiny_fit, tmp_path):
+    optimize = pytest.importorskip("bayes_mmm.optimize")
+    plan = optimize.optimize(
+        tiny_fit,
+        budget=float(tiny_fit.data.spend[-4:].sum()),
+        weeks=4,
+        allow_unconverged=True,
+        n_starts=1,
+    )
+    payload = build.build_payload(tiny_fit, plan=plan)
+    section = next(s for s in payload.sections if s.anchor == "budget")
+    assert f"{float(plan.prob_better):.0%}" in section.intro
+    assert section.images and section.tables[0].rows
+    assert len(section.tables[0].rows) == len(plan.table)
+    html = render(payload)
+    assert wording.BUDGET_FIGURE in html
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_report_renders_in_headless_chromium(html_path, tmp_path):
+    from PIL import Image
+
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--screenshot={shot}",
+            "--window-size=1280,1800",
+            html_path.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
+    assert pixels.shape[:2] == (1800, 1280)
+    assert pixels.std() > 20  # not a blank page
+    # The red verdict badge is on screen: a block of strongly red pixels.
+    red = (pixels[..., 0] > 170) & (pixels[..., 1] < 70) & (pixels[..., 2] < 70)
+    assert red.sum() > 2000
+
+
+@pytest.mark.slow
+def test_converged_small_fit_renders_green(tmp_path):
+    df, _ = bm.simulate(n_geos=2, n_weeks=80, n_channels=2, seed=4)
+    data = bm.MMMData.from_frame(
+        df, date="date", target="revenue", geo="geo", media=["tv", "search"], controls=["control_1"]
+    )
+    fit = bm.fit(
+        data,
+        bm.ModelSpec(l_max=4, yearly_seasonality=1),
+        draws=1000,
+        tune=1000,
+        chains=2,
+        random_seed=2,
+        progress=False,
+    )
+    html = write_report(fit, tmp_path / "r.html", prior=None).read_text()
+    if fit.convergence.passed:
+        assert 'class="verdict pass"' in html and wording.VERDICT_PASS in html
+    else:
+        pytest.fail(fit.convergence.message())
