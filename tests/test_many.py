@@ -1,0 +1,85 @@
+"""fit_many: independent fits on Dask distributed, and the job constructors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bayes_mmm as bm
+from bayes_mmm.many import Job, fit_many, simulation_jobs, spec_grid_jobs, time_slice_jobs
+
+distributed = pytest.importorskip("distributed")
+
+FIT = dict(draws=50, tune=50, chains=1)
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    df, _ = bm.simulate(n_geos=2, n_weeks=52, n_channels=2, seed=5)
+    return bm.MMMData.from_frame(
+        df, date="date", target="revenue", media=["tv", "search"], geo="geo"
+    )
+
+
+def test_time_slice_jobs_expand_and_hold_out(small_data):
+    jobs = time_slice_jobs(small_data, None, n_folds=3, horizon=8, draws=10)
+    assert [j.data.n_dates for j in jobs] == [28, 36, 44]
+    assert [j.info["holdout_data"].n_dates for j in jobs] == [36, 44, 52]
+    assert all(j.fit_kwargs == {"draws": 10} for j in jobs)
+    np.testing.assert_array_equal(jobs[1].data.media, small_data.media[:36])
+    assert jobs[2].info["train_end"] == small_data.dates[43]
+    with pytest.raises(ValueError, match="at least 5"):
+        time_slice_jobs(small_data, None, n_folds=6, horizon=8)
+
+
+def test_simulation_jobs_carry_truth():
+    jobs = simulation_jobs([3, 4], simulate_kwargs=dict(n_geos=2, n_weeks=30, n_channels=2))
+    assert [j.name for j in jobs] == ["sim3", "sim4"]
+    assert list(jobs[0].info["truth"].roi.index) == list(jobs[0].data.channels)
+    assert not np.array_equal(jobs[0].data.target, jobs[1].data.target)
+
+
+def test_bad_jobs_are_refused_before_any_cluster_starts(small_data):
+    with pytest.raises(ValueError, match="unique"):
+        fit_many([Job("a", small_data), Job("a", small_data)])
+    with pytest.raises(ValueError, match="letters"):
+        fit_many([Job("a/b", small_data)])
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def test_four_fits_on_a_cluster_come_back_as_fits(small_data, client, tmp_path):
+    specs = {"hill": bm.ModelSpec(), "log": bm.ModelSpec(saturation="log")}
+    jobs = spec_grid_jobs(small_data, specs, **FIT)
+    jobs += time_slice_jobs(small_data, None, n_folds=2, horizon=8, **FIT)
+    fits = fit_many(jobs, client, bundle_dir=tmp_path, random_seed=7)
+
+    assert list(fits) == ["hill", "log", "fold0", "fold1"]
+    assert all(isinstance(f, bm.Fit) for f in fits.values())
+    assert fits["log"].spec.saturation == "log" and "lam" in fits["log"].idata["posterior"]
+    assert fits["fold0"].data.n_dates == 36 and fits["fold1"].data.n_dates == 44
+    for name, f in fits.items():
+        assert (tmp_path / name).is_dir()  # the bundle the worker saved
+        assert f.idata["posterior"].sizes["draw"] == 50
+        assert np.isfinite(f.roi()["mean"]).all()
+    seeds = [f.meta["random_seed"] for f in fits.values()]
+    assert len(set(seeds)) == 4  # spawned, distinct, and reproducible from random_seed=7
+    again = fit_many(jobs[:1], client, random_seed=7)  # returned through Dask (pickled)
+    np.testing.assert_array_equal(
+        again["hill"].idata["posterior"]["beta"].values,
+        fits["hill"].idata["posterior"]["beta"].values,
+    )
+
+
+def test_a_failed_job_is_named(small_data):
+    jobs = [Job("broken", small_data, fit_kwargs={"sampler": "no-such-sampler", **FIT})]
+    with pytest.raises(RuntimeError, match="broken.*no-such-sampler"):
+        fit_many(jobs)  # starts (and closes) its own LocalCluster
