@@ -14,7 +14,7 @@ import numpy as np
 from bayes_mmm.analysis import group_labels
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError, SpecError
-from bayes_mmm.response import baseline_response, make_design, saturation_params
+from bayes_mmm.response import baseline_response, make_design, saturation_groups
 from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import adstock, geometric_weights, lag_stack, saturation
 
@@ -86,7 +86,7 @@ class Planner:
     base: np.ndarray
     unit: np.ndarray
     coef: np.ndarray
-    sat: dict = field(repr=False)
+    sat: tuple = field(repr=False)
 
     def current(self, budget: float | None = None) -> np.ndarray:
         """The history-proportional plan for ``budget`` (default: the history's own
@@ -125,8 +125,7 @@ class Planner:
         for i in range(0, n, CHUNK):  # cache-sized chunks of draws
             sl = slice(i, i + CHUNK)
             x = self.base[sl] + per_channel * self.unit[sl]
-            sat = {k: v[sl] for k, v in self.sat.items()}
-            f, df = _saturation_and_slope(self.spec.saturation, x, sat, grad)
+            f, df = _grouped_saturation(self.sat, x, sl, grad)
             coef = self.coef[sl, 0]  # (sample, geo, channel)
             rev[sl] = (f.sum(axis=1) * coef).sum(axis=(1, 2))
             if grad:
@@ -136,10 +135,36 @@ class Planner:
 
     def subset(self, index) -> Planner:
         """The same problem on a subset of draws (``index`` into the sample dim)."""
-        sat = {k: v[index] for k, v in self.sat.items()}
+        sat = tuple((kind, idx, {k: v[index] for k, v in p.items()}) for kind, idx, p in self.sat)
         return replace(
             self, base=self.base[index], unit=self.unit[index], coef=self.coef[index], sat=sat
         )
+
+
+def _saturation_groups(data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]):
+    """Saturation parameters per kind: tuples (kind, channel index, params) with params
+    expanded to (sample, 1, 1, channel-of-kind); one tuple for a single-kind spec."""
+    out = []
+    for kind, idx, pidx in saturation_groups(spec.saturation_kinds(data.channels)):
+        names = ("ec", "slope") if kind == "hill" else ("lam",)
+        out.append((kind, idx, {n: draws[n][:, pidx][:, None, None, :] for n in names}))
+    return tuple(out)
+
+
+def _grouped_saturation(groups, x, sl, grad):
+    """Saturation (and slope) of ``x`` (sample, date, geo, channel) for draws ``sl``, kind
+    by kind; ``x`` is overwritten."""
+    if len(groups) == 1:
+        kind, _, p = groups[0]
+        return _saturation_and_slope(kind, x, {k: v[sl] for k, v in p.items()}, grad)
+    f = np.empty_like(x)
+    df = np.empty_like(x) if grad else None
+    for kind, idx, p in groups:
+        fk, dfk = _saturation_and_slope(kind, x[..., idx], {k: v[sl] for k, v in p.items()}, grad)
+        f[..., idx] = fk
+        if grad:
+            df[..., idx] = dfk
+    return f, df
 
 
 def _saturation_and_slope(kind, x, sat, grad):
@@ -247,9 +272,10 @@ def planner(
 
     base = adstocked(np.concatenate([prefix, window_base]))
     unit = adstocked(np.concatenate([np.zeros_like(prefix), unit_media]))
-    sat = saturation_params(draws, spec)
-    one = np.ones((1, 1, 1, len(data.channels)))
-    f1 = saturation(spec.saturation, one, **sat)
+    sat = _saturation_groups(data, spec, draws)
+    f1 = np.empty((len(draws["alpha"]), 1, 1, len(data.channels)))
+    for kind, idx, p in sat:
+        f1[..., idx] = saturation(kind, np.ones((1, 1, 1, len(idx))), **p)
     coef = draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
     return Planner(
         data=data,
