@@ -11,6 +11,7 @@ from bayes_mmm.baselines import BaselineResult, ols_baseline, ridge_baseline, si
 from bayes_mmm.bundle import load
 from bayes_mmm.data import MMMData, Scaling
 from bayes_mmm.diagnostics import compare
+from bayes_mmm.drivers import drivers, ridge_sign_check
 from bayes_mmm.errors import (
     BundleError,
     BundleVersionWarning,
@@ -19,9 +20,12 @@ from bayes_mmm.errors import (
     SpecError,
 )
 from bayes_mmm.fit import ConvergenceWarning, Fit, fit
+from bayes_mmm.many import Job, fit_many
+from bayes_mmm.mediation import mediation, total_roi
 from bayes_mmm.model import build_model
 from bayes_mmm.optimize import Allocation, WhatIf
 from bayes_mmm.report import report
+from bayes_mmm.runtime import RuntimePlan, plan_runtime
 from bayes_mmm.simulate import Truth, simulate
 from bayes_mmm.spec import DEFAULT_PRIORS, ModelSpec
 
@@ -37,8 +41,10 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "Fit",
+    "Job",
     "MMMData",
     "ModelSpec",
+    "RuntimePlan",
     "Scaling",
     "SpecError",
     "Truth",
@@ -46,11 +52,17 @@ __all__ = [
     "__version__",
     "build_model",
     "compare",
+    "drivers",
     "fit",
+    "fit_many",
     "load",
+    "mediation",
     "ols_baseline",
+    "plan_runtime",
     "report",
     "ridge_baseline",
+    "ridge_sign_check",
     "side_by_side",
     "simulate",
+    "total_roi",
 ]

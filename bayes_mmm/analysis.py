@@ -43,6 +43,8 @@ def posterior_draws(posterior: xr.Dataset, names) -> tuple[dict[str, np.ndarray]
         da = posterior[name]
         rest = [d for d in da.dims if d not in SAMPLE_DIMS]
         order = [d for d in ("geo", "channel") if d in rest]
+        if "channel" not in rest:  # e.g. event_coef (geo, event): keep its own order
+            order = []
         rest = [d for d in rest if d not in order] + order
         arr = da.transpose(*SAMPLE_DIMS, *rest).values
         out[name] = arr.reshape(shape[0] * shape[1], *arr.shape[2:])

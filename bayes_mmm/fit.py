@@ -201,6 +201,20 @@ class Fit:
 
         return report(self, path, **kwargs)
 
+    def drivers(self, hdi_prob: float = 0.9, mediation: bool = True) -> pd.DataFrame:
+        """Every driver's effect in target units with P(>0) and ranks; see
+        ``bayes_mmm.drivers.drivers``."""
+        from bayes_mmm.drivers import drivers
+
+        return drivers(self, hdi_prob=hdi_prob, mediation=mediation)
+
+    def mediation(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Direct, indirect and total effects of upstream channels; see
+        ``bayes_mmm.mediation.mediation``."""
+        from bayes_mmm.mediation import mediation
+
+        return mediation(self, hdi_prob=hdi_prob)
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
         """Write one bundle directory (atomic; see ``bayes_mmm.bundle``)."""
@@ -236,6 +250,15 @@ def fit(
     ----------
     sampler : {"nutpie", "pymc", "numpyro"}
         nutpie (numba backend) is the default; ``"numpyro"`` runs PyMC's JAX path (GPUs).
+        It needs ``pip install jax numpyro`` (in the ``dev``/``jax`` extras) and returns the
+        same ``Fit``; on CPU it is slower than nutpie (JAX compiles for ~20 s first).
+        GPU usage: install a CUDA build (``pip install "jax[cuda12]"``); JAX picks the GPU
+        by itself, ``JAX_PLATFORMS=cpu`` forces the CPU and ``JAX_PLATFORMS=cuda`` fails
+        loudly when no GPU is seen. PyMC runs in float64 (``jax_enable_x64``); for a GPU's
+        faster float32 set ``PYTENSOR_FLAGS=floatX=float32`` before importing bayes_mmm and
+        check convergence, since sums over long panels lose precision in float32. Chains run
+        one after the other on a single GPU; it pays off for large panels (many geos × weeks),
+        where one gradient dominates, not for small ones.
     random_seed : int, optional
         Recorded in ``fit.meta``; a random one is drawn (and recorded) when None.
 

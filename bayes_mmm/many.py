@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -226,6 +227,19 @@ def fit_many(
     -------
     dict of str to Fit, in the order of ``jobs``.
 
+    Notes
+    -----
+    Dask starts worker processes with ``spawn``: a script that calls ``fit_many`` without a
+    client must do so under ``if __name__ == "__main__":``. Each fit compiles its own model
+    (nutpie, ~5–20 s), so many small fits are dominated by compiling, not sampling.
+
+    Examples
+    --------
+    >>> jobs = bm.many.time_slice_jobs(data, bm.ModelSpec(), n_folds=4, horizon=13,
+    ...                                draws=500, tune=500, chains=2)
+    >>> fits = bm.fit_many(jobs, random_seed=1)
+    >>> holdout = bm.diagnostics.holdout_forecast(fits["fold0"], jobs[0].info["holdout_data"])
+
     Raises
     ------
     RuntimeError
@@ -246,7 +260,7 @@ def fit_many(
             n_workers=n_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
         )
         client = Client(cluster)
     bundle = None if bundle_dir is None else str(Path(bundle_dir).resolve())
@@ -256,8 +270,7 @@ def fit_many(
             jobs,
             bundle_dir=bundle,
             default_cores=1 if own else None,
-            key=[f"bayes_mmm-fit-{j.name}-{id(jobs)}" for j in jobs],
-            pure=False,
+            key=[f"bayes_mmm-fit-{j.name}-{uuid.uuid4().hex[:8]}" for j in jobs],
         )
         name_of = {f.key: j.name for f, j in zip(futures, jobs)}
         results, errors = {}, {}

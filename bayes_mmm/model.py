@@ -75,6 +75,8 @@ from bayes_mmm.response import (
     fourier_names,
     make_design,
     media_response,
+    mediator_response,
+    path_matrix,
 )
 from bayes_mmm.spec import SATURATION_DIM, SATURATION_PARAMS, ModelSpec  # noqa: F401 (re-export)
 
@@ -103,7 +105,14 @@ def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
         names += ["event_coef", "event_mu"]
         if len(data.geos) > 1:
             names += ["event_sigma"]
+    if spec.control_adstock:
+        names.append("control_alpha")
+    if spec.mediators:
+        names += [*MEDIATOR_PARAMS, "mediator_intercept"]
     return names
+
+
+MEDIATOR_PARAMS = ("mediator_coef", "mediator_level", "mediator_trend", "mediator_sigma")
 
 
 def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
@@ -123,6 +132,11 @@ def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
         out["event"] = list(data.events)
     if _group_index(data) is not None:
         out["geo_group"] = list(dict.fromkeys(data.geo_group))
+    if spec.control_adstock:
+        out["adstock_control"] = list(spec.control_adstock)
+    if spec.mediators:
+        out["mediator"] = list(spec.mediators)
+        out["path"] = [f"{u}->{m}" for u, m in spec.mediator_paths()]
     return out
 
 
@@ -149,6 +163,7 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     """
     spec = (spec or ModelSpec()).for_channels(data.channels)
     check_identifiable(data, spec)
+    spec.check_drivers(data.channels, data.controls)
     design = make_design(data, spec)
     pooling = spec.resolved_pooling(len(data.geos))
     y_scaled = data.target / data.scaling.target[None, :]
@@ -161,6 +176,8 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
             controls=design.controls,
             target_scale=design.target_scale,
             events=design.events,
+            control_stack=design.control_stack,
+            control_adstock_index=design.control_adstock_index,
         )
         params = {}
         if spec.trend:
@@ -169,6 +186,8 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
             params["season"] = spec.prior("season").create_variable("season")
         if data.controls:
             params["control_coef"] = spec.prior("control_coef").create_variable("control_coef")
+        if spec.control_adstock:
+            params["control_alpha"] = spec.prior("control_alpha").create_variable("control_alpha")
         params["alpha"] = spec.prior("alpha").create_variable("alpha")
         for name in spec.saturation_param_names():
             params[name] = _saturation_prior(spec, name).create_variable(name)
@@ -200,7 +219,37 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
             pm.StudentT(
                 "y", nu=nu, mu=mu, sigma=sigma[None, :], observed=y_scaled, dims=("date", "geo")
             )
+        if spec.mediators:
+            _mediator_likelihood(data, spec, tensors, params)
     return model
+
+
+def _mediator_likelihood(data: MMMData, spec: ModelSpec, tensors: Design, params: dict) -> None:
+    """The mediator equation, fitted jointly with the target's.
+
+    ``mediator[t, g, m] / typical(m) ~ Normal(intercept[g, m] + trend[m] * t
+    + sum_{paths into m} mediator_coef[p] * unit_response[t, g, upstream(p)], sigma[m])``,
+    with the intercept derived from ``mediator_level`` as in the target equation (centred).
+    """
+    for name in MEDIATOR_PARAMS:
+        params[name] = spec.prior(name).create_variable(name)
+    meds = [data.channels.index(m) for m in spec.mediators]
+    observed = data.media[..., meds] / data.scaling.media[None, :, meds]  # (date, geo, mediator)
+    paths = mediator_response(tensors.stack, params, spec, data.channels)  # (date, geo, path)
+    rest = pt.tensordot(paths, path_matrix(spec), axes=[[-1], [0]])
+    rest = rest + params["mediator_trend"][None, None, :] * tensors.trend[:, None, None]
+    intercept = pm.Deterministic(
+        "mediator_intercept",
+        params["mediator_level"] - rest.mean(axis=0),
+        dims=("geo", "mediator"),
+    )
+    pm.Normal(
+        "mediator_obs",
+        mu=rest + intercept[None],
+        sigma=params["mediator_sigma"][None, None, :],
+        observed=observed,
+        dims=("date", "geo", "mediator"),
+    )
 
 
 def _group_index(data: MMMData) -> np.ndarray | None:

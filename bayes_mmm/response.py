@@ -57,6 +57,11 @@ class Design:
     target_scale : ndarray, dims (geo,)
     events : ndarray, dims (date, geo, event), optional
         Event columns (0/1 or intensity); zero in the tail.
+    control_stack : ndarray, dims (lag, date, geo, adstock_control), optional
+        Lag stack of the standardised controls in ``spec.control_adstock`` (0, the
+        control's mean, before the first date).
+    control_adstock_index : tuple of int
+        Position of each adstocked control in ``controls``.
     """
 
     stack: np.ndarray
@@ -65,6 +70,8 @@ class Design:
     controls: np.ndarray
     target_scale: np.ndarray
     events: np.ndarray | None = None
+    control_stack: np.ndarray | None = None
+    control_adstock_index: tuple[int, ...] = ()
 
 
 def fourier_names(order: int) -> list[str]:
@@ -98,6 +105,8 @@ def make_design(
     events = getattr(data, "event_values", None)
     if events is not None and tail:
         events = np.concatenate([events, np.zeros((tail, *events.shape[1:]))])
+    index = tuple(data.controls.index(c) for c in spec.control_adstock if c in data.controls)
+    control_stack = lag_stack(controls[..., list(index)], spec.l_max) if index else None
     return Design(
         stack=stack,
         trend=days / span,
@@ -105,6 +114,8 @@ def make_design(
         controls=controls,
         target_scale=sc.target,
         events=events,
+        control_stack=control_stack,
+        control_adstock_index=index,
     )
 
 
@@ -197,7 +208,7 @@ def baseline_response(design: Design, params: Mapping, spec: ModelSpec):
         season = (params["season"][..., None, :] * design.fourier).sum(axis=-1)
         out = out + season[..., None]
     if "control_coef" in params:
-        out = out + (params["control_coef"][..., None, None, :] * design.controls).sum(axis=-1)
+        out = out + control_response(design, params).sum(axis=-1)
     if "event_coef" in params and design.events is not None:
         out = out + (params["event_coef"][..., None, :, :] * design.events).sum(axis=-1)
     return out
@@ -207,3 +218,62 @@ def expected_response(design: Design, params: Mapping, spec: ModelSpec):
     """Scaled expected target, dims (..., date, geo)."""
     media = media_response(design.stack, params, spec)
     return baseline_response(design, params, spec) + media.sum(axis=-1)
+
+
+def control_response(design: Design, params: Mapping):
+    """Scaled effect of each control: ``control_coef`` × the standardised control, adstocked
+    (``control_alpha``, normalised weights) for the controls in ``spec.control_adstock``.
+
+    Returns
+    -------
+    array, dims (..., date, geo, control)
+    """
+    coef = params["control_coef"][..., None, None, :]
+    index = list(design.control_adstock_index)
+    if not index or design.control_stack is None:
+        return coef * design.controls
+    xp = xp_of(params["control_coef"], params["control_alpha"])
+    l_max = design.control_stack.shape[0]
+    carried = adstock(design.control_stack, geometric_weights(params["control_alpha"], l_max))
+    n = design.controls.shape[-1]
+    # Adstocked columns replace the plain ones; building the (..., date, geo, control) array
+    # by a constant 0/1 scatter keeps the code identical for numpy and pytensor.
+    scatter = np.zeros((len(index), n))
+    scatter[np.arange(len(index)), index] = 1.0
+    keep = np.ones(n)
+    keep[index] = 0.0
+    values = design.controls * keep + xp.tensordot(carried, scatter, axes=[[-1], [0]])
+    return coef * values
+
+
+def mediator_response(stack, params: Mapping, spec: ModelSpec, channels) -> object:
+    """Scaled effect of each upstream channel on its mediator, path by path.
+
+    The upstream channel's own adstock and saturation shape (``alpha``, ``ec``/``slope`` or
+    ``lam``) is reused: one carryover and one saturation per channel, whichever outcome it
+    moves; only the size ``mediator_coef`` (dims (..., path)) is path-specific.
+
+    Parameters
+    ----------
+    stack : array, dims (lag, date, geo, channel)
+    channels : sequence of str
+        The data's channels, in ``stack`` order.
+
+    Returns
+    -------
+    array, dims (..., date, geo, path)
+        In units of the mediator's typical (mean non-zero) value.
+    """
+    xp = xp_of(stack, params["alpha"])
+    unit = media_response(stack, {**params, "beta": xp.ones_like(params["beta"])}, spec)
+    up = np.array([list(channels).index(u) for u, _ in spec.mediator_paths()])
+    return params["mediator_coef"][..., None, None, :] * xp.take(unit, up, axis=-1)
+
+
+def path_matrix(spec: ModelSpec) -> np.ndarray:
+    """0/1 matrix mapping each path to its mediator, dims (path, mediator)."""
+    meds = list(spec.mediators)
+    out = np.zeros((len(spec.mediator_paths()), len(meds)))
+    for p, (_, m) in enumerate(spec.mediator_paths()):
+        out[p, meds.index(m)] = 1.0
+    return out

@@ -7,24 +7,36 @@ initial point and multiplies:
     est_sample_s = grad_eval_s × STEPS_PER_DRAW × (draws + tune) × ceil(chains / cores)
 
 ``STEPS_PER_DRAW`` is not a tree-depth guess but a measured calibration constant: the
-wall time nutpie actually spent per iteration divided by the gradient time measured by this
-module on the same model (so it also absorbs warm-up's longer trees and the sampler's
-own overhead). Measured here (2-core machine, nutpie 0.16, default ``ModelSpec``, the same
-process timing the plan and then fitting; ``scripts``-free, see the numbers below):
+wall time nutpie actually spent per iteration divided by the gradient time this module
+measured on the same model, so it also absorbs warm-up's longer trees and the sampler's own
+overhead. Measured on the 2-core development machine (nutpie 0.16, default ``ModelSpec``,
+``bm.simulate`` panels, seed 1 with one control, seed 2 without; plan then fit in the same
+process; other jobs were running, load average in the last column):
 
-==================================  ===========  ============  ==========  ========
-panel (geo × week × channel)        chains×iter  grad (µs)     ratio       n_steps
-==================================  ===========  ============  ==========  ========
-3 × 60 × 3                          2 × 600      35            41          26
-5 × 104 × 3                         2 × 1000     70            36          21
-10 × 156 × 5                        4 × 2000     260           31          18
-==================================  ===========  ============  ==========  ========
+==============  ====  ===========  =========  ========  =====  =======  =====  ====
+panel g×w×c     seed  chains×iter  grad (µs)  sample s  ratio  n_steps  depth  load
+==============  ====  ===========  =========  ========  =====  =======  =====  ====
+3 × 60 × 3      1     2 × 600      29         0.4       24     15.0     4.0    2.9
+5 × 104 × 3     1     2 × 1000     66         1.9       29     21.1     4.2    2.3
+10 × 156 × 5    1     4 × 2000     252        139       138    31.5     4.9    5.9
+3 × 60 × 2      2     2 × 200      24         0.57      117    –        –      3.2
+5 × 104 × 3     2     2 × 1000     62         6.4       103    –        –      3.4
+==============  ====  ===========  =========  ========  =====  =======  =====  ====
 
-(``ratio`` = sample_s × min(chains, cores) / (chains × iterations × grad_s); ``n_steps`` is
-the mean leapfrog steps of the kept draws, i.e. tree depth ≈ 4–5.) The constant is the
-rounded geometric mean, 35; it predicts each of these fits within ±20 %. Posteriors that
-mix badly (tree depth at its maximum of 10) take up to 1024 steps per draw, which no plan
-made before sampling can foresee: the plan's time is the time of a well-identified model.
+``ratio`` = sample_s × min(chains, cores) / (chains × iterations × grad_s); ``n_steps`` and
+``depth`` are the mean leapfrog steps and tree depth of the kept draws. The ratio depends
+on the posterior's geometry, not only on its size (the same panel shape gave 29 and 103
+with two seeds), and a short warm-up (100 iterations) spends more of the run in long
+trees. The 10-geo fit ran 4 chains on 2 cores shared with ~4 other busy processes; the
+project's own figure for it on the idle machine (~60 s, not re-measured here) implies a
+ratio of ~50. ``STEPS_PER_DRAW = 50`` is close to the
+geometric mean (44) of 24, 29, 50 and 103 and within a factor 2.1 of each, so expect the
+sampling estimate to be right to a factor of 2–3. The compile time, which dominates small
+fits, is measured; a fresh process pays numba's warm-up in it (14–22 s here, against 9–11 s
+for a second compile in the same process), as ``bm.fit`` in a new process does.
+Posteriors that mix badly
+(tree depth at its limit of 10) take up to 1024 steps per draw, which no plan made before
+sampling can foresee: the plan is the time of a well-identified model on idle CPUs.
 
 Memory is the stored posterior (every ``parameter_names`` scalar, plus nutpie's sample
 statistics, × chain × draw × 8 bytes), the analysis peak (a few (CHUNK, date, geo, channel)
@@ -47,7 +59,7 @@ from bayes_mmm.data import MMMData
 from bayes_mmm.model import build_model, parameter_names
 from bayes_mmm.spec import ModelSpec
 
-STEPS_PER_DRAW = 35.0  # measured, see the module docstring
+STEPS_PER_DRAW = 50.0  # measured, see the module docstring
 SAMPLE_STATS_PER_DRAW = 12  # nutpie's scalar statistics kept per draw (depth, energy, ...)
 ANALYSIS_COPIES = 4  # live (chunk, date, geo, channel) tensors in channel_contribution_draws
 MB = 1024**2
@@ -159,6 +171,73 @@ def memory_mb(data: MMMData, spec: ModelSpec, n_stored: int, draws: int, chains:
     return (posterior + analysis + data_bytes) / MB, contributions / MB
 
 
+@dataclass(frozen=True)
+class ModelTiming:
+    """What :func:`time_model` measured: compile seconds, seconds per logp+gradient, the
+    sampler's unconstrained dimension and the scalars stored per draw."""
+
+    compile_s: float
+    grad_s: float
+    n_parameters: int
+    n_stored: int
+
+
+def time_model(data: MMMData, spec: ModelSpec, n_eval: int = 200) -> ModelTiming:
+    """Compile the model with nutpie (as ``bm.fit`` does) and time its gradient."""
+    import nutpie
+
+    spec = spec.for_channels(data.channels)
+    model = build_model(data, spec)
+    names = parameter_names(data, spec)
+    t0 = time.perf_counter()
+    compiled = nutpie.compile_pymc_model(model, var_names=names)
+    compile_s = time.perf_counter() - t0
+    grad_s = time_gradient(compiled, n_eval=n_eval)
+    n_stored = int(sum(np.prod(s, dtype=int) for n, s in compiled.shapes.items() if n in names))
+    return ModelTiming(compile_s, grad_s, int(compiled.n_dim), n_stored)
+
+
+def plan_from_timing(
+    timing: ModelTiming,
+    data: MMMData,
+    spec: ModelSpec,
+    draws: int,
+    chains: int,
+    tune: int,
+    cores: int,
+) -> RuntimePlan:
+    """The plan's arithmetic (no compiling): time and memory from a :class:`ModelTiming`."""
+    if draws < 1 or tune < 0 or chains < 1 or cores < 1:
+        raise ValueError(
+            f"draws={draws}, tune={tune}, chains={chains}, cores={cores}: need draws, chains "
+            "and cores ≥ 1 and tune ≥ 0."
+        )
+    rounds = math.ceil(chains / min(cores, chains))
+    est_sample_s = timing.grad_s * STEPS_PER_DRAW * (draws + tune) * rounds
+    mem, contrib = memory_mb(data, spec, timing.n_stored, draws, chains)
+    assumptions = (
+        f"{STEPS_PER_DRAW:g} gradient evaluations per iteration (nutpie, calibrated on "
+        "well-identified fits, right to a factor 2–3); a badly mixing posterior (tree depth at "
+        "its limit) or CPUs shared with other work can take many times longer."
+    )
+    return RuntimePlan(
+        compile_s=timing.compile_s,
+        grad_eval_us=timing.grad_s * 1e6,
+        est_sample_s=est_sample_s,
+        est_total_s=timing.compile_s + est_sample_s,
+        est_memory_mb=mem,
+        contributions_mb=contrib,
+        n_parameters=timing.n_parameters,
+        n_stored=timing.n_stored,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=cores,
+        steps_per_draw=STEPS_PER_DRAW,
+        assumptions=assumptions,
+    )
+
+
 def plan_runtime(
     data: MMMData,
     spec: ModelSpec | None = None,
@@ -188,43 +267,11 @@ def plan_runtime(
     -------
     RuntimePlan
         Its ``str`` is a readable summary. Compiling is part of planning, so a plan takes
-        as long as ``bm.fit``'s compile step (seconds to a minute).
+        as long as ``bm.fit``'s compile step (seconds to a minute); to compare run sizes,
+        time once with :func:`time_model` and call :func:`plan_from_timing` for each.
     """
-    import nutpie
-
     spec = (spec or ModelSpec()).for_channels(data.channels)
     tune = draws if tune is None else tune
-    if draws < 1 or tune < 0 or chains < 1:
-        raise ValueError(f"draws={draws}, tune={tune}, chains={chains}: need draws, chains ≥ 1.")
     cores = cores or min(chains, os.cpu_count() or 1)
-    model = build_model(data, spec)
-    names = parameter_names(data, spec)
-    t0 = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model, var_names=names)
-    compile_s = time.perf_counter() - t0
-    grad_s = time_gradient(compiled, n_eval=n_eval)
-    n_stored = int(sum(np.prod(s, dtype=int) for n, s in compiled.shapes.items() if n in names))
-    rounds = math.ceil(chains / min(cores, chains))
-    est_sample_s = grad_s * STEPS_PER_DRAW * (draws + tune) * rounds
-    mem, contrib = memory_mb(data, spec, n_stored, draws, chains)
-    assumptions = (
-        f"{STEPS_PER_DRAW:g} gradient evaluations per iteration (nutpie, calibrated on "
-        "well-identified fits: tree depth 4–5); a badly mixing posterior (tree depth at its "
-        "limit) can take up to 30× longer; chains do not slow each other down."
-    )
-    return RuntimePlan(
-        compile_s=compile_s,
-        grad_eval_us=grad_s * 1e6,
-        est_sample_s=est_sample_s,
-        est_total_s=compile_s + est_sample_s,
-        est_memory_mb=mem,
-        contributions_mb=contrib,
-        n_parameters=int(compiled.n_dim),
-        n_stored=n_stored,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        steps_per_draw=STEPS_PER_DRAW,
-        assumptions=assumptions,
-    )
+    timing = time_model(data, spec, n_eval=n_eval)
+    return plan_from_timing(timing, data, spec, draws, chains, tune, cores)

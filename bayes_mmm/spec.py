@@ -24,7 +24,27 @@ event_mu           event       effect of an event (holiday) as a share of geo re
 event_sigma        event       spread of event effects across geos (centred, see model)
 sigma              geo         observation noise, share of mean target
 nu                 (scalar)    Student-t degrees of freedom
+control_alpha      adstock_    geometric carryover of the controls in ``control_adstock``
+                   control     (e.g. promotions that keep selling after the week they run)
+mediator_coef      path        effect of an upstream channel at typical exposure on its
+                               mediator, as a share of the mediator's typical value
+mediator_level     geo,        mean of the scaled mediator (≈ 1); intercept derived (centred)
+                   mediator
+mediator_trend     mediator    linear change of the mediator over the span
+mediator_sigma     mediator    noise of the mediator equation (scaled)
 =================  ==========  =============================================================
+
+Control adstock and mediators
+-----------------------------
+``control_adstock`` names controls that carry over: their standardised values pass through
+a normalised geometric adstock (``control_alpha``) before their (signed) coefficient, so
+``control_coef`` is still the effect of a sustained +1 sd.
+
+``mediators = {mediator: [upstream channels]}`` is a *causal* modelling choice and therefore
+lives here, not on ``MMMData`` (the data only say which columns exist). Every name is a
+channel of the data. The mediator keeps its place in the revenue equation as an ordinary
+channel; in addition the model fits its own equation jointly (``bayes_mmm.model``). See
+``bayes_mmm.mediation`` for the assumptions this encodes.
 
 Saturation per channel
 ----------------------
@@ -69,6 +89,11 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     "nu": Prior("Gamma", alpha=2.0, beta=0.1),
     "event_mu": Prior("Normal", mu=0.0, sigma=0.5, dims="event"),
     "event_sigma": Prior("HalfNormal", sigma=0.2, dims="event"),
+    "control_alpha": Prior("Beta", alpha=1.0, beta=3.0, dims="adstock_control"),
+    "mediator_coef": Prior("LogNormal", mu=-1.5, sigma=1.0, dims="path"),
+    "mediator_level": Prior("Normal", mu=1.0, sigma=0.3, dims=("geo", "mediator")),
+    "mediator_trend": Prior("Normal", mu=0.0, sigma=0.3, dims="mediator"),
+    "mediator_sigma": Prior("HalfNormal", sigma=0.3, dims="mediator"),
 }
 
 # The parameters of each saturation kind and the dim they live on in a mixed spec.
@@ -101,6 +126,12 @@ class ModelSpec:
     likelihood : {"normal", "student_t"}
     priors : dict of str to Prior
         Overrides of ``DEFAULT_PRIORS`` by name. Dims may be omitted.
+    control_adstock : tuple of str
+        Controls with geometric carryover (own decay ``control_alpha``), e.g.
+        ``("promotions",)``.
+    mediators : dict of str to list of str
+        ``{mediator channel: [upstream channels]}``: upstream media also move the mediator
+        (e.g. social ads drive search spend); fitted jointly, see ``bayes_mmm.mediation``.
     """
 
     adstock: str = "geometric"
@@ -111,8 +142,11 @@ class ModelSpec:
     yearly_seasonality: int = 2
     likelihood: str = "normal"
     priors: Mapping[str, Prior] = field(default_factory=dict)
+    control_adstock: tuple[str, ...] = ()
+    mediators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._check_drivers()
         if self.adstock != "geometric":
             raise SpecError(f"adstock={self.adstock!r} is not supported; use 'geometric'.")
         if not isinstance(self.l_max, int) or not 1 <= self.l_max <= 104:
@@ -142,6 +176,53 @@ class ModelSpec:
                 )
             if not isinstance(p, Prior):
                 raise SpecError(f"Prior {name!r} must be a pymc_extras Prior, got {p!r}.")
+
+    def _check_drivers(self) -> None:
+        ca = self.control_adstock
+        if isinstance(ca, str) or not all(isinstance(c, str) for c in ca):
+            raise SpecError(
+                f"control_adstock={ca!r}: give a list of control names, e.g. ['promotions']."
+            )
+        object.__setattr__(self, "control_adstock", tuple(dict.fromkeys(ca)))
+        if not isinstance(self.mediators, Mapping):
+            raise SpecError(
+                f"mediators={self.mediators!r}: give a dict {{mediator: [upstream channels]}}."
+            )
+        med = {}
+        for m, ups in self.mediators.items():
+            if isinstance(ups, str) or not ups or not all(isinstance(u, str) for u in ups):
+                raise SpecError(
+                    f"mediators[{m!r}]={ups!r}: give a non-empty list of upstream channels."
+                )
+            bad = [u for u in ups if u == m or u in self.mediators]
+            if bad:
+                raise SpecError(
+                    f"mediators[{m!r}] lists {bad}, which are mediators themselves: only one "
+                    "level of mediation (upstream → mediator → target) is supported."
+                )
+            med[str(m)] = tuple(dict.fromkeys(ups))
+        object.__setattr__(self, "mediators", med)
+
+    def check_drivers(self, channels, controls) -> None:
+        """Raise ``SpecError`` when ``control_adstock`` or ``mediators`` name columns that
+        are not controls / channels of the data."""
+        bad = [c for c in self.control_adstock if c not in controls]
+        if bad:
+            raise SpecError(
+                f"control_adstock names {bad}, which are not controls of the data "
+                f"({list(controls)}): add them to `controls=` or fix the names."
+            )
+        names = [*self.mediators, *(u for ups in self.mediators.values() for u in ups)]
+        bad = [c for c in names if c not in channels]
+        if bad:
+            raise SpecError(
+                f"mediators name {sorted(set(bad))}, which are not channels of the data "
+                f"({list(channels)}): mediators and upstream channels must be media or organic."
+            )
+
+    def mediator_paths(self) -> list[tuple[str, str]]:
+        """The (upstream, mediator) pairs in a fixed order (dim ``path``)."""
+        return [(u, m) for m, ups in self.mediators.items() for u in ups]
 
     # ------------------------------------------------------------------ priors
     def prior(self, name: str) -> Prior:
@@ -201,6 +282,11 @@ class ModelSpec:
             d["saturation"] = dict(self.saturation)
         if d["pooling"] is None:
             d.pop("pooling")
+        d["control_adstock"] = list(self.control_adstock)
+        d["mediators"] = {m: list(u) for m, u in self.mediators.items()}
+        for key in ("control_adstock", "mediators"):
+            if not d[key]:
+                d.pop(key)  # specs without them serialise exactly as before
         return d
 
     @classmethod

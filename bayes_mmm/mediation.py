@@ -1,0 +1,168 @@
+"""Mediation: direct, indirect and total effects of upstream channels on the target.
+
+With ``ModelSpec(mediators={"google_spend": ["facebook_spend", "tiktok_spend", ...]})`` the
+model fits two equations jointly (``bayes_mmm.model``):
+
+- target: the usual MMM, where the mediator is an ordinary channel driven by its
+  *observed* values;
+- mediator (scaled by its typical value): its own level and trend plus, per upstream
+  channel, ``mediator_coef`` × the upstream channel's unit response (its own adstock and
+  saturation shape), plus Gaussian noise.
+
+Effects of an upstream channel ``u`` on the target, per posterior draw, in target units
+summed over the data window (dates and geos; no carryover tail):
+
+- **direct**: ``u``'s own contribution (``analysis.channel_contribution_draws``);
+- **indirect**: the mediator's contribution with its observed values minus its
+  contribution with the part ``u`` caused removed (observed mediator − the mediator
+  equation's response to ``u``, floored at 0). This is the one counterfactual path of
+  ``bayes_mmm.analysis`` evaluated per draw on a per-draw mediator plan;
+- **total** = direct + indirect.
+
+Causal assumptions (the effects mean what they say only if these hold)
+----------------------------------------------------------------------
+1. No unmeasured confounding of upstream → target, upstream → mediator, and mediator →
+   target (given trend, seasonality, controls and events). Demand shocks that raise both
+   search spend and revenue violate the last one and inflate the indirect effect.
+2. The mediator is not caused by the target (no feedback from revenue to the mediator's
+   budget within the window), and upstream channels are not caused by the mediator.
+3. Only one level of mediation; upstream channels have no other mediators than those named.
+4. The upstream channel's carryover and saturation shape are the same on both paths.
+5. The indirect effect is a shift of the mediator's *quantity* (e.g. more search spend
+   triggered by social ads); its cost is not charged to the upstream channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayes_mmm.analysis import (
+    _chunked,
+    channel_contribution_draws,
+    group_labels,
+    roi_draws,
+    summarize,
+    to_sample_array,
+)
+from bayes_mmm.data import MMMData
+from bayes_mmm.errors import SpecError
+from bayes_mmm.response import make_design, mediator_response
+from bayes_mmm.spec import ModelSpec
+
+
+def path_labels(spec: ModelSpec) -> list[str]:
+    """Labels of the mediation paths, ``"upstream->mediator"`` (dim ``path``)."""
+    return [f"{u}->{m}" for u, m in spec.mediator_paths()]
+
+
+def effect_draws(
+    data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Direct, indirect and total effect of each mediation path, per draw.
+
+    Parameters
+    ----------
+    draws : dict of str to ndarray
+        Parameters with a leading sample dim (``Fit._draws[0]``, or true values with a
+        sample dim of 1).
+
+    Returns
+    -------
+    dict with ``direct``, ``indirect``, ``total``: ndarray, dims (sample, path), target units
+    summed over dates and geos.
+    """
+    if not spec.mediators:
+        raise SpecError("The spec has no mediators: set ModelSpec(mediators={...}).")
+    channels = list(data.channels)
+    paths = spec.mediator_paths()
+    observed = channel_contribution_draws(
+        data, spec, draws, reduce=lambda x: x.sum(axis=(1, 2))
+    )  # (sample, channel)
+    stack = make_design(data, spec).stack
+    shift = _chunked(draws, lambda c: mediator_response(stack, c, spec, channels))
+    direct = observed[:, [channels.index(u) for u, _ in paths]]
+    indirect = np.empty_like(direct)
+    for p, (_, m) in enumerate(paths):
+        k = channels.index(m)
+        for s in range(direct.shape[0]):
+            media = data.media.copy()
+            removed = shift[s, :, :, p] * data.scaling.media[None, :, k]
+            media[..., k] = np.maximum(media[..., k] - removed, 0.0)
+            one = {name: v[s : s + 1] for name, v in draws.items()}
+            without = channel_contribution_draws(
+                data, spec, one, media=media, reduce=lambda x, k=k: x[..., k].sum(axis=(1, 2))
+            )
+            indirect[s, p] = observed[s, k] - without[0]
+    return {"direct": direct, "indirect": indirect, "total": direct + indirect}
+
+
+def mediation_draws(fit) -> xr.Dataset:
+    """Direct, indirect and total effects of a fit's mediation paths.
+
+    Returns
+    -------
+    Dataset with ``direct``, ``indirect``, ``total``, each dims (chain, draw, path).
+    """
+    draws, shape = fit._draws
+    values = effect_draws(fit.data, fit.spec, draws)
+    coords = {"path": path_labels(fit.spec)}
+    return xr.Dataset(
+        {k: to_sample_array(v, shape, ("path",), coords, k) for k, v in values.items()}
+    )
+
+
+def mediation(fit, hdi_prob: float = 0.9) -> pd.DataFrame:
+    """Table of direct, indirect and total effects per path with their HDIs.
+
+    Returns
+    -------
+    DataFrame indexed by (path, effect) with ``mean``, ``median``, ``lower``, ``upper`` and
+    ``p_positive``; ``attrs["hdi_prob"]``.
+    """
+    ds = mediation_draws(fit)
+    parts = []
+    for effect in ("direct", "indirect", "total"):
+        table = summarize(ds[effect], hdi_prob)
+        table["p_positive"] = (ds[effect] > 0).mean(("chain", "draw")).values
+        table["effect"] = effect
+        parts.append(table)
+    out = pd.concat(parts).reset_index().set_index(["path", "effect"]).sort_index()
+    out.attrs["hdi_prob"] = hdi_prob
+    return out
+
+
+def total_roi_draws(fit) -> xr.DataArray:
+    """ROI including the indirect path: ``fit.roi_draws()`` (direct, carryover included)
+    plus indirect effect / spend, per spend group. Groups with no upstream channel keep their
+    plain ROI; the mediator's own ROI is unchanged (so summing revenue over groups would count
+    the indirect part twice).
+
+    Returns
+    -------
+    DataArray, dims (chain, draw, channel) with spend-group labels like ``fit.roi()``.
+    """
+    data = fit.data
+    draws, shape = fit._draws
+    indirect = effect_draws(data, fit.spec, draws)["indirect"]  # (sample, path)
+    per_channel = np.zeros((indirect.shape[0], len(data.channels)))
+    for p, (u, _) in enumerate(fit.spec.mediator_paths()):
+        per_channel[:, data.channels.index(u)] += indirect[:, p]
+    spend = data.spend.sum(axis=(0, 1))  # (spend_group,)
+    extra = (per_channel @ data.group_matrix) / spend
+    base = roi_draws(data, fit.spec, draws, shape)
+    extra = extra.reshape(*shape, -1)
+    out = base + xr.DataArray(extra, dims=base.dims, coords={"channel": group_labels(data)})
+    return out.rename("total_roi")
+
+
+def total_roi(fit, hdi_prob: float = 0.9) -> pd.DataFrame:
+    """Total-effect ROI per spend group (see :func:`total_roi_draws`) with its HDI.
+
+    This is the ROI to allocate budget on for upstream channels: the plain ROI misses the
+    revenue they earn through the mediator.
+    """
+    return summarize(total_roi_draws(fit), hdi_prob)

@@ -1,0 +1,95 @@
+"""Mediation: the simulated truth, the joint model and the direct/indirect/total effects."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayes_mmm as bm
+from bayes_mmm.mediation import effect_draws, path_labels
+from bayes_mmm.response import make_design, mediator_response
+from bayes_mmm.simulate import SEED003_UPSTREAM, seed003_setup, simulate_drivers
+
+SEED_COLUMNS = [
+    "facebook_spend", "google_spend", "tiktok_spend", "instagram_spend", "snapchat_spend",
+    "social_followers", "average_price", "promotions", "emails_send", "sms_send", "revenue",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def national():
+    frame, truth, params = simulate_drivers(n_weeks=104, seed=11)
+    kwargs, spec = seed003_setup()
+    return bm.MMMData.from_frame(frame, **kwargs), spec, truth, params
+
+
+def test_simulated_panel_has_the_seed_columns_and_a_mediation_path(national):
+    data, _, truth, _ = national
+    frame, *_ = simulate_drivers(n_weeks=104, seed=11)
+    assert set(SEED_COLUMNS) <= set(frame.columns) and len(frame) == 104
+    assert data.national
+    for u in SEED003_UPSTREAM:
+        label = f"{u}->google_spend"
+        direct, indirect, total = (truth.loc[f"{label} {e}", "value"] for e in
+                                   ("direct", "indirect", "total"))  # fmt: skip
+        assert indirect > 0 and total == pytest.approx(direct + indirect)
+    assert truth.loc["average_price", "value"] < 0
+
+
+def test_true_parameters_reproduce_the_truth(national):
+    data, spec, truth, params = national
+    true = {k: np.asarray(v)[None] for k, v in params.items()}
+    eff = effect_draws(data, spec, true)
+    for p, label in enumerate(path_labels(spec)):
+        assert eff["indirect"][0, p] == pytest.approx(truth.loc[f"{label} indirect", "value"])
+    # the mediator equation at the true parameters explains the observed google spend
+    stack = make_design(data, spec).stack
+    paths = mediator_response(stack, true, spec, data.channels)[0].sum(-1)[:, 0]
+    k = data.channels.index("google_spend")
+    google = data.media[:, 0, k] / data.scaling.media[0, k]
+    residual = google - paths - np.mean(google - paths)
+    assert np.std(residual) == pytest.approx(params["mediator_sigma"][0], rel=0.2)
+    assert np.corrcoef(paths, google)[0, 1] > 0.2
+
+
+def test_model_has_the_mediator_equation(national):
+    data, spec, *_ = national
+    model = bm.build_model(data, spec)
+    observed = model.rvs_to_values[model["mediator_obs"]].data  # (date, geo, mediator)
+    assert model.named_vars_to_dims["mediator_obs"] == ("date", "geo", "mediator")
+    google = data.channels.index("google_spend")
+    expect = data.media[..., [google]] / data.scaling.media[None, :, [google]]
+    np.testing.assert_allclose(observed, expect)
+    assert model.named_vars_to_dims["mediator_coef"] == ("path",)
+    assert list(model.coords["path"]) == path_labels(spec)
+
+
+@pytest.fixture(scope="module")
+def national_fit(national):
+    data, spec, *_ = national
+    return bm.fit(data, spec, draws=100, tune=150, chains=2, random_seed=5, progress=False)
+
+
+def test_mediation_table_and_total_roi(national_fit, national):
+    _, spec, _, _ = national
+    table = national_fit.mediation(hdi_prob=0.9)
+    assert list(table.columns) == ["mean", "median", "lower", "upper", "p_positive"]
+    assert len(table) == 3 * len(spec.mediator_paths())
+    for label in path_labels(spec):
+        d, i, t = (table.loc[(label, e), "mean"] for e in ("direct", "indirect", "total"))
+        assert t == pytest.approx(d + i, rel=1e-9)
+        assert table.loc[(label, "indirect"), "lower"] >= 0
+    # upstream channels earn more through the mediator: total ROI ≥ direct ROI per draw
+    roi = national_fit.roi()
+    total = bm.total_roi(national_fit)
+    for u in SEED003_UPSTREAM:
+        assert total.loc[u, "mean"] > roi.loc[u, "mean"]
+    assert total.loc["google_spend", "mean"] == pytest.approx(roi.loc["google_spend", "mean"])
+
+
+def test_drivers_table_with_mediation_and_negative_price(national_fit):
+    table = national_fit.drivers(hdi_prob=0.9)
+    assert "facebook_spend->google_spend (indirect)" in table.index
+    assert set(table["kind"]) == {"media", "organic", "control", "indirect"}
+    price = table.loc["average_price"]
+    assert price["upper"] < 0 and price["p_positive"] < 0.05
+    assert isinstance(table, pd.DataFrame) and table["p_rank1"].sum() == pytest.approx(1.0)
