@@ -87,53 +87,11 @@ def load_inputs(csv: str | Path, config: str | Path):
 
 
 # ---------------------------------------------------------------------- commands
-def runtime_estimate(
-    data,
-    spec,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    cores: int | None = None,
-    n_eval: int = 30,
-) -> dict:
-    """Rough sampling time: timed logp+gradient evaluations × an assumed 2⁴ leapfrog steps
-    per draw (tree depth 4, typical for a well-scaled MMM), chains spread over cores.
-
-    Rough by design (within a factor of ~3): nutpie's compiled numba graph is faster than
-    PyMC's default backend timed here, and the tree depth depends on the posterior."""
-    import os
-
-    import numpy as np
-
-    from bayes_mmm.model import build_model
-
-    model = build_model(data, spec)
-    t0 = time.perf_counter()
-    fn = model.compile_logp(), model.compile_dlogp()
-    compile_s = time.perf_counter() - t0
-    point = model.initial_point()
-    fn[0](point), fn[1](point)
-    t0 = time.perf_counter()
-    for _ in range(n_eval):
-        fn[0](point)
-        fn[1](point)
-    per_eval = (time.perf_counter() - t0) / n_eval
-    cores = cores or min(chains, os.cpu_count() or 1)
-    steps = (draws + tune) * 2**4 * int(np.ceil(chains / cores))
-    return {
-        "compile_s": compile_s,
-        "grad_eval_ms": per_eval * 1e3,
-        "sampling_s": steps * per_eval,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-    }
-
-
 def cmd_check(args) -> int:
     import pandas as pd
 
     from bayes_mmm import diagnostics
+    from bayes_mmm.runtime import plan_runtime
 
     _step("validating data")
     data, spec, cfg = load_inputs(args.data, args.config)
@@ -151,17 +109,12 @@ def cmd_check(args) -> int:
             f"\nWARNING: weakly identified columns {flagged} (VIF > {diagnostics.VIF_MAX:.0f} "
             f"or |r| > {diagnostics.CORRELATION_MAX}): their split of credit rests on priors."
         )
-    _step("timing gradient evaluations for a runtime estimate")
+    _step("compiling the model and timing gradient evaluations for a runtime plan")
     f = cfg["fit"]
-    est = runtime_estimate(
-        data, spec, f.get("draws", 1000), f.get("tune", 1000), f.get("chains", 4)
+    plan = plan_runtime(
+        data, spec, draws=f.get("draws", 1000), chains=f.get("chains", 4), tune=f.get("tune", 1000)
     )
-    print(
-        f"\nRuntime estimate ({est['chains']} chains × {est['tune']} tune + {est['draws']} "
-        f"draws): compile ≈ {est['compile_s']:.0f} s (nutpie takes longer), one gradient "
-        f"{est['grad_eval_ms']:.2f} ms, sampling ≈ {est['sampling_s']:.0f} s "
-        "(rough: assumes ~16 leapfrog steps per draw)."
-    )
+    print(f"\n{plan}")
     return EXIT_OK
 
 

@@ -307,21 +307,23 @@ class Holdout:
 
 
 def truncate(data, n_dates: int):
-    """The panel's first ``n_dates`` periods (a training set for :func:`holdout`)."""
-    from dataclasses import replace
+    """The panel's first ``n_dates`` periods (a training set for :func:`holdout`).
+
+    Every array field whose leading dim is ``date`` (target, media, spend, controls,
+    events, …) is cut, so fields added to ``MMMData`` later are cut too.
+    """
+    from dataclasses import fields, replace
 
     if not 1 <= n_dates <= data.n_dates:
         from bayes_mmm.errors import DataError
 
         raise DataError(f"Cannot keep {n_dates} of {data.n_dates} periods.")
-    return replace(
-        data,
-        dates=data.dates[:n_dates],
-        target=data.target[:n_dates],
-        media=data.media[:n_dates],
-        spend=data.spend[:n_dates],
-        control_values=data.control_values[:n_dates],
-    )
+    changes = {"dates": data.dates[:n_dates]}
+    for f in fields(data):
+        value = getattr(data, f.name)
+        if isinstance(value, np.ndarray) and value.ndim >= 2 and len(value) == data.n_dates:
+            changes[f.name] = value[:n_dates]
+    return replace(data, **changes)
 
 
 def _span(dates) -> float:

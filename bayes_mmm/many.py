@@ -97,26 +97,17 @@ def time_slice_jobs(
         jobs.append(
             Job(
                 name=f"fold{k}",
-                data=_first(data, n_train),
+                data=truncate(data, n_train),
                 spec=spec,
                 fit_kwargs=dict(fit_kwargs),
                 info={
                     "fold": k,
                     "train_end": data.dates[n_train - 1],
-                    "holdout_data": _first(data, n_train + horizon),
+                    "holdout_data": truncate(data, n_train + horizon),
                 },
             )
         )
     return jobs
-
-
-def _first(data: MMMData, n_dates: int) -> MMMData:
-    """The first ``n_dates`` periods, events included (``diagnostics.truncate`` keeps the
-    event columns whole)."""
-    out = truncate(data, n_dates)
-    if data.event_values is not None:
-        out = replace(out, event_values=data.event_values[:n_dates])
-    return out
 
 
 def spec_grid_jobs(data: MMMData, specs: Mapping[str, ModelSpec], **fit_kwargs: Any) -> list[Job]:

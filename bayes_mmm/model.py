@@ -73,6 +73,8 @@ from bayes_mmm.response import (
     Design,
     baseline_response,
     fourier_names,
+    implied_lift,
+    lift_masks,
     make_design,
     media_response,
     mediator_response,
@@ -134,6 +136,8 @@ def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
         out["geo_group"] = list(dict.fromkeys(data.geo_group))
     if spec.control_adstock:
         out["adstock_control"] = list(spec.control_adstock)
+    if spec.lift_tests:
+        out["lift_test"] = [f"{t.channel} {t.start}…{t.end}" for t in spec.lift_tests]
     if spec.mediators:
         out["mediator"] = list(spec.mediators)
         out["path"] = [f"{u}->{m}" for u, m in spec.mediator_paths()]
@@ -221,6 +225,18 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
             )
         if spec.mediators:
             _mediator_likelihood(data, spec, tensors, params)
+        if spec.lift_tests:
+            # Calibration: each experiment observes the channel's contribution over its
+            # periods and geos (target units), with its own standard error.
+            masks, index = lift_masks(data, spec)
+            implied = implied_lift(media * design.target_scale[None, :, None], masks, index)
+            pm.Normal(
+                "lift_obs",
+                mu=implied,
+                sigma=np.array([t.se for t in spec.lift_tests]),
+                observed=np.array([t.lift for t in spec.lift_tests]),
+                dims="lift_test",
+            )
     return model
 
 

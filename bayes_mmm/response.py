@@ -277,3 +277,55 @@ def path_matrix(spec: ModelSpec) -> np.ndarray:
     for p, (_, m) in enumerate(spec.mediator_paths()):
         out[p, meds.index(m)] = 1.0
     return out
+
+
+def lift_masks(data: MMMData, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``spec.lift_tests`` ran.
+
+    Returns
+    -------
+    masks : ndarray, dims (lift_test, date, geo)
+        1 for the periods (start date in [start, end]) and geos of the test.
+    channel_index : ndarray of int, dims (lift_test,)
+    """
+    masks = np.zeros((len(spec.lift_tests), data.n_dates, len(data.geos)))
+    index = np.zeros(len(spec.lift_tests), dtype=int)
+    for k, t in enumerate(spec.lift_tests):
+        if t.channel not in data.channels:
+            raise SpecError(
+                f"Lift test {k} names channel {t.channel!r}, not in the data "
+                f"({list(data.channels)})."
+            )
+        unknown = [g for g in t.geos if g not in data.geos]
+        if unknown:
+            raise SpecError(f"Lift test {k} names geos {unknown}, not in the data.")
+        when = (data.dates >= np.datetime64(t.start)) & (data.dates <= np.datetime64(t.end))
+        if not when.any():
+            raise SpecError(
+                f"Lift test {k} ({t.channel}, {t.start}…{t.end}) covers no period of the data "
+                f"({data.dates[0].date()}…{data.dates[-1].date()}): fix its dates or drop it."
+            )
+        where = np.array([not t.geos or g in t.geos for g in data.geos])
+        masks[k] = when[:, None] & where[None, :]
+        index[k] = data.channels.index(t.channel)
+    return masks, index
+
+
+def implied_lift(contribution, masks: np.ndarray, channel_index: np.ndarray):
+    """Model-implied lift of each test: the channel's contribution summed over the test's
+    periods and geos.
+
+    Parameters
+    ----------
+    contribution : array, dims (..., date, geo, channel), target units
+    masks : ndarray, dims (lift_test, date, geo)
+    channel_index : ndarray of int, dims (lift_test,)
+
+    Returns
+    -------
+    array, dims (..., lift_test)
+    """
+    xp = xp_of(contribution)
+    picked = xp.take(contribution, channel_index, axis=-1)  # (..., date, geo, lift_test)
+    weights = np.moveaxis(masks, 0, -1)  # (date, geo, lift_test)
+    return (picked * weights).sum(axis=(-3, -2))

@@ -67,6 +67,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 from pymc_extras.prior import Prior, deserialize
 
@@ -101,6 +102,57 @@ SATURATION_PARAMS = {"hill": ("ec", "slope"), "log": ("lam",), "neg_exp": ("lam"
 SATURATION_DIM = {"ec": "hill_channel", "slope": "hill_channel", "lam": "lam_channel"}
 
 POOLINGS = ("hierarchical", "pooled", "unpooled")
+
+
+@dataclass(frozen=True)
+class LiftTest:
+    """One experiment's result: the incremental target a channel produced over a period.
+
+    Parameters
+    ----------
+    channel : str
+        A channel of the data (media or organic).
+    start, end : str
+        First and last period of the test (ISO dates, inclusive; periods whose start date
+        falls in [start, end]).
+    lift : float
+        Measured incremental target over the test (target units, summed over its geos).
+    se : float
+        Standard error of ``lift`` (> 0).
+    geos : tuple of str
+        Geos in the test; empty: all geos.
+    """
+
+    channel: str
+    start: str
+    end: str
+    lift: float
+    se: float
+    geos: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        import pandas as pd
+
+        try:
+            start, end = pd.Timestamp(self.start), pd.Timestamp(self.end)
+        except (ValueError, TypeError) as err:
+            raise SpecError(
+                f"Lift test for {self.channel!r}: start/end must be ISO dates ({err})."
+            ) from err
+        if end < start:
+            raise SpecError(f"Lift test for {self.channel!r}: end {self.end} is before start.")
+        if not (float(self.se) > 0) or not np.isfinite(float(self.lift)):
+            raise SpecError(
+                f"Lift test for {self.channel!r}: lift must be finite and se > 0 "
+                f"(got lift={self.lift!r}, se={self.se!r})."
+            )
+        object.__setattr__(self, "start", str(start.date()))
+        object.__setattr__(self, "end", str(end.date()))
+        object.__setattr__(self, "lift", float(self.lift))
+        object.__setattr__(self, "se", float(self.se))
+        object.__setattr__(self, "geos", tuple(str(g) for g in self.geos))
+
+
 LIKELIHOODS = ("normal", "student_t")
 
 
@@ -132,6 +184,10 @@ class ModelSpec:
     mediators : dict of str to list of str
         ``{mediator channel: [upstream channels]}``: upstream media also move the mediator
         (e.g. social ads drive search spend); fitted jointly, see ``bayes_mmm.mediation``.
+    lift_tests : tuple of LiftTest (or dicts with its fields)
+        Experiment results that calibrate the model (a likelihood term, see
+        ``bayes_mmm.calibration``). They are part of the spec, like priors, so a saved
+        bundle records the evidence the fit used.
     """
 
     adstock: str = "geometric"
@@ -144,6 +200,7 @@ class ModelSpec:
     priors: Mapping[str, Prior] = field(default_factory=dict)
     control_adstock: tuple[str, ...] = ()
     mediators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    lift_tests: tuple[LiftTest, ...] = ()
 
     def __post_init__(self) -> None:
         self._check_drivers()
@@ -202,6 +259,19 @@ class ModelSpec:
                 )
             med[str(m)] = tuple(dict.fromkeys(ups))
         object.__setattr__(self, "mediators", med)
+        tests = []
+        for t in self.lift_tests:
+            if isinstance(t, Mapping):
+                try:
+                    t = LiftTest(**t)
+                except TypeError as err:
+                    raise SpecError(
+                        f"Lift test {dict(t)!r}: fields are channel, start, end, lift, se, geos."
+                    ) from err
+            if not isinstance(t, LiftTest):
+                raise SpecError(f"lift_tests must hold LiftTest values or dicts, got {t!r}.")
+            tests.append(t)
+        object.__setattr__(self, "lift_tests", tuple(tests))
 
     def check_drivers(self, channels, controls) -> None:
         """Raise ``SpecError`` when ``control_adstock`` or ``mediators`` name columns that
@@ -213,11 +283,12 @@ class ModelSpec:
                 f"({list(controls)}): add them to `controls=` or fix the names."
             )
         names = [*self.mediators, *(u for ups in self.mediators.values() for u in ups)]
+        names += [t.channel for t in self.lift_tests]
         bad = [c for c in names if c not in channels]
         if bad:
             raise SpecError(
-                f"mediators name {sorted(set(bad))}, which are not channels of the data "
-                f"({list(channels)}): mediators and upstream channels must be media or organic."
+                f"mediators or lift_tests name {sorted(set(bad))}, which are not channels of the "
+                f"data ({list(channels)}): they must be media or organic columns."
             )
 
     def mediator_paths(self) -> list[tuple[str, str]]:
@@ -284,7 +355,8 @@ class ModelSpec:
             d.pop("pooling")
         d["control_adstock"] = list(self.control_adstock)
         d["mediators"] = {m: list(u) for m, u in self.mediators.items()}
-        for key in ("control_adstock", "mediators"):
+        d["lift_tests"] = [{**asdict(t), "geos": list(t.geos)} for t in self.lift_tests]
+        for key in ("control_adstock", "mediators", "lift_tests"):
             if not d[key]:
                 d.pop(key)  # specs without them serialise exactly as before
         return d

@@ -68,7 +68,7 @@ def test_check_prints_collinearity_and_runtime(small_csv, capsys):
     assert cli.main(["check", str(small_csv), "--config", str(QUICK)]) == cli.EXIT_OK
     out = capsys.readouterr().out
     assert "VIF" in out and "price_index" in out
-    assert "Runtime estimate" in out and "one gradient" in out
+    assert "Runtime plan" in out and "one gradient" in out
 
 
 def test_fit_then_report_then_optimize(small_csv, tmp_path):

@@ -82,7 +82,7 @@ def test_control_adstock_in_the_graph(tiny_fit):
     "kwargs, match",
     [
         ({"control_adstock": ["price"]}, "not controls of the data"),
-        ({"mediators": {"search": ["nope"]}}, "not channels of the data"),
+        ({"mediators": {"search": ["nope"]}}, "not channels of the"),
     ],
 )
 def test_driver_options_name_data_columns(tiny_fit, kwargs, match):
