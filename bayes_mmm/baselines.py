@@ -43,6 +43,7 @@ import pandas as pd
 
 from bayes_mmm.analysis import group_labels
 from bayes_mmm.data import MMMData
+from bayes_mmm.diagnostics import design_frame, media_correlation
 from bayes_mmm.errors import DataError, SpecError
 from bayes_mmm.transforms import geometric_adstock
 
@@ -119,14 +120,9 @@ def _statsmodels():
 
 # ---------------------------------------------------------------------- data checks
 def correlation(data: MMMData) -> pd.DataFrame:
-    """Pearson correlation of media and controls, pooled over geos and dates.
-
-    Returns
-    -------
-    DataFrame, dims (column, column)
-        Media columns first, then controls.
-    """
-    return _raw_frame(data).corr()
+    """Pearson correlation of media and controls, pooled over geos and dates
+    (``diagnostics.media_correlation``), dims (column, column)."""
+    return media_correlation(data)
 
 
 def vif(data: MMMData) -> pd.Series:
@@ -141,12 +137,7 @@ def vif(data: MMMData) -> pd.Series:
     -------
     Series, dims (column,), named ``vif``.
     """
-    return _vif_table(_raw_frame(data), list(data.channels) + list(data.controls))
-
-
-def _raw_frame(data: MMMData) -> pd.DataFrame:
-    cols = np.concatenate([data.media, data.control_values], axis=-1)
-    return pd.DataFrame(cols.reshape(-1, cols.shape[-1]), columns=[*data.channels, *data.controls])
+    return _vif_table(design_frame(data), list(data.channels) + list(data.controls))
 
 
 def _vif_table(frame: pd.DataFrame, report: list[str]) -> pd.Series:

@@ -586,10 +586,11 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
 # ---------------------------------------------------------------------- data checks
 def media_correlation(data) -> pd.DataFrame:
     """Pearson correlation of media and controls over all (date, geo) rows."""
-    return _design_frame(data).corr()
+    return design_frame(data).corr()
 
 
-def _design_frame(data) -> pd.DataFrame:
+def design_frame(data) -> pd.DataFrame:
+    """Media and control columns as a frame with one row per (date, geo)."""
     cols = {c: data.media[..., i].reshape(-1) for i, c in enumerate(data.channels)}
     cols.update({k: data.control_values[..., i].reshape(-1) for i, k in enumerate(data.controls)})
     return pd.DataFrame(cols)
@@ -599,12 +600,12 @@ def vif(data) -> pd.Series:
     """Variance inflation factor of each media and control column over (date, geo) rows,
     with geo means removed (the model has per-geo levels). Above ~10: the column is
     nearly a linear combination of the others and its effect is weakly identified."""
-    x = _design_frame(data).to_numpy(dtype=float, copy=True)
+    x = design_frame(data).to_numpy(dtype=float, copy=True)
     geo = np.tile(np.arange(len(data.geos)), data.n_dates)
     for g in np.unique(geo):
         x[geo == g] -= x[geo == g].mean(axis=0)
     out = {}
-    for j, name in enumerate(_design_frame(data).columns):
+    for j, name in enumerate(design_frame(data).columns):
         others = np.delete(x, j, axis=1)
         if others.shape[1] == 0:
             out[name] = 1.0
@@ -626,7 +627,7 @@ def data_checks(data) -> pd.DataFrame:
     correlation with another column, VIF, and a ``flag`` when VIF > 10 or |r| > 0.9."""
     corr = media_correlation(data)
     corr = corr.mask(np.eye(len(corr), dtype=bool))
-    frame = _design_frame(data)
+    frame = design_frame(data)
     table = pd.DataFrame(
         {
             "zero_share": (frame == 0).mean(),
