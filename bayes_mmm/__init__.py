@@ -9,6 +9,7 @@
 
 from bayes_mmm.baselines import BaselineResult, ols_baseline, ridge_baseline, side_by_side
 from bayes_mmm.bundle import load
+from bayes_mmm.calibration import lift_table
 from bayes_mmm.data import MMMData, Scaling
 from bayes_mmm.diagnostics import compare
 from bayes_mmm.drivers import drivers, ridge_sign_check
@@ -27,7 +28,7 @@ from bayes_mmm.optimize import Allocation, WhatIf
 from bayes_mmm.report import report
 from bayes_mmm.runtime import RuntimePlan, plan_runtime
 from bayes_mmm.simulate import Truth, simulate
-from bayes_mmm.spec import DEFAULT_PRIORS, ModelSpec
+from bayes_mmm.spec import DEFAULT_PRIORS, LiftTest, ModelSpec
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ __all__ = [
     "DataError",
     "Fit",
     "Job",
+    "LiftTest",
     "MMMData",
     "ModelSpec",
     "RuntimePlan",
@@ -55,6 +57,7 @@ __all__ = [
     "drivers",
     "fit",
     "fit_many",
+    "lift_table",
     "load",
     "mediation",
     "ols_baseline",

@@ -88,3 +88,6 @@ def test_notebook_runs(name, tmp_path):
     assert f"KERNEL {sys.executable}" in text, "the kernel is not this interpreter"
     for needle in EXPECTED.get(name, ()):
         assert needle in text, f"{name} did not print {needle!r}"
+    if name == "04_compare_and_report.ipynb":  # the report is written where it was sent
+        html = (tmp_path / "report.html").read_text(encoding="utf-8")
+        assert html.lstrip().lower().startswith("<!doctype html") and "<img" in html
