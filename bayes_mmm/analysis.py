@@ -35,18 +35,16 @@ def posterior_draws(posterior: xr.Dataset, names) -> tuple[dict[str, np.ndarray]
     Returns
     -------
     draws : dict of str to ndarray, dims (sample, ...)
+        The dims after ``sample`` are the variable's own, in the model's order.
     shape : (n_chains, n_draws)
     """
     shape = (posterior.sizes["chain"], posterior.sizes["draw"])
     out = {}
     for name in names:
         da = posterior[name]
-        rest = [d for d in da.dims if d not in SAMPLE_DIMS]
-        order = [d for d in ("geo", "channel") if d in rest]
-        if "channel" not in rest:  # e.g. event_coef (geo, event): keep its own order
-            order = []
-        rest = [d for d in rest if d not in order] + order
-        arr = da.transpose(*SAMPLE_DIMS, *rest).values
+        # Non-sample dims keep the model's declared order, e.g. beta (geo, channel),
+        # event_coef (geo, event): the response code indexes them that way.
+        arr = da.transpose(*SAMPLE_DIMS, ...).values
         out[name] = arr.reshape(shape[0] * shape[1], *arr.shape[2:])
     return out, shape
 

@@ -86,3 +86,22 @@ def test_diagnostics_table(tiny_fit):
 def test_roi_rejects_unknown_grouping(tiny_fit, by):
     with pytest.raises(ValueError, match="by="):
         tiny_fit.roi(by=by)
+
+
+def test_posterior_draws_keep_the_model_dim_order():
+    """(geo, event) and (geo, channel) variables keep their declared order, even when the
+    stored array lists chain/draw last."""
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    ds = xr.Dataset(
+        {
+            "event_coef": (("chain", "draw", "geo", "event"), rng.normal(size=(2, 3, 4, 5))),
+            "beta": (("geo", "channel", "chain", "draw"), rng.normal(size=(4, 6, 2, 3))),
+        }
+    )
+    draws, shape = analysis.posterior_draws(ds, ["event_coef", "beta"])
+    assert shape == (2, 3)
+    assert draws["event_coef"].shape == (6, 4, 5)
+    assert draws["beta"].shape == (6, 4, 6)
+    np.testing.assert_array_equal(draws["beta"][4], ds["beta"].values[..., 1, 1])
