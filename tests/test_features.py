@@ -376,3 +376,22 @@ def test_shipped_seed000_panel_loads_with_its_spend_groups():
     assert (roi.value > 0).all()
     surge = truth[truth.quantity == "holiday_effect"].value
     assert len(surge) == 20 and surge.std() > 0.05  # the surge differs by geo
+
+
+def test_optimizer_never_gives_organic_media_a_budget(seed_sim):
+    """Issue 3: with organic media present, budget goes to spend groups only, and the
+    organic channel keeps its history whatever the budget."""
+    from bayes_mmm import optimize as opt
+
+    _, truth, data, spec = seed_sim
+    spec = spec.for_channels(data.channels)
+    draws = {k: np.asarray(v)[None] for k, v in truth.params.items()}
+    plan = opt.planner(data, spec, draws, weeks=13)
+    assert plan.labels == ["fb", "google_spend"]
+    organic = data.channels.index("yt_organic")
+    for factor in (0.5, 2.0):
+        alloc = opt.allocate(plan, factor * plan.current().sum(), (1, 1))
+        assert list(alloc.spend.index) == ["fb", "google_spend"]
+        np.testing.assert_allclose(alloc.spend.sum(), factor * plan.current().sum(), rtol=1e-9)
+        media = plan.media(plan.current() * factor)
+        np.testing.assert_array_equal(media[..., organic], data.media[-13:, :, organic])
