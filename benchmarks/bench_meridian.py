@@ -1,0 +1,80 @@
+"""Fit Meridian's demo geo panel (40 geos × 156 weeks) with bayes_mmm and report time,
+convergence and peak memory.
+
+Data: ``../shared/external/meridian/geo_all_channels.csv`` (Apache-2.0, Google Meridian's
+simulated demo panel): 5 paid channels as impressions with their spend, 1 organic channel,
+a promo, 2 controls, population; revenue = conversions × revenue_per_conversion.
+
+Run: .venv/bin/python benchmarks/bench_meridian.py [--chains 4 --draws 1000 --tune 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+import pandas as pd
+
+import bayes_mmm as bm
+
+ROOT = Path(__file__).resolve().parents[1]
+CSV = ROOT.parent / "shared" / "external" / "meridian" / "geo_all_channels.csv"
+
+
+def load(path: Path = CSV) -> bm.MMMData:
+    df = pd.read_csv(path, index_col=0)
+    df["revenue"] = df["conversions"] * df["revenue_per_conversion"]
+    media = [f"Channel{i}_impression" for i in range(5)]
+    return bm.MMMData.from_frame(
+        df,
+        date="time",
+        target="revenue",
+        geo="geo",
+        media=media,
+        spend={m: m.replace("_impression", "_spend") for m in media},
+        organic=["Organic_channel0_impression"],
+        controls=["competitor_sales_control", "sentiment_score_control", "Promo"],
+        population="population",
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    t0 = time.perf_counter()
+    data = load()
+    fit = bm.fit(
+        data,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        random_seed=args.seed,
+        progress=False,
+    )
+    t_fit = time.perf_counter() - t0
+    roi = fit.roi()
+    t_all = time.perf_counter() - t0
+    out = {
+        "panel": repr(data),
+        "settings": vars(args),
+        "fit_wall_s": round(t_fit, 1),
+        "compile_s": round(fit.meta["compile_s"], 1),
+        "sample_s": round(fit.meta["sample_s"], 1),
+        "fit_plus_roi_s": round(t_all, 1),
+        "verdict": fit.convergence.message(),
+        "min_ess_bulk": float(fit.diagnostics()["ess_bulk"].min()),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    print(json.dumps(out, indent=2))
+    print(roi)
+
+
+if __name__ == "__main__":
+    main()
