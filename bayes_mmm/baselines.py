@@ -43,7 +43,7 @@ import pandas as pd
 
 from bayes_mmm.analysis import group_labels
 from bayes_mmm.data import MMMData
-from bayes_mmm.diagnostics import design_frame, media_correlation
+from bayes_mmm.datachecks import design_frame, media_correlation
 from bayes_mmm.errors import DataError, SpecError
 from bayes_mmm.transforms import geometric_adstock
 
@@ -121,7 +121,7 @@ def _statsmodels():
 # ---------------------------------------------------------------------- data checks
 def correlation(data: MMMData) -> pd.DataFrame:
     """Pearson correlation of media and controls, pooled over geos and dates
-    (``diagnostics.media_correlation``), dims (column, column)."""
+    (``datachecks.media_correlation``), dims (column, column)."""
     return media_correlation(data)
 
 

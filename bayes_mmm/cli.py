@@ -90,7 +90,7 @@ def load_inputs(csv: str | Path, config: str | Path):
 def cmd_check(args) -> int:
     import pandas as pd
 
-    from bayes_mmm import diagnostics
+    from bayes_mmm import datachecks
     from bayes_mmm.runtime import plan_runtime
 
     _step("validating data")
@@ -98,16 +98,16 @@ def cmd_check(args) -> int:
     print(data)
     print("\nSpec:", spec)
     with pd.option_context("display.width", 120, "display.float_format", "{:,.3f}".format):
-        checks = diagnostics.data_checks(data)
+        checks = datachecks.data_checks(data)
         print("\nMedia and controls (zero weeks, max |correlation|, VIF):")
         print(checks)
         print("\nCorrelation:")
-        print(diagnostics.media_correlation(data))
+        print(datachecks.media_correlation(data))
     flagged = list(checks.index[checks["flag"]])
     if flagged:
         print(
-            f"\nWARNING: weakly identified columns {flagged} (VIF > {diagnostics.VIF_MAX:.0f} "
-            f"or |r| > {diagnostics.CORRELATION_MAX}): their split of credit rests on priors."
+            f"\nWARNING: weakly identified columns {flagged} (VIF > {datachecks.VIF_MAX:.0f} "
+            f"or |r| > {datachecks.CORRELATION_MAX}): their split of credit rests on priors."
         )
     _step("compiling the model and timing gradient evaluations for a runtime plan")
     f = cfg["fit"]

@@ -35,12 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(data)
     fit = bm.fit(
-        data, bm.ModelSpec(), draws=args.draws, tune=args.tune, chains=args.chains,
+        data,
+        bm.ModelSpec(),
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
         random_seed=args.seed,
     )
     m = fit.meta
-    print(f"\nsampled {m['chains']}×{m['draws']} draws in {m['wall_s']:.1f}s "
-          f"(compile {m['compile_s']:.1f}s, sampling {m['sample_s']:.1f}s)")
+    print(
+        f"\nsampled {m['chains']}×{m['draws']} draws in {m['wall_s']:.1f}s "
+        f"(compile {m['compile_s']:.1f}s, sampling {m['sample_s']:.1f}s)"
+    )
     roi = fit.roi(hdi_prob=0.9)
     truth = pd.read_csv(TRUTH, index_col="channel")["true_roi"]
     roi["true_roi"] = truth

@@ -8,6 +8,7 @@ import xarray as xr
 from scipy import stats
 
 import bayes_mmm as bm
+from bayes_mmm import datachecks
 from bayes_mmm import diagnostics as D
 
 
@@ -191,7 +192,7 @@ def test_data_checks_flag_collinear_media(sim_frame):
         media=["tv", "search", "tv_copy"],
         controls=["control_1"],
     )
-    checks = D.data_checks(data)
+    checks = datachecks.data_checks(data)
     assert checks.loc["tv", "flag"] and checks.loc["tv_copy", "flag"]
     assert checks.loc["tv", "most_correlated_with"] == "tv_copy"
     assert checks.loc["tv", "vif"] > 10 * checks.loc["search", "vif"]

@@ -6,7 +6,6 @@ The fast test runs in the regular suite; the full acceptance run (10 geos × 156
 
 import warnings
 
-import numpy as np
 import pytest
 
 import bayes_mmm as bm

@@ -13,7 +13,7 @@ import json
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_mmm import diagnostics, plot
+from bayes_mmm import datachecks, diagnostics, plot
 from bayes_mmm.analysis import channel_contribution_draws, summarize
 from bayes_mmm.bundle import library_versions
 from bayes_mmm.report import wording as W
@@ -259,7 +259,7 @@ def _fmt(v) -> str:
 
 
 def data_section(fit) -> Section:
-    checks = diagnostics.data_checks(fit.data)
+    checks = datachecks.data_checks(fit.data)
     rows = [
         [
             name,
@@ -271,7 +271,7 @@ def data_section(fit) -> Section:
         ]
         for name, r in checks.iterrows()
     ]
-    intro = W.DATA_INTRO.format(vif=diagnostics.VIF_MAX, corr=diagnostics.CORRELATION_MAX)
+    intro = W.DATA_INTRO.format(vif=datachecks.VIF_MAX, corr=datachecks.CORRELATION_MAX)
     return Section(
         "data",
         W.SECTION_DATA,
