@@ -223,7 +223,7 @@ def ppc_metrics(fit, hdi_prob: float = 0.9, random_seed: int | None = 0) -> pd.D
     mape = (abs(mu - y) / np.abs(y)).mean(("date", "geo"))
     both = xr.concat([r2, mape], dim=pd.Index(["r2", "mape"], name="metric"))
     table = summarize(both, hdi_prob)
-    pred = fit.posterior_predictive(random_seed=random_seed).values
+    pred = fit.posterior_predictive(random_seed=random_seed, expected=mu).values
     pred = pred.reshape(-1, *pred.shape[2:])
     for prob in COVERAGE_PROBS:
         c = _coverage(pred, y, prob)

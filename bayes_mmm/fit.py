@@ -123,10 +123,20 @@ class Fit:
         out = self.baseline() + self.contributions().sum("channel")
         return out.rename("expected_target")
 
+    @cached_property
+    def _roi_cache(self) -> dict:
+        return {}
+
     def roi_draws(self, by: str | None = None) -> xr.DataArray:
-        """ROI per draw: dims (chain, draw, channel), or (chain, draw, geo, channel)."""
-        draws, shape = self._draws
-        return analysis.roi_draws(self.data, self.spec, draws, shape, by=by)
+        """ROI per draw: dims (chain, draw, channel), or (chain, draw, geo, channel).
+
+        Computed once per ``by`` and kept (it is small): the report, plots and tables all
+        ask for it.
+        """
+        if by not in self._roi_cache:
+            draws, shape = self._draws
+            self._roi_cache[by] = analysis.roi_draws(self.data, self.spec, draws, shape, by=by)
+        return self._roi_cache[by]
 
     def roi(self, hdi_prob: float = 0.9, by: str | None = None) -> pd.DataFrame:
         """ROI per channel (spend group) with its HDI.
@@ -149,11 +159,17 @@ class Fit:
             table.attrs["warning"] = self.convergence.message()
         return table
 
-    def posterior_predictive(self, random_seed: int | None = None) -> xr.DataArray:
-        """Posterior predictive target in target units, dims (chain, draw, date, geo)."""
+    def posterior_predictive(
+        self, random_seed: int | None = None, expected: xr.DataArray | None = None
+    ) -> xr.DataArray:
+        """Posterior predictive target in target units, dims (chain, draw, date, geo).
+
+        ``expected`` (``fit.expected_target()``) may be passed when the caller already has
+        it, so the media response is not computed twice.
+        """
         draws, shape = self._draws
         rng = np.random.default_rng(random_seed)
-        mu = self.expected_target().values
+        mu = (self.expected_target() if expected is None else expected).values
         sigma = draws["sigma"].reshape(*shape, 1, -1) * self.data.scaling.target
         if self.spec.likelihood == "student_t":
             nu = draws["nu"].reshape(*shape, 1, 1)

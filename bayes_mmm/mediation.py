@@ -44,7 +44,6 @@ from bayes_mmm.analysis import (
     _chunked,
     channel_contribution_draws,
     group_labels,
-    roi_draws,
     summarize,
     to_sample_array,
 )
@@ -153,7 +152,7 @@ def total_roi_draws(fit) -> xr.DataArray:
         per_channel[:, data.channels.index(u)] += indirect[:, p]
     spend = data.spend.sum(axis=(0, 1))  # (spend_group,)
     extra = (per_channel @ data.group_matrix) / spend
-    base = roi_draws(data, fit.spec, draws, shape)
+    base = fit.roi_draws()
     extra = extra.reshape(*shape, -1)
     out = base + xr.DataArray(extra, dims=base.dims, coords={"channel": group_labels(data)})
     return out.rename("total_roi")
