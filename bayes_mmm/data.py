@@ -330,6 +330,18 @@ class MMMData:
                     f"Control column '{name}' is constant ({x.flat[0]:g}) in every row: it "
                     "cannot be told apart from the intercept; drop it from `controls`."
                 )
+        for k, name in enumerate(self.events):
+            x = self.event_values[..., k]
+            if x.flat[0] == 0 and np.all(x == 0):
+                why = "zero in every row: the event never happens in the panel"
+            elif np.all(x == x.flat[0]):
+                why = f"constant ({x.flat[0]:g}) in every row: it is the intercept"
+            else:
+                continue
+            raise DataError(
+                f"Event column '{name}' is {why}, so its effect cannot be estimated; "
+                "drop it from `events`."
+            )
         self._check_collinear()
 
     def _check_collinear(self) -> None:

@@ -47,7 +47,10 @@ def main() -> None:
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--target-accept", type=float, default=None)
+    p.add_argument("--report", default=None, help="also write the HTML report here (memory check)")
     args = p.parse_args()
+    extra = {} if args.target_accept is None else {"target_accept": args.target_accept}
     t0 = time.perf_counter()
     data = load()
     fit = bm.fit(
@@ -57,10 +60,18 @@ def main() -> None:
         chains=args.chains,
         random_seed=args.seed,
         progress=False,
+        **extra,
     )
     t_fit = time.perf_counter() - t0
     roi = fit.roi()
     t_all = time.perf_counter() - t0
+    rss_fit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t_report = None
+    if args.report:
+        t = time.perf_counter()
+        fit.contributions()  # the full (chain, draw, date, geo, channel) tensor, on purpose
+        fit.report(args.report)
+        t_report = round(time.perf_counter() - t, 1)
     out = {
         "panel": repr(data),
         "settings": vars(args),
@@ -70,7 +81,9 @@ def main() -> None:
         "fit_plus_roi_s": round(t_all, 1),
         "verdict": fit.convergence.message(),
         "min_ess_bulk": float(fit.diagnostics()["ess_bulk"].min()),
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_fit_roi_mib": round(rss_fit),
+        "report_s": t_report,
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     print(json.dumps(out, indent=2))
     print(roi)
