@@ -111,6 +111,7 @@ def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
         names.append("control_alpha")
     if spec.mediators:
         names += [*MEDIATOR_PARAMS, "mediator_intercept"]
+    names += roi_prior_names(spec)
     return names
 
 
@@ -200,6 +201,8 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
         params["beta"] = _channel_coefficients(
             spec, pooling, len(data.geos), group_index=_group_index(data)
         )
+        if spec.roi_priors:
+            params["beta"] = _roi_prior_coefficients(data, spec, params)
 
         media = media_response(tensors.stack, params, spec)
         pm.Deterministic(
@@ -302,7 +305,8 @@ def _channel_coefficients(
             sigma=base.parameters.get("sigma", 1.0),
             dims=("geo", "channel"),
         )
-    return pm.Deterministic("beta", pt.exp(log_beta), dims=("geo", "channel"))
+    name = "beta_raw" if spec.roi_priors else "beta"  # see _roi_prior_coefficients
+    return pm.Deterministic(name, pt.exp(log_beta), dims=("geo", "channel"))
 
 
 def _level_prior(spec: ModelSpec, data: MMMData) -> Prior:
@@ -333,3 +337,45 @@ def _event_coefficients(spec: ModelSpec, n_geos: int):
 def scaled_target(data: MMMData) -> np.ndarray:
     """Observed target on the model's scale, dims (date, geo)."""
     return data.target / data.scaling.target[None, :]
+
+
+# ---------------------------------------------------------------------- ROI priors
+def roi_prior_names(spec: ModelSpec) -> list[str]:
+    """Names of the sampled ROI parameters of ``spec.roi_priors`` (one scalar per channel)."""
+    return [f"roi_{c}" for c in spec.roi_priors]
+
+
+def _roi_prior_coefficients(data: MMMData, spec: ModelSpec, params: dict):
+    """``beta`` (dims (geo, channel)) with a prior on ROI for the channels of
+    ``spec.roi_priors``.
+
+    For such a channel ``c`` the graph samples ``roi_c`` from its prior and sets
+
+        beta[g, c] = beta_raw[g, c] * roi_c * spend_c / Σ_g beta_raw[g, c] * U[g, c],
+
+    where ``U[g, c]`` is the channel's revenue at beta = 1 over the data window plus its
+    ``l_max - 1``-period carryover tail, in target units (the same stack and the same
+    ``media_response`` as ``analysis.roi_draws``). ``roi_draws`` of the resulting ``beta``
+    is therefore *exactly* ``roi_c``, draw by draw: no approximation, the carryover tail
+    included. Costs one extra media response over (date + tail, geo, channel).
+
+    Geo panels: the hierarchy still gives the geo coefficients their relative structure
+    (``beta_raw``), and the ROI prior sets the channel's overall scale. The channel's
+    ``beta_mu`` then only moves that relative structure by a common factor that cancels, so
+    it is sampled from its prior alone (for national data, where ``beta_raw`` is
+    ``exp(beta_mu)``, entirely so): a harmless, independent dimension for the sampler.
+    """
+    spec.check_roi_priors(data.channels, data.channel_group, data.spend_groups)
+    raw = params["beta"]
+    stack = pt.as_tensor_variable(make_design(data, spec, tail=spec.l_max - 1).stack)
+    unit = media_response(stack, {**params, "beta": pt.ones_like(raw)}, spec)
+    per_unit = (unit * data.scaling.target[None, :, None]).sum(axis=0)  # (geo, channel)
+    implied = (raw * per_unit).sum(axis=0)  # (channel,): revenue at beta_raw
+    factor = pt.ones(len(data.channels))
+    for (c, prior), name in zip(spec.roi_priors.items(), roi_prior_names(spec)):
+        k = data.channels.index(c)
+        spend = float(data.spend[..., data.spend_groups.index(data.channel_group[k])].sum())
+        scalar = Prior(prior.distribution, centered=prior.centered, **prior.parameters)
+        roi = scalar.create_variable(name)
+        factor = pt.set_subtensor(factor[k], roi * spend / implied[k])
+    return pm.Deterministic("beta", raw * factor[None, :], dims=("geo", "channel"))

@@ -105,6 +105,7 @@ def simulate(
     organic: Sequence[str] = (),
     holiday_effect: float = 0.0,
     holiday_spread: float = 0.5,
+    spend_variation: float = 1.0,
 ) -> tuple[pd.DataFrame, Truth]:
     """Simulate a weekly panel with known truth.
 
@@ -131,6 +132,10 @@ def simulate(
         (the weeks containing Dec 25 and Jan 1) with a per-geo effect.
     holiday_spread : float
         Standard deviation of the per-geo surge relative to ``holiday_effect``.
+    spend_variation : float
+        Multiplies the spread of spend across geos (log-sd 0.2) and weeks (log-sd 0.35 of
+        the AR(1) pattern). Values > 1 give spend that covers more of each response curve
+        (an informative panel for budget questions); 1 keeps default panels unchanged.
 
     Returns
     -------
@@ -160,8 +165,8 @@ def simulate(
     spend_share = rng.dirichlet(np.full(n_channels, 3.0)) * 0.2
     spend = np.empty((n_weeks, n_geos, n_channels))
     for c in range(n_channels):
-        level = geo_size * spend_share[c] * np.exp(rng.normal(0, 0.2, n_geos))
-        pattern = _ar1(rng, n_weeks, n_geos, rho=0.6, sd=0.35)
+        level = geo_size * spend_share[c] * np.exp(rng.normal(0, 0.2 * spend_variation, n_geos))
+        pattern = _ar1(rng, n_weeks, n_geos, rho=0.6, sd=0.35 * spend_variation)
         if c % 2 == 1:  # flighted: the channel is off in blocks of weeks
             pattern = pattern * _flights(rng, n_weeks, n_geos)
         spend[..., c] = np.round(level * pattern, 2)
@@ -378,6 +383,22 @@ def simulate_drivers(
     negative price effect, carried-over promotions, organic e-mails and SMS, no effect of
     followers.
 
+    Identification (why every social channel is flighted). The split of an upstream
+    channel's total effect into direct and indirect parts rests on two pieces of exogenous
+    variation: the social channels' own variation (it identifies the mediator equation's
+    ``mediator_coef``) and the search spend not explained by social (``mediator_sigma``; it
+    identifies search's own revenue effect apart from the social channels that move it).
+    An earlier version flighted only TikTok and Snapchat and kept Facebook and Instagram
+    always on: with the true adstock and saturation *fixed*, least squares on 20 generator
+    seeds gave unbiased estimates (z-scores mean ≈ 0, sd ≈ 1, so truth and model agree),
+    but relative standard errors of 0.51 for the Facebook and Instagram mediator
+    coefficients and 0.22 for search's revenue coefficient; at seed 3 the latter was drawn
+    2.4 standard errors low, which put 3 of 4 true indirect effects outside their 90 %
+    intervals. Flighting every social channel (as social campaigns usually are) halves the
+    mediator coefficients' errors (0.24). Search's own error is set by ``mediator_sigma``
+    against revenue noise and is a trade-off, not a defect: more unexplained search spend
+    identifies its revenue effect better and the mediator equation worse.
+
     Returns
     -------
     frame : DataFrame, one row per week
@@ -399,10 +420,13 @@ def simulate_drivers(
     frame = pd.DataFrame({"date": dates})
     levels = {"facebook_spend": 9000, "tiktok_spend": 5000, "instagram_spend": 7000,
               "snapchat_spend": 3000}  # fmt: skip
-    for i, (name, level) in enumerate(levels.items()):
+    # Social ads run in bursts (flights of 2-6 weeks on / off) on top of a slowly varying
+    # level. The bursts are the exogenous variation that identifies how much search spend
+    # each social channel triggers (see the docstring: always-on social channels left the
+    # mediator coefficients with ~50 % relative standard errors).
+    for name, level in levels.items():
         pattern = _ar1(rng, n_weeks, 1, rho=0.6, sd=0.4)[:, 0]
-        if i % 2 == 1:
-            pattern = pattern * _flights(rng, n_weeks, 1)[:, 0]
+        pattern = pattern * _flights(rng, n_weeks, 1)[:, 0]
         frame[name] = np.round(level * pattern, 2)
     frame["google_spend"] = 1.0  # placeholder: set from the mediator equation below
     frame["emails_send"] = np.round(40_000 * _ar1(rng, n_weeks, 1, rho=0.7, sd=0.3)[:, 0])

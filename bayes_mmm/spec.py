@@ -188,6 +188,11 @@ class ModelSpec:
         Experiment results that calibrate the model (a likelihood term, see
         ``bayes_mmm.calibration``). They are part of the spec, like priors, so a saved
         bundle records the evidence the fit used.
+    roi_priors : dict of str to Prior
+        ``{channel: Prior}``: a prior on a paid channel's ROI (``fit.roi()``'s definition)
+        instead of on its coefficient, e.g. ``{"tv": Prior("LogNormal", mu=0.7, sigma=0.2)}``
+        (median ROI 2). The channel must have its own spend column. See
+        ``bayes_mmm.model._roi_prior_coefficients`` for how the graph derives ``beta``.
     """
 
     adstock: str = "geometric"
@@ -201,6 +206,7 @@ class ModelSpec:
     control_adstock: tuple[str, ...] = ()
     mediators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     lift_tests: tuple[LiftTest, ...] = ()
+    roi_priors: Mapping[str, Prior] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._check_drivers()
@@ -272,6 +278,16 @@ class ModelSpec:
                 raise SpecError(f"lift_tests must hold LiftTest values or dicts, got {t!r}.")
             tests.append(t)
         object.__setattr__(self, "lift_tests", tuple(tests))
+        self._check_roi_priors()
+
+    def _check_roi_priors(self) -> None:
+        rp = self.roi_priors
+        if not isinstance(rp, Mapping) or not all(isinstance(p, Prior) for p in rp.values()):
+            raise SpecError(
+                f"roi_priors={rp!r}: give a dict {{channel: Prior}}, e.g. "
+                '{"tv": Prior("LogNormal", mu=0.7, sigma=0.2)}.'
+            )
+        object.__setattr__(self, "roi_priors", {str(c): p for c, p in rp.items()})
 
     def check_drivers(self, channels, controls) -> None:
         """Raise ``SpecError`` when ``control_adstock`` or ``mediators`` name columns that
@@ -290,6 +306,25 @@ class ModelSpec:
                 f"mediators or lift_tests name {sorted(set(bad))}, which are not channels of the "
                 f"data ({list(channels)}): they must be media or organic columns."
             )
+
+    def check_roi_priors(self, channels, channel_group, spend_groups) -> None:
+        """Raise ``SpecError`` unless every ``roi_priors`` key is a paid channel that has a
+        spend column of its own (ROI is defined per spend column)."""
+        for c in self.roi_priors:
+            if c not in channels:
+                raise SpecError(
+                    f"roi_priors names {c!r}, which is not a channel of the data "
+                    f"({list(channels)}): fix the name."
+                )
+            group = channel_group[list(channels).index(c)]
+            if group is None:
+                raise SpecError(f"roi_priors names {c!r}, an organic channel: it has no spend.")
+            if list(channel_group).count(group) > 1:
+                raise SpecError(
+                    f"roi_priors names {c!r}, whose spend column {group!r} pays for several "
+                    "channels: ROI is defined per spend column, so a prior on one of them is "
+                    "ambiguous. Put a coefficient prior on it instead."
+                )
 
     def mediator_paths(self) -> list[tuple[str, str]]:
         """The (upstream, mediator) pairs in a fixed order (dim ``path``)."""
@@ -359,6 +394,9 @@ class ModelSpec:
         for key in ("control_adstock", "mediators", "lift_tests"):
             if not d[key]:
                 d.pop(key)  # specs without them serialise exactly as before
+        d.pop("roi_priors")
+        if self.roi_priors:
+            d["roi_priors"] = {k: v.to_dict() for k, v in self.roi_priors.items()}
         return d
 
     @classmethod
@@ -370,6 +408,8 @@ class ModelSpec:
             raise SpecError(f"Unknown model option(s) {unknown}; known: {sorted(known)}.")
         try:
             d["priors"] = {k: deserialize(v) for k, v in dict(d.get("priors", {})).items()}
+            roi = dict(d.get("roi_priors", {}))
+            d["roi_priors"] = {k: deserialize(v) for k, v in roi.items()}
         except Exception as err:  # pymc_extras raises several types for bad prior dicts
             raise SpecError(f"A prior in the spec could not be read: {err}") from err
         return cls(**d)

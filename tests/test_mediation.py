@@ -1,5 +1,7 @@
 """Mediation: the simulated truth, the joint model and the direct/indirect/total effects."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -93,3 +95,35 @@ def test_drivers_table_with_mediation_and_negative_price(national_fit):
     price = table.loc["average_price"]
     assert price["upper"] < 0 and price["p_positive"] < 0.05
     assert isinstance(table, pd.DataFrame) and table["p_rank1"].sum() == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_acceptance_on_the_shipped_national_dataset():
+    """Issue 4's acceptance fit (4 × 1000 draws, ~80 s): converged, a price effect below 0,
+    every total effect covered, and the true direct and indirect effects inside their 90%
+    intervals for at least 7 of the 8 (direct, indirect) pairs' members.
+
+    Why not 8 of 8: they are eight 90% intervals. On generator seeds 1-13 (seeds 4-13 at
+    2 × 500 draws) the fits covered 6 to 8 of them, 90% of all 104 (direct 98%; indirect
+    83%, somewhat below nominal and not yet explained), and all eight at once on 5 of 13
+    seeds: demanding 8 of 8 on one seed would test luck. On the shipped seed (3) the miss is
+    Instagram's indirect effect (below its truth); least squares with the true adstock and
+    saturation *fixed* already puts this series' Instagram mediator coefficient 2.2
+    standard errors low, so the realisation explains most of that miss.
+    """
+    root = Path(__file__).resolve().parents[1] / "data"
+    frame = pd.read_csv(root / "seed003_national.csv")
+    truth = pd.read_csv(root / "seed003_truth.csv", index_col=0)["value"]
+    kwargs, spec = seed003_setup()
+    data = bm.MMMData.from_frame(frame, **kwargs)
+    fit = bm.fit(data, spec, draws=1000, tune=1000, chains=4, random_seed=3, progress=False)
+    gates = fit.convergence.to_frame()
+    assert fit.converged, fit.convergence.message()
+    assert gates.loc["divergences", "value"] == 0 and gates.loc["r_hat", "value"] <= 1.01
+    price = fit.drivers(hdi_prob=0.9, mediation=False).loc["average_price"]
+    assert price["upper"] < 0 and price["lower"] <= truth["average_price"] <= price["upper"]
+    med = fit.mediation(hdi_prob=0.9)
+    true = np.array([truth[f"{p} {e}"] for p, e in med.index])
+    covered = pd.Series((med["lower"] <= true) & (true <= med["upper"]), index=med.index)
+    assert covered.xs("total", level="effect").all(), covered
+    assert covered.drop("total", level="effect").sum() >= 7, covered
