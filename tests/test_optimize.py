@@ -230,39 +230,97 @@ def test_response_curves(tiny_fit):
     assert bool((curves["lower"] <= curves["mean"]).all())
 
 
-@pytest.fixture(scope="module")
-def regret_case():
-    """A small simulated fit, the simulator's true response as a one-draw planner, and the
-    posterior and true-optimal plans (geo × channel)."""
-    df, truth = bm.simulate(n_geos=3, n_weeks=104, n_channels=3, seed=1)
-    channels = ["tv", "search", "social"]
-    data = bm.MMMData.from_frame(
-        df, date="date", target="revenue", media=channels, geo="geo", controls=["control_1"]
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = bm.fit(
-            data, bm.ModelSpec(), draws=300, tune=300, chains=2, random_seed=1, progress=False
-        )
+def true_planner(data, truth, weeks=13):
+    """The simulator's true response as a one-draw planner."""
     p = truth.params
     true = {k: np.asarray(p[k])[None] for k in ("alpha", "ec", "slope")}
     # truth's beta is a share of geo_size; the planner scales by the panel's geo means
     true["beta"] = (p["beta"] * (p["geo_size"] / data.scaling.target)[:, None])[None]
-    oracle = opt.planner(data, truth.spec, true, weeks=13)
+    return opt.planner(data, truth.spec, true, weeks=weeks)
+
+
+def simulated(n_geos, n_weeks, n_channels, seed, **kwargs):
+    df, truth = bm.simulate(n_geos, n_weeks, n_channels, seed=seed, **kwargs)
+    media = [c for c in df.columns if c not in ("date", "geo", "revenue", "control_1")]
+    data = bm.MMMData.from_frame(
+        df, date="date", target="revenue", media=media, geo="geo", controls=["control_1"]
+    )
+    return data, truth
+
+
+def test_oracle_is_the_simulator():
+    """The one-draw true planner reproduces the simulator's own response function (the
+    regret test's yardstick): window + tail revenue of a plan right after the data."""
+    from bayes_mmm.response import media_response
+    from bayes_mmm.transforms import lag_stack
+
+    data, truth = simulated(3, 60, 3, seed=2)
+    oracle = true_planner(data, truth)
+    lag = truth.spec.l_max - 1
+    one = {k: np.asarray(v)[None] for k, v in truth.params.items()}
+    for spend in (oracle.current(), oracle.current() * [[0.2, 1.9, 1.0]]):
+        media = np.concatenate([data.media, oracle.media(spend)])
+        stack = lag_stack(media / data.scaling.media[None], truth.spec.l_max, tail=lag)
+        ref = media_response(stack, one, truth.spec)[0] * truth.params["geo_size"][None, :, None]
+        assert oracle.revenue(spend)[0] == pytest.approx(ref[-(13 + lag) :].sum(), rel=1e-12)
+    # the same function on the observed media is the simulator's true contributions
+    stack = lag_stack(data.media / data.scaling.media[None], truth.spec.l_max)
+    ref = media_response(stack, one, truth.spec)[0] * truth.params["geo_size"][None, :, None]
+    np.testing.assert_allclose(ref, truth.contributions.values, rtol=1e-12)
+
+
+def test_envelope_start_finds_the_global_basin():
+    """S-shaped true curves make the geo × channel problem multimodal (every zero cell is a
+    local optimum): one start at the envelope split reaches the best of 12 starts."""
+    data, truth = simulated(10, 156, 5, seed=1)
+    oracle = true_planner(data, truth)
+    budget = oracle.current().sum()
+    one = opt.allocate(oracle, budget, (1, 1), by_geo=True, n_starts=1)
+    many = opt.allocate(oracle, budget, (1, 1), by_geo=True, n_starts=12)
+    gain_one = one.objective - one.objective_current
+    gain_many = many.objective - many.objective_current
+    assert gain_one >= 0.99 * gain_many
+
+
+def test_cell_revenue_and_weighted_gradient(plan13):
+    spend = plan13.current() * 1.2
+    r, g = plan13.revenue(spend, grad=True)
+    np.testing.assert_allclose(plan13.cell_revenue(spend).sum(axis=(1, 2)), r)
+    w = np.zeros(r.size)
+    w[np.argsort(r)[:20]] = 1 / 20  # CVaR-like weights: only the worst draws
+    np.testing.assert_allclose(plan13.weighted_gradient(spend, w), np.einsum("s,sgk->gk", w, g))
+
+
+SEED2_MISS = (
+    "Measured 0.883 (by channel 0.908): the attainable uplift is small (12% of media revenue "
+    "by geo, 5% by channel) and the posterior puts display's Hill slope at 1.51 (true 1.20), "
+    "so the plan cuts display to 0 where the true optimum keeps 279k; setting that one "
+    "slope to its true value gives 0.97. Seeds 1 and 3 pass (0.954, 0.987). Remove the mark "
+    "when recovery of saturation shapes improves."
+)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[1, pytest.param(2, marks=pytest.mark.xfail(strict=True, reason=SEED2_MISS))],
+)
+def regret_case(request):
+    """A fit at realistic settings (4 × 1000 draws) on an informative simulated panel (10
+    geos × 3 years × 5 channels, spend varying twice the default across weeks and geos),
+    the simulator's true response as a one-draw planner, and the posterior and
+    true-optimal geo × channel plans."""
+    data, truth = simulated(10, 156, 5, seed=request.param, spend_variation=2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = bm.fit(data, bm.ModelSpec(), draws=1000, tune=1000, chains=4, random_seed=1)
+    oracle = true_planner(data, truth)
     cur = oracle.current()
-    plan = fit.optimize(cur.sum(), weeks=13, by_geo=True, allow_unconverged=True)
-    best = opt.allocate(oracle, cur.sum(), (1, 1), by_geo=True)
+    plan = fit.optimize(cur.sum(), weeks=13, by_geo=True)
+    best = opt.allocate(oracle, cur.sum(), (1, 1), by_geo=True, n_starts=12)
     return oracle, cur, plan, best
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="Acceptance target not met yet: on this 3-geo panel the posterior puts social's "
-    "effect at half its true value (beta 0.04 vs 0.075), so the plan cuts social and earns "
-    "well under 95% of the true optimum's uplift (the optimizer itself finds the true "
-    "optimum from the true response). Remove the mark when recovery improves.",
-)
 def test_regret_under_the_true_response(regret_case):
     """The posterior plan earns ≥ 95% of the true optimum's uplift under the simulator."""
     oracle, cur, plan, best = regret_case
@@ -288,3 +346,19 @@ def test_planner_handles_mixed_saturation(tiny_fit, draws):
     h[1, 2] = 1e-4 * spend[1, 2]
     fd = (plan.revenue(spend + h) - plan.revenue(spend - h)) / (2 * h[1, 2])
     np.testing.assert_allclose(grad[:, 1, 2], fd, rtol=1e-5)
+
+
+def test_stability_of_the_recommendation(tiny_fit, draws):
+    """Re-solving on disjoint draw subsets: an interval per channel around the plan, which
+    collapses to the plan when every draw is the same (no posterior uncertainty)."""
+    plan = tiny_fit.optimize(1e6, weeks=13, allow_unconverged=True, stability=5)
+    st = plan.stability
+    assert list(st.index) == list(plan.table.index) and st.attrs["subsets"] == 5
+    assert (st["lower"] <= st["median"]).all() and (st["median"] <= st["upper"]).all()
+    assert (st["upper"] - st["lower"]).max() > 1e-3 * 1e6  # a real posterior moves the plan
+    one = {k: np.repeat(v[:1], 40, axis=0) for k, v in draws[0].items()}
+    p = opt.planner(tiny_fit.data, tiny_fit.spec, one, weeks=13)
+    fixed = opt.allocate(p, 1e6, (1, 40), stability=4).stability
+    np.testing.assert_allclose(fixed["lower"], fixed["optimal"], rtol=1e-4, atol=1e-3 * 1e6 / 3)
+    np.testing.assert_allclose(fixed["upper"], fixed["optimal"], rtol=1e-4, atol=1e-3 * 1e6 / 3)
+    assert tiny_fit.optimize(1e6, allow_unconverged=True, n_starts=1).stability is None

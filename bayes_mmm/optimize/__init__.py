@@ -24,6 +24,11 @@ saturation over (sample, date, geo, channel) and its *exact* gradient follows fr
 finite differences, and nothing touches the PyMC model. The same numbers come out of
 ``analysis.channel_contribution_draws`` for the explicit media plan (tested).
 
+Plans carry their own uncertainty: uplift draws against the current split, P(better),
+marginal ROI intervals and, with ``stability=k``, the spread of the optimum re-solved on
+``k`` disjoint subsets of the draws. The search is global in the expected revenue (the
+"envelope start", see ``allocate``) and then local (SLSQP) in the chosen utility.
+
 Objectives are utilities over per-draw revenue: ``fn(revenue) -> (value, d value / d
 revenue)`` with ``revenue`` of dims (sample,). Built-ins: :func:`mean_utility`,
 :func:`cvar_utility`, :func:`mean_sd_utility`, :func:`profit_utility`; pass your own

@@ -117,17 +117,47 @@ class Planner:
         gradient : ndarray, dims (sample, geo, spend_group), only with ``grad=True``
             d revenue / d spend (the marginal ROI of each cell).
         """
+        return self._revenue(spend, grad, cells=False)
+
+    def weighted_gradient(self, spend: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Gradient of ``weights @ revenue(spend)``, dims (geo, spend_group).
+
+        Only draws with a non-zero weight are evaluated: for a tail utility such as CVaR
+        (weight on the worst ``alpha`` share) this costs ``alpha`` of a full pass.
+
+        Parameters
+        ----------
+        spend : ndarray, dims (geo, spend_group)
+        weights : ndarray, dims (sample,)
+        """
+        idx = np.flatnonzero(weights)
+        sub = self if idx.size == weights.size else self.subset(idx)
+        _, g = sub.revenue(spend, grad=True)
+        return np.einsum("s,sgk->gk", weights[idx], g)
+
+    def cell_revenue(self, spend: np.ndarray) -> np.ndarray:
+        """Revenue of each (geo, spend group) cell, dims (sample, geo, spend_group).
+
+        The window problem is separable: a cell's revenue depends on its own spend only
+        (organic media count in no cell), so ``cell_revenue(spend).sum((1, 2))`` is
+        :meth:`revenue` minus the organic part, and one call evaluates every cell's
+        response curve at the spend given to it.
+        """
+        return self._revenue(spend, False, cells=True)
+
+    def _revenue(self, spend, grad, cells):
         m = self.data.group_matrix
         per_channel = (np.asarray(spend, dtype=float) @ m.T)[None, None]  # (1, 1, geo, channel)
         n = self.base.shape[0]
-        rev = np.empty(n)
+        rev = np.empty((n, *self.base.shape[2:-1], m.shape[1])) if cells else np.empty(n)
         g = np.empty((n, *self.base.shape[2:])) if grad else None
         for i in range(0, n, CHUNK):  # cache-sized chunks of draws
             sl = slice(i, i + CHUNK)
             x = self.base[sl] + per_channel * self.unit[sl]
             f, df = _grouped_saturation(self.sat, x, sl, grad)
             coef = self.coef[sl, 0]  # (sample, geo, channel)
-            rev[sl] = (f.sum(axis=1) * coef).sum(axis=(1, 2))
+            by_channel = f.sum(axis=1) * coef
+            rev[sl] = by_channel @ m if cells else by_channel.sum(axis=(1, 2))
             if grad:
                 df *= self.unit[sl]
                 g[sl] = df.sum(axis=1) * coef
