@@ -97,6 +97,32 @@ def baseline_draws(data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarra
     )
 
 
+def expected_target_draws(
+    data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]
+) -> np.ndarray:
+    """Expected target per draw (baseline + every channel) in target units, dims (sample,
+    date, geo). Chunked: the per-channel (sample, date, geo, channel) tensor is never held,
+    which is what keeps the report of a 40-geo panel within a few GB."""
+    design = make_design(data, spec)
+    scale = design.target_scale[None, None, :]
+
+    def one(chunk):
+        media = media_response(design.stack, chunk, spec).sum(axis=-1)
+        return (baseline_response(design, chunk, spec) + media) * scale
+
+    return _chunked(draws, one)
+
+
+def mean_contributions(data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]):
+    """Posterior mean of the channel contributions, dims (date, geo, channel), summed chunk
+    by chunk (never the full (sample, date, geo, channel) tensor)."""
+    n = next(iter(draws.values())).shape[0]
+    sums = channel_contribution_draws(
+        data, spec, draws, reduce=lambda x: x.sum(axis=0, keepdims=True)
+    )
+    return sums.sum(axis=0) / n
+
+
 def group_labels(data: MMMData) -> list[str]:
     """ROI labels of spend groups: the channel's name when a group pays for one channel,
     else the spend column's name."""

@@ -118,10 +118,24 @@ class Fit:
         coords = {"date": self.data.dates, "geo": list(self.data.geos)}
         return analysis.to_sample_array(values, shape, ("date", "geo"), coords, "baseline")
 
+    def mean_contributions(self) -> xr.DataArray:
+        """Posterior mean of the channel contributions in target units, dims (date, geo,
+        channel); computed chunk by chunk, unlike ``contributions().mean(...)``."""
+        draws, _ = self._draws
+        d = self.data
+        return xr.DataArray(
+            analysis.mean_contributions(d, self.spec, draws),
+            dims=("date", "geo", "channel"),
+            coords={"date": d.dates, "geo": list(d.geos), "channel": list(d.channels)},
+            name="contribution",
+        )
+
     def expected_target(self) -> xr.DataArray:
         """Expected target (baseline + all contributions), dims (chain, draw, date, geo)."""
-        out = self.baseline() + self.contributions().sum("channel")
-        return out.rename("expected_target")
+        draws, shape = self._draws
+        values = analysis.expected_target_draws(self.data, self.spec, draws)
+        coords = {"date": self.data.dates, "geo": list(self.data.geos)}
+        return analysis.to_sample_array(values, shape, ("date", "geo"), coords, "expected_target")
 
     @cached_property
     def _roi_cache(self) -> dict:

@@ -87,7 +87,7 @@ def model_fit(fit, prob: float = 0.9, top: int = 5, random_seed: int | None = 0)
 def contributions_over_time(fit) -> Figure:
     """Baseline and channel contributions over time (posterior mean, summed over geos),
     stacked."""
-    contrib = fit.contributions().mean(SAMPLE_DIMS).sum("geo")  # (date, channel)
+    contrib = fit.mean_contributions().sum("geo")  # (date, channel)
     base = fit.baseline().mean(SAMPLE_DIMS).sum("geo")
     fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
     dates = contrib["date"].values
@@ -105,7 +105,7 @@ def decomposition_waterfall(fit) -> Figure:
     """Total target split into baseline and each channel (posterior mean, all dates and
     geos), as a waterfall."""
     parts = {"baseline": float(fit.baseline().mean(SAMPLE_DIMS).sum())}
-    contrib = fit.contributions().mean(SAMPLE_DIMS).sum(("date", "geo"))
+    contrib = fit.mean_contributions().sum(("date", "geo"))
     parts.update({str(c): float(contrib.sel(channel=c)) for c in contrib["channel"].values})
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(parts) + 2), 4), layout="constrained")
     bottom = 0.0

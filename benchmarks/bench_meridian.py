@@ -69,7 +69,8 @@ def main() -> None:
     t_report = None
     if args.report:
         t = time.perf_counter()
-        fit.contributions()  # the full (chain, draw, date, geo, channel) tensor, on purpose
+        fit.roi(by="geo")
+        fit.mean_contributions()
         fit.report(args.report)
         t_report = round(time.perf_counter() - t, 1)
     out = {

@@ -25,6 +25,14 @@ def test_contributions_plus_baseline_equal_expected_target(tiny_fit):
     assert err.mean() < 0.1
 
 
+def test_mean_contributions_match_the_full_tensor(tiny_fit, monkeypatch):
+    full = tiny_fit.contributions().mean(("chain", "draw"))
+    monkeypatch.setattr(analysis._chunked, "__defaults__", (7,))  # chunks of 7: last is short
+    lean = tiny_fit.mean_contributions()
+    assert lean.dims == ("date", "geo", "channel")
+    np.testing.assert_allclose(lean.values, full.values, rtol=1e-12)
+
+
 def test_roi_is_counterfactual_revenue_over_spend(tiny_fit):
     d, spec = tiny_fit.data, tiny_fit.spec
     draws, shape = tiny_fit._draws
