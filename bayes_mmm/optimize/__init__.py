@@ -33,9 +33,14 @@ Objectives are utilities over per-draw revenue: ``fn(revenue) -> (value, d value
 revenue)`` with ``revenue`` of dims (sample,). Built-ins: :func:`mean_utility`,
 :func:`cvar_utility`, :func:`mean_sd_utility`, :func:`profit_utility`; pass your own
 callable with the same signature.
+
+Mediation: with ``spec.mediators`` the planner is ``mediated.MediatedPlanner``, which values
+upstream channels by their total effect (direct + through the media they induce in the
+mediator); see ``bayes_mmm.optimize.mediated``.
 """
 
 from bayes_mmm.optimize.allocate import Allocation, allocate, optimize
+from bayes_mmm.optimize.mediated import MediatedPlanner, mediate
 from bayes_mmm.optimize.scenarios import WhatIf, response_curves, what_if
 from bayes_mmm.optimize.utilities import (
     Utility,
@@ -48,6 +53,7 @@ from bayes_mmm.optimize.window import Planner, planner, saturation_derivative, w
 
 __all__ = [
     "Allocation",
+    "MediatedPlanner",
     "Planner",
     "Utility",
     "WhatIf",
@@ -55,6 +61,7 @@ __all__ = [
     "cvar_utility",
     "mean_sd_utility",
     "mean_utility",
+    "mediate",
     "optimize",
     "planner",
     "profit_utility",

@@ -166,7 +166,9 @@ class Allocation:
     table : DataFrame
         Per spend group: ``current``, ``optimal``, ``change``, and the marginal ROI at the
         optimum ``mroi_mean``, ``mroi_lower``, ``mroi_upper`` (≈ equal across unbounded
-        groups at an interior optimum).
+        groups at an interior optimum). With ``spec.mediators`` the marginal ROI of an
+        upstream channel is its *total* effect: direct plus the revenue of the mediator
+        media it induces (``optimize.mediated``); the mediator's own is its direct effect.
     uplift : DataArray, dims (chain, draw)
         Revenue of the plan minus the current plan's, window + carryover tail.
     prob_better : float

@@ -120,7 +120,8 @@ def response_curves(
 
     Spend runs from 0 to ``max_multiple`` × current (split across geos like history);
     revenue is the change in window + tail media revenue relative to zero spend on that
-    group, i.e. the group's own channels' revenue.
+    group, i.e. the group's own channels' revenue (with ``spec.mediators``, an upstream
+    group's curve also counts the revenue of the mediator media it induces).
 
     Returns
     -------

@@ -232,6 +232,7 @@ def planner(
     draws: Mapping[str, np.ndarray],
     weeks: int = 13,
     flighting: str = "history",
+    mediated: bool = True,
 ) -> Planner:
     """Precompute the window problem for posterior (or true) parameter draws.
 
@@ -244,6 +245,10 @@ def planner(
         Window length; the flighting pattern and cost per exposure come from the last
         ``weeks`` weeks of history.
     flighting : {"history", "flat"}
+    mediated : bool
+        When ``spec.mediators`` is non-empty, return the total-effect
+        ``mediated.MediatedPlanner`` (upstream channels valued direct + through the
+        mediator); ``False`` gives the plain, direct-effect planner.
     """
     if flighting not in FLIGHTINGS:
         raise SpecError(f"flighting={flighting!r}: choose one of {FLIGHTINGS}.")
@@ -307,7 +312,7 @@ def planner(
     for kind, idx, p in sat:
         f1[..., idx] = saturation(kind, np.ones((1, 1, 1, len(idx))), **p)
     coef = draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
-    return Planner(
+    plan = Planner(
         data=data,
         spec=spec,
         weeks=weeks,
@@ -320,6 +325,11 @@ def planner(
         coef=coef,
         sat=sat,
     )
+    if mediated and spec.mediators:
+        from bayes_mmm.optimize.mediated import mediate  # imports this module
+
+        return mediate(plan, draws)
+    return plan
 
 
 def window_baseline(plan: Planner, draws: Mapping[str, np.ndarray]) -> np.ndarray:
