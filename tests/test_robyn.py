@@ -1,5 +1,6 @@
-"""Robyn's public demo data (``../shared/external/robyn/dt_simulated_weekly.csv``, MIT licence,
-Meta Platforms): a dataset the package did not generate, fitted with the ordinary API.
+"""Robyn's public demo data (``data/external/robyn/dt_simulated_weekly.csv``, a copy of
+``../shared/external/robyn/``, MIT licence, Meta Platforms): a dataset the package did not
+generate, fitted with the ordinary API.
 
 The fast test checks how the columns map onto ``MMMData`` (impressions and clicks paid by
 spend columns, string events to 0/1 columns, an organic newsletter); the ``slow`` one fits it
@@ -15,9 +16,8 @@ import pytest
 
 import bayes_mmm as bm
 
-ROBYN = Path(__file__).resolve().parents[2] / "shared" / "external" / "robyn"
+ROBYN = Path(__file__).resolve().parents[1] / "data" / "external" / "robyn"
 CSV = ROBYN / "dt_simulated_weekly.csv"
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is not on this machine")
 SPEND = {"tv_S": "tv_S", "ooh_S": "ooh_S", "print_S": "print_S",
          "facebook_I": "facebook_S", "search_clicks_P": "search_S"}  # fmt: skip
 
