@@ -150,11 +150,18 @@ def roi_heatmap(fit) -> Figure:
     return fig
 
 
-def response_curve_draws(fit, factors=None) -> xr.DataArray:
+def response_curve_draws(fit, factors=None, max_draws: int | None = 1000) -> xr.DataArray:
     """Total contribution of each channel when all its media are scaled by a factor.
 
     The model is additive across channels, so scaling every channel by the same factor
     at once gives each channel's own curve.
+
+    Parameters
+    ----------
+    max_draws : int or None
+        Thin each chain evenly so that at most this many draws are used (None: all). The
+        curves cost one full media response per factor and draw; for a figure's band, 1000
+        draws put the Monte Carlo error of a 90% band edge well below the band's width.
 
     Returns
     -------
@@ -163,6 +170,11 @@ def response_curve_draws(fit, factors=None) -> xr.DataArray:
     """
     factors = np.linspace(0, 2, 11) if factors is None else np.asarray(factors, float)
     draws, shape = fit._draws
+    step = 1 if max_draws is None else max(1, -(-shape[0] * shape[1] // max_draws))
+    if step > 1:
+        keep = np.arange(shape[0] * shape[1]).reshape(shape)[:, ::step]
+        draws = {k: v[keep.ravel()] for k, v in draws.items()}
+        shape = keep.shape
     out = [
         channel_contribution_draws(
             fit.data,

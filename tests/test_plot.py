@@ -95,6 +95,16 @@ def test_response_curves_pass_through_observed_contribution(tiny_fit):
     assert len(_visible_axes(fig)) == 3
 
 
+def test_response_curves_thin_draws_evenly_per_chain(tiny_fit):
+    full = plot.response_curve_draws(tiny_fit, factors=[1.0, 2.0], max_draws=None)
+    thin = plot.response_curve_draws(tiny_fit, factors=[1.0, 2.0], max_draws=50)
+    assert full.sizes["chain"] * full.sizes["draw"] > 50
+    assert thin.sizes["chain"] * thin.sizes["draw"] <= 50
+    assert thin.sizes["chain"] == full.sizes["chain"]  # every chain keeps draws
+    step = -(-full.sizes["draw"] * full.sizes["chain"] // 50)
+    np.testing.assert_allclose(thin.values, full.values[:, ::step], rtol=1e-12)
+
+
 def test_adstock_weights_sum_to_one(tiny_fit):
     fig = plot.adstock_decay(tiny_fit)
     axes = _visible_axes(fig)
