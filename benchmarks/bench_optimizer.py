@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pmm import CHANNELS, CONTROLS, PANEL, PYTHONS, ROOT, _machine
+from bench_pmm import CHANNELS, CONTROLS, PANEL, PYTHONS, ROOT, _machine, pmm_model
 
 WEEKS = 13
 SEED = 1
@@ -59,7 +59,7 @@ def run_pmm(args: argparse.Namespace) -> dict:
     warnings.simplefilter("ignore")
     import numpy as np
     import pandas as pd
-    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
+    from pymc_marketing.mmm import MMM
 
     df = pd.read_csv(args.panel, parse_dates=["date"])
     cache = Path(args.out) / "pmm_fit.nc"
@@ -68,16 +68,7 @@ def run_pmm(args: argparse.Namespace) -> dict:
         mmm = MMM.load(str(cache))
         record["fit"] = f"loaded {cache}"
     else:
-        mmm = MMM(
-            date_column="date",
-            target_column="revenue",
-            channel_columns=CHANNELS,
-            control_columns=CONTROLS,
-            dims=("geo",),
-            adstock=GeometricAdstock(l_max=8),
-            saturation=LogisticSaturation(),
-            yearly_seasonality=2,
-        )
+        mmm = pmm_model()
         t0 = time.perf_counter()
         mmm.fit(
             df.drop(columns=["revenue"]),

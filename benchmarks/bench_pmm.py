@@ -135,14 +135,11 @@ def _fit_bayes_mmm(args: argparse.Namespace) -> dict:
     }
 
 
-def _fit_pmm(args: argparse.Namespace) -> dict:
-    """Fit PyMC-Marketing's (multidimensional) MMM with ``dims=("geo",)`` (nutpie)."""
-    import pandas as pd
+def pmm_model():
+    """PyMC-Marketing's default geo MMM for the panel (``dims=("geo",)``), unfitted."""
     from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
 
-    df = pd.read_csv(args.panel, parse_dates=["date"])
-    t0 = time.perf_counter()
-    mmm = MMM(
+    return MMM(
         date_column="date",
         target_column="revenue",
         channel_columns=CHANNELS,
@@ -152,6 +149,15 @@ def _fit_pmm(args: argparse.Namespace) -> dict:
         saturation=LogisticSaturation(),
         yearly_seasonality=2,
     )
+
+
+def _fit_pmm(args: argparse.Namespace) -> dict:
+    """Fit PyMC-Marketing's (multidimensional) MMM with ``dims=("geo",)`` (nutpie)."""
+    import pandas as pd
+
+    df = pd.read_csv(args.panel, parse_dates=["date"])
+    t0 = time.perf_counter()
+    mmm = pmm_model()
     X = df.drop(columns=["revenue"])
     idata = mmm.fit(
         X,
