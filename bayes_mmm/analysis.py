@@ -101,16 +101,10 @@ def expected_target_draws(
     data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]
 ) -> np.ndarray:
     """Expected target per draw (baseline + every channel) in target units, dims (sample,
-    date, geo). Chunked: the per-channel (sample, date, geo, channel) tensor is never held,
-    which is what keeps the report of a 40-geo panel within a few GB."""
-    design = make_design(data, spec)
-    scale = design.target_scale[None, None, :]
-
-    def one(chunk):
-        media = media_response(design.stack, chunk, spec).sum(axis=-1)
-        return (baseline_response(design, chunk, spec) + media) * scale
-
-    return _chunked(draws, one)
+    date, geo). The channels are summed chunk by chunk, so the per-channel (sample, date,
+    geo, channel) tensor is never held (on a 40-geo panel it is over 1 GB)."""
+    media = channel_contribution_draws(data, spec, draws, reduce=lambda x: x.sum(axis=-1))
+    return baseline_draws(data, spec, draws) + media
 
 
 def mean_contributions(data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]):
