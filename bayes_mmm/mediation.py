@@ -30,6 +30,35 @@ Causal assumptions (the effects mean what they say only if these hold)
 4. The upstream channel's carryover and saturation shape are the same on both paths.
 5. The indirect effect is a shift of the mediator's *quantity* (e.g. more search spend
    triggered by social ads); its cost is not charged to the upstream channel.
+
+Reading the intervals of indirect effects
+-----------------------------------------
+An indirect effect is the product of two uncertain positive quantities: how far the upstream
+channel moves the mediator (``mediator_coef``) and what the mediator's marginal unit earns
+(its local slope in the target equation, identified only by the part of the mediator's
+variation that the upstream channels do not explain, and widened by the uncertainty of its
+saturation shape when the mediator is always on). Its posterior is wide and right-skewed
+(coefficient of variation 0.3-0.7, median 0.5, on seed-003 panels; the direct effect's:
+0.25) with its *mean*, not its median, near the truth, so the 90% HDI sits low and a miss
+is nearly always a truth above the interval; and the paths into one mediator share its
+slope, so they miss together. Measured on 15 generator seeds of
+``simulate.simulate_drivers`` (4 × 500 draws each):
+
+- posterior mean / truth, averaged over seeds: indirect 1.05, direct 1.06, total 1.06; the
+  mediator's revenue coefficient 1.00 (least squares at the true adstock and saturation:
+  1.00); no systematic lean of direct against indirect;
+- 90% HDIs covered 50 of 60 indirect effects (equal-tailed intervals: 53), 9 of the 10
+  misses above the interval; a log-normal posterior of log-sd 0.5-0.7 (seed 3's) whose
+  mean is unbiased predicts HDI coverage 83-86%, equal-tailed 88-89%, 97-99% of misses above;
+- the posterior quantiles of the truth correlate 0.5 between paths, and their mean 0.83
+  with the quantile of the mediator's revenue coefficient.
+
+The simulator's mediator equation is the model's term by term (additive Gaussian noise on
+the scaled mediator, the upstream channel's own adstock and saturation), so the shortfall is
+the shape of the posterior, not a mismatch. On the shipped seed-003 series the one miss
+(Instagram's indirect effect, below its truth) is the realisation: least squares at the true
+shapes gives 0.50 × Instagram's mediator coefficient and 0.64 × search's revenue
+coefficient, and the posterior means agree (0.52 ×, 0.61 ×).
 """
 
 from __future__ import annotations
@@ -114,23 +143,43 @@ def mediation_draws(fit) -> xr.Dataset:
     )
 
 
-def mediation(fit, hdi_prob: float = 0.9) -> pd.DataFrame:
-    """Table of direct, indirect and total effects per path with their HDIs.
+def mediation(fit, hdi_prob: float = 0.9, interval: str = "hdi") -> pd.DataFrame:
+    """Table of direct, indirect and total effects per path with their credible intervals.
+
+    Parameters
+    ----------
+    hdi_prob : float
+        Probability of the interval.
+    interval : {"hdi", "eti"}
+        ``"hdi"`` (the package's convention): highest-density intervals. ``"eti"``:
+        equal-tailed intervals (the ``(1 - hdi_prob) / 2`` and ``(1 + hdi_prob) / 2``
+        quantiles), which do not depend on the scale the effect is read on. Indirect effects
+        are right-skewed products of two coefficients, whose HDI sits low (see the module
+        docstring): on 15 simulated seed-003 panels the 90% HDIs covered 83% of the true
+        indirect effects, the equal-tailed intervals 88% (91% of 32 with the true adstock and
+        saturation pinned, where the HDIs still covered 84%).
 
     Returns
     -------
     DataFrame indexed by (path, effect) with ``mean``, ``median``, ``lower``, ``upper`` and
-    ``p_positive``; ``attrs["hdi_prob"]``.
+    ``p_positive``; ``attrs["hdi_prob"]`` and ``attrs["interval"]``.
     """
+    if interval not in ("hdi", "eti"):
+        raise ValueError(f"interval={interval!r}: choose 'hdi' or 'eti'.")
     ds = mediation_draws(fit)
     parts = []
     for effect in ("direct", "indirect", "total"):
         table = summarize(ds[effect], hdi_prob)
+        if interval == "eti":
+            tails = [(1 - hdi_prob) / 2, (1 + hdi_prob) / 2]
+            bounds = ds[effect].quantile(tails, dim=("chain", "draw")).transpose("path", ...)
+            table["lower"], table["upper"] = bounds.values.T
         table["p_positive"] = (ds[effect] > 0).mean(("chain", "draw")).values
         table["effect"] = effect
         parts.append(table)
     out = pd.concat(parts).reset_index().set_index(["path", "effect"]).sort_index()
     out.attrs["hdi_prob"] = hdi_prob
+    out.attrs["interval"] = interval
     return out
 
 
