@@ -19,7 +19,9 @@ Here:
    near-discontinuities that NUTS cannot traverse.
 4. **Non-centred log-normal geo hierarchy.** ``log beta[g, c] = beta_mu[c] +
    beta_sigma[c] * beta_z[g, c]`` with ``beta_z ~ N(0, 1)`` keeps coefficients positive
-   and avoids the funnel when geos carry little individual information.
+   and avoids the funnel when geos carry little individual information. Channels in
+   ``spec.centred`` are sampled centred instead (``log beta ~ N(beta_mu, beta_sigma)``),
+   the better geometry when each geo's effect is well identified.
 5. **Centred baseline.** The sampled per-geo parameter is ``level`` (the geo's mean scaled
    target, ≈ 1 by construction); the intercept is derived as level minus the time-mean of
    every other component. Without this, intercepts trade off against the mean of always-on
@@ -198,8 +200,9 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
             params[name] = _saturation_prior(spec, name).create_variable(name)
         if design.events is not None:
             params["event_coef"] = _event_coefficients(spec, len(data.geos))
+        centred = np.array([float(c in spec.centred) for c in data.channels])
         params["beta"] = _channel_coefficients(
-            spec, pooling, len(data.geos), group_index=_group_index(data)
+            spec, pooling, len(data.geos), group_index=_group_index(data), centred=centred
         )
         if spec.roi_priors:
             params["beta"] = _roi_prior_coefficients(data, spec, params)
@@ -281,15 +284,30 @@ def _group_index(data: MMMData) -> np.ndarray | None:
 
 
 def _channel_coefficients(
-    spec: ModelSpec, pooling: str, n_geos: int, group_index: np.ndarray | None = None
+    spec: ModelSpec,
+    pooling: str,
+    n_geos: int,
+    group_index: np.ndarray | None = None,
+    centred: np.ndarray | None = None,
 ):
     """Positive channel coefficients ``beta`` (dims (geo, channel)) under ``pooling``;
-    ``group_index`` (dims (geo,)) adds a geo-group level to the hierarchy."""
+    ``group_index`` (dims (geo,)) adds a geo-group level to the hierarchy.
+
+    ``centred`` (dims (channel,), 0 or 1) picks the parameterisation channel by channel
+    with one variable: ``beta_z ~ Normal(w·mu, sigma**w)`` and ``log beta = mu +
+    sigma**(1-w) · (beta_z - w·mu)``, which is the non-centred ``mu + sigma·z`` at ``w = 0``
+    and the centred ``log beta = beta_z ~ Normal(mu, sigma)`` at ``w = 1``.
+    """
     if pooling == "hierarchical":
         beta_mu = spec.prior("beta_mu").create_variable("beta_mu")
         beta_sigma = spec.prior("beta_sigma").create_variable("beta_sigma")
-        z = pm.Normal("beta_z", 0.0, 1.0, dims=("geo", "channel"))
-        log_beta = beta_mu[None, :] + beta_sigma[None, :] * z
+        if centred is None or not centred.any():
+            z = pm.Normal("beta_z", 0.0, 1.0, dims=("geo", "channel"))
+            log_beta = beta_mu[None, :] + beta_sigma[None, :] * z
+        else:
+            w, mu, sd = centred[None, :], beta_mu[None, :], beta_sigma[None, :]
+            z = pm.Normal("beta_z", w * mu, sd**w, dims=("geo", "channel"))
+            log_beta = mu + sd ** (1.0 - w) * (z - w * mu)
         if group_index is not None:
             group_sigma = spec.prior("group_sigma").create_variable("group_sigma")
             group_z = pm.Normal("group_z", 0.0, 1.0, dims=("geo_group", "channel"))

@@ -48,6 +48,12 @@ def main() -> None:
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--target-accept", type=float, default=None)
+    p.add_argument(
+        "--centred",
+        nargs="*",
+        default=[],
+        help="channels sampled centred (ModelSpec.centred), e.g. Channel2_impression",
+    )
     p.add_argument("--report", default=None, help="also write the HTML report here (memory check)")
     args = p.parse_args()
     extra = {} if args.target_accept is None else {"target_accept": args.target_accept}
@@ -55,6 +61,7 @@ def main() -> None:
     data = load()
     fit = bm.fit(
         data,
+        bm.ModelSpec(centred=tuple(args.centred)),
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
