@@ -109,16 +109,11 @@ def run_pmm(args: argparse.Namespace) -> dict:
 # ---------------------------------------------------------------------- our side
 def truth_planner(data, flighting: str):
     """The simulator's true response as a one-draw planner for ``data`` (the demo panel)."""
-    import numpy as np
-
     import bayes_mmm as bm
-    from bayes_mmm import optimize as opt
+    from bayes_mmm.optimize.oracle import true_planner
 
     _, truth = bm.simulate(n_geos=10, n_weeks=156, n_channels=5, seed=1)
-    p = truth.params
-    true = {k: np.asarray(p[k])[None] for k in ("alpha", "ec", "slope")}
-    true["beta"] = (p["beta"] * (p["geo_size"] / data.scaling.target)[:, None])[None]
-    return opt.planner(data, truth.spec, true, weeks=WEEKS, flighting=flighting)
+    return true_planner(data, truth, weeks=WEEKS, flighting=flighting)
 
 
 def run_ours(args: argparse.Namespace) -> tuple[dict, object]:
