@@ -238,12 +238,13 @@ class Fit:
 
         return drivers(self, hdi_prob=hdi_prob, mediation=mediation)
 
-    def mediation(self, hdi_prob: float = 0.9) -> pd.DataFrame:
-        """Direct, indirect and total effects of upstream channels; see
+    def mediation(self, hdi_prob: float = 0.9, interval: str = "hdi") -> pd.DataFrame:
+        """Direct, indirect and total effects of upstream channels; ``interval="eti"`` gives
+        equal-tailed intervals (better calibrated for the skewed indirect effects); see
         ``bayes_mmm.mediation.mediation``."""
         from bayes_mmm.mediation import mediation
 
-        return mediation(self, hdi_prob=hdi_prob)
+        return mediation(self, hdi_prob=hdi_prob, interval=interval)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:

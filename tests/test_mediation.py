@@ -103,6 +103,7 @@ def test_equal_tailed_intervals_are_the_quantiles_of_the_effect_draws(national_f
     assert not np.allclose(eti["lower"], hdi["lower"])
     with pytest.raises(ValueError, match="interval="):
         bm.mediation(national_fit, interval="central")
+    pd.testing.assert_frame_equal(national_fit.mediation(0.8, interval="eti"), eti)
 
 
 def test_drivers_table_with_mediation_and_negative_price(national_fit):
