@@ -11,7 +11,7 @@ import pytest
 import bayes_mmm as bm
 
 
-def _fit(n_geos, n_weeks, n_channels, draws, tune, chains, seed):
+def _fit(n_geos, n_weeks, n_channels, draws, tune, chains, seed, **kw):
     df, truth = bm.simulate(n_geos=n_geos, n_weeks=n_weeks, n_channels=n_channels, seed=seed)
     data = bm.MMMData.from_frame(
         df,
@@ -23,7 +23,9 @@ def _fit(n_geos, n_weeks, n_channels, draws, tune, chains, seed):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bm.ConvergenceWarning)
-        fit = bm.fit(data, draws=draws, tune=tune, chains=chains, random_seed=seed, progress=False)
+        fit = bm.fit(
+            data, draws=draws, tune=tune, chains=chains, random_seed=seed, progress=False, **kw
+        )
     return fit, truth
 
 
@@ -43,7 +45,20 @@ def _check(fit, truth, r_hat_max, ess_min):
 
 
 def test_recovery_fast():
-    fit, truth = _fit(n_geos=3, n_weeks=104, n_channels=3, draws=500, tune=500, chains=2, seed=11)
+    # 3 geos × 2 years is the small-data regime where the sampler's advice on divergences
+    # applies (raise target_accept): at 0.9 this seed's chains hit 4 divergences or none
+    # depending on the last bits of the adstock sum (measured: 0 before the gemv adstock,
+    # 4 after); at 0.95 none, R-hat 1.010, min ESS 223.
+    fit, truth = _fit(
+        n_geos=3,
+        n_weeks=104,
+        n_channels=3,
+        draws=500,
+        tune=500,
+        chains=2,
+        seed=11,
+        target_accept=0.95,
+    )
     _check(fit, truth, r_hat_max=1.03, ess_min=100)
 
 
