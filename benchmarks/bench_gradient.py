@@ -1,44 +1,35 @@
 """Time one log-density + gradient evaluation of the default model on Meridian's demo panel.
 
 The sampler's cost is (gradient evaluations) × (this time) / cores, so this is the number to
-watch when changing the model graph. Compiled with the numba backend, as nutpie does.
+watch when changing the model graph. The model is compiled as ``bm.fit`` compiles it
+(nutpie, numba backend) and timed by ``bayes_mmm.runtime.time_gradient`` (median batch).
 
-Run: .venv/bin/python benchmarks/bench_gradient.py [--repeats 7 --calls 150]
+Run: .venv/bin/python benchmarks/bench_gradient.py [--n-eval 1000] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
-import pytensor
-import pytensor.tensor as pt
+import nutpie
 from bench_meridian import load
 
 import bayes_mmm as bm
+from bayes_mmm.fit import parameter_names
+from bayes_mmm.runtime import time_gradient
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeats", type=int, default=7)
-    p.add_argument("--calls", type=int, default=150)
+    p.add_argument("--n-eval", type=int, default=1000)
+    p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     data = load()
-    model = bm.build_model(data, bm.ModelSpec().for_channels(data.channels))
-    logp = model.logp()
-    f = pytensor.function(model.value_vars, [logp, *pt.grad(logp, model.value_vars)], mode="NUMBA")
-    point = model.initial_point()
-    inputs = [point[v.name] for v in model.value_vars]
-    for _ in range(50):
-        f(*inputs)
-    times = []
-    for _ in range(args.repeats):
-        t = time.perf_counter()
-        for _ in range(args.calls):
-            f(*inputs)
-        times.append((time.perf_counter() - t) / args.calls * 1e6)
-    times.sort()
-    print(f"logp + gradient: min {times[0]:.0f} µs, median {times[len(times) // 2]:.0f} µs")
+    spec = bm.ModelSpec().for_channels(data.channels)
+    model = bm.build_model(data, spec)
+    compiled = nutpie.compile_pymc_model(model, var_names=parameter_names(data, spec))
+    times = [time_gradient(compiled, n_eval=args.n_eval) * 1e6 for _ in range(args.repeats)]
+    print("logp + gradient (µs, median batch per repeat):", ", ".join(f"{t:.0f}" for t in times))
 
 
 if __name__ == "__main__":
