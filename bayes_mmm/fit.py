@@ -274,6 +274,7 @@ def fit(
     sampler: str = "nutpie",
     target_accept: float = 0.9,
     progress: bool = True,
+    sampler_kwargs: dict | None = None,
 ) -> Fit:
     """Sample the posterior of ``build_model(data, spec)``.
 
@@ -292,6 +293,9 @@ def fit(
         where one gradient dominates, not for small ones.
     random_seed : int, optional
         Recorded in ``fit.meta``; a random one is drawn (and recorded) when None.
+    sampler_kwargs : dict, optional
+        Passed on to ``nutpie.sample`` (e.g. ``{"adaptation": "draw_diag"}`` or
+        ``{"maxdepth": 8}``) or to ``pm.sample``; recorded in ``fit.meta``.
 
     Warns
     -----
@@ -323,6 +327,7 @@ def fit(
             progress_bar=progress,
             save_warmup=False,
             target_accept=target_accept,
+            **(sampler_kwargs or {}),
         )
     else:
         t1 = time.perf_counter()
@@ -338,6 +343,7 @@ def fit(
                 var_names=var_names,
                 progressbar=progress,
                 compute_convergence_checks=False,
+                **(sampler_kwargs or {}),
             )
     t2 = time.perf_counter()
     idata = _tidy(idata, data)
@@ -348,6 +354,7 @@ def fit(
         "tune": tune,
         "chains": chains,
         "target_accept": target_accept,
+        "sampler_kwargs": dict(sampler_kwargs or {}),
         "compile_s": t1 - t0,
         "sample_s": t2 - t1,
         "wall_s": t2 - t0,

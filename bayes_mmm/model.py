@@ -56,6 +56,12 @@ Here:
     the default model; the default (geo mean) scaling is still preferred when population
     is unknown or when geos differ in per-capita demand for reasons media do not explain.
 
+11. **Single-precision media cube.** With ``spec.float32`` (the default) the (date, geo,
+    channel) cube (lag stack, adstock, saturation, coefficients) and its gradient run in
+    float32; the baseline, likelihood and every posterior analysis stay float64. On
+    Meridian's 40-geo panel this cuts a log-density gradient from ~910 to ~720 µs and moves
+    the log density by ~1e-9 relative (``benchmarks/RESULTS.md``, fourth session).
+
 The deterministic ``channel_contribution`` (target units) is part of the graph for users
 who want it from PyMC, but ``fit`` does not store it: analysis recomputes it from the
 parameter draws with the same numpy code (``bayes_mmm.response``), which is cheaper than
@@ -177,7 +183,7 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     with pm.Model(coords=coords(data, spec)) as model:
         # Constants (not pm.Data): static shapes let pytensor fuse the adstock sum.
         tensors = Design(
-            stack=pt.as_tensor_variable(design.stack),
+            stack=pt.as_tensor_variable(design.stack.astype(_media_dtype(spec))),
             trend=design.trend,
             fourier=design.fourier,
             controls=design.controls,
@@ -207,7 +213,7 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
         if spec.roi_priors:
             params["beta"] = _roi_prior_coefficients(data, spec, params)
 
-        media = media_response(tensors.stack, params, spec)
+        media = _graph_media_response(tensors.stack, params, spec)
         pm.Deterministic(
             "channel_contribution",
             media * design.target_scale[None, :, None],
@@ -244,6 +250,24 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
                 dims="lift_test",
             )
     return model
+
+
+def _media_dtype(spec: ModelSpec) -> str:
+    return "float32" if spec.float32 else "float64"
+
+
+def _graph_media_response(stack, params: dict, spec: ModelSpec):
+    """``media_response`` in the stack's precision (``spec.float32``), returned as float64.
+
+    The media parameters are cast down so the whole (date, geo, channel) cube (adstock
+    ``gemv``, Hill's ``log``/``exp``, the coefficients and their gradients) runs in single
+    precision; the cast back happens once, before the sum with the float64 baseline.
+    """
+    if stack.dtype == "float64":
+        return media_response(stack, params, spec)
+    names = {"alpha", "beta", *spec.saturation_param_names()}
+    low = {k: pt.cast(v, stack.dtype) if k in names else v for k, v in params.items()}
+    return pt.cast(media_response(stack, low, spec), "float64")
 
 
 def _mediator_likelihood(data: MMMData, spec: ModelSpec, tensors: Design, params: dict) -> None:

@@ -69,7 +69,7 @@ def geometric_weights(alpha, l_max: int):
     -------
     array, dims (..., lag, channel), summing to 1 over ``lag``.
     """
-    lags = np.arange(l_max, dtype=float)[:, None]
+    lags = np.arange(l_max, dtype=getattr(alpha, "dtype", float))[:, None]  # keep float32
     w = alpha[..., None, :] ** lags
     return w / w.sum(axis=-2)[..., None, :]
 

@@ -55,13 +55,26 @@ def main() -> None:
         help="channels sampled centred (ModelSpec.centred), e.g. Channel2_impression",
     )
     p.add_argument("--report", default=None, help="also write the HTML report here (memory check)")
+    p.add_argument("--save", default=None, help="also save the fit bundle here (to inspect later)")
+    p.add_argument("--adaptation", default=None, help="nutpie mass-matrix adaptation")
+    p.add_argument(
+        "--sampler-kwargs",
+        default="{}",
+        help='more nutpie.sample options as JSON, e.g. {"maxdepth": 8}',
+    )
+    p.add_argument("--float64", action="store_true", help="ModelSpec(float32=False)")
     args = p.parse_args()
     extra = {} if args.target_accept is None else {"target_accept": args.target_accept}
+    kwargs = json.loads(args.sampler_kwargs)
+    if args.adaptation:
+        kwargs["adaptation"] = args.adaptation
+    if kwargs:
+        extra["sampler_kwargs"] = kwargs
     t0 = time.perf_counter()
     data = load()
     fit = bm.fit(
         data,
-        bm.ModelSpec(centred=tuple(args.centred)),
+        bm.ModelSpec(centred=tuple(args.centred), float32=not args.float64),
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
@@ -95,6 +108,10 @@ def main() -> None:
     }
     print(json.dumps(out, indent=2))
     print(roi)
+    print("slowest parameters:")
+    print(fit.diagnostics().sort_values("ess_bulk").head(8))
+    if args.save:
+        fit.save(args.save)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from pytensor.graph.traversal import ancestors
 
 import bayes_mmm as bm
 from bayes_mmm import analysis
@@ -32,8 +33,9 @@ def test_model_dims_and_finite_logp(data, pooling, saturation):
 
 
 def test_graph_and_numpy_contributions_agree(data):
-    """The deterministic in the PyMC graph equals the numpy path on the same parameters."""
-    spec = bm.ModelSpec()
+    """The deterministic in the PyMC graph equals the numpy path on the same parameters
+    (exactly in the float64 graph; the default float32 media path: ``test_features``)."""
+    spec = bm.ModelSpec(float32=False)
     model = bm.build_model(data, spec)
     point = model.initial_point()
     names = ["alpha", "ec", "slope", "beta", "intercept", "trend", "season", "control_coef"]
@@ -92,3 +94,29 @@ def test_centred_channels_give_the_same_model_in_another_parameterisation():
     np.testing.assert_allclose(beta[0], beta[1], rtol=1e-12)
     with pytest.raises(bm.SpecError, match="centred"):
         bm.build_model(data, bm.ModelSpec(centred=("radio",)))
+
+
+def test_float32_media_path_matches_the_float64_graph(data):
+    """The default graph computes the media cube in float32 (the speed-up measured in
+    ``benchmarks/RESULTS.md``); its log density and gradient match the float64 graph's to
+    single precision, and ``float32=False`` round-trips through TOML."""
+    fast, exact = (bm.build_model(data, bm.ModelSpec(float32=f)) for f in (True, False))
+    rng = np.random.default_rng(0)
+    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in exact.initial_point().items()}
+    lp = [m.compile_logp(mode="FAST_COMPILE")(point) for m in (fast, exact)]
+    assert lp[0] != lp[1]  # really another graph
+    assert lp[0] == pytest.approx(lp[1], rel=1e-6)
+    grads = [m.compile_dlogp(mode="FAST_COMPILE")(point) for m in (fast, exact)]
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-3 * np.abs(grads[1]).max())
+    cube = (len(data.dates), len(data.geos), len(data.channels))
+    hill_logs = [
+        v
+        for v in ancestors([fast.logp()])
+        if v.type.shape == cube and v.owner and str(v.owner.op) == "Log"
+    ]
+    assert hill_logs and {v.type.dtype for v in hill_logs} == {"float32"}
+    spec = bm.ModelSpec(float32=False)
+    assert "float32" in spec.to_toml() and "float32" not in bm.ModelSpec().to_toml()
+    assert bm.ModelSpec.from_toml(spec.to_toml()) == spec
+    with pytest.raises(bm.SpecError, match="float32"):
+        bm.ModelSpec(float32="yes")
