@@ -56,7 +56,7 @@ Here:
     the default model; the default (geo mean) scaling is still preferred when population
     is unknown or when geos differ in per-capita demand for reasons media do not explain.
 
-11. **Single-precision media cube.** With ``spec.float32`` (the default) the (date, geo,
+11. **Single-precision media cube (opt-in).** With ``spec.float32`` the (date, geo,
     channel) cube (lag stack, adstock, saturation, coefficients) and its gradient run in
     float32; the baseline, likelihood and every posterior analysis stay float64. On
     Meridian's 40-geo panel this cuts a log-density gradient from ~910 to ~720 µs and moves

@@ -4,7 +4,7 @@ The sampler's cost is (gradient evaluations) × (this time) / cores, so this is 
 watch when changing the model graph. The model is compiled as ``bm.fit`` compiles it
 (nutpie, numba backend) and timed by ``bayes_mmm.runtime.time_gradient`` (median batch).
 
-Run: .venv/bin/python benchmarks/bench_gradient.py [--n-eval 1000] [--repeats 3] [--float64]
+Run: .venv/bin/python benchmarks/bench_gradient.py [--n-eval 1000] [--repeats 3] [--float32]
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n-eval", type=int, default=1000)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--float64", action="store_true", help="ModelSpec(float32=False)")
+    p.add_argument("--float32", action="store_true", help="ModelSpec(float32=True)")
     args = p.parse_args()
     data = load()
-    spec = bm.ModelSpec(float32=not args.float64).for_channels(data.channels)
+    spec = bm.ModelSpec(float32=args.float32).for_channels(data.channels)
     model = bm.build_model(data, spec)
     compiled = nutpie.compile_pymc_model(model, var_names=parameter_names(data, spec))
     times = [time_gradient(compiled, n_eval=args.n_eval) * 1e6 for _ in range(args.repeats)]

@@ -62,7 +62,7 @@ def main() -> None:
         default="{}",
         help='more nutpie.sample options as JSON, e.g. {"maxdepth": 8}',
     )
-    p.add_argument("--float64", action="store_true", help="ModelSpec(float32=False)")
+    p.add_argument("--float32", action="store_true", help="ModelSpec(float32=True)")
     args = p.parse_args()
     extra = {} if args.target_accept is None else {"target_accept": args.target_accept}
     kwargs = json.loads(args.sampler_kwargs)
@@ -74,7 +74,7 @@ def main() -> None:
     data = load()
     fit = bm.fit(
         data,
-        bm.ModelSpec(centred=tuple(args.centred), float32=not args.float64),
+        bm.ModelSpec(centred=tuple(args.centred), float32=args.float32),
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,

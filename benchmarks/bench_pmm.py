@@ -108,7 +108,7 @@ def _fit_bayes_mmm(args: argparse.Namespace) -> dict:
     data = bm.MMMData.from_frame(
         df, date="date", target="revenue", media=CHANNELS, geo="geo", controls=CONTROLS
     )
-    spec = bm.ModelSpec()
+    spec = bm.ModelSpec(float32=args.float32)
     fit = bm.fit(
         data,
         spec,
@@ -127,7 +127,8 @@ def _fit_bayes_mmm(args: argparse.Namespace) -> dict:
         "compile_s": fit.meta["compile_s"],
         "sample_s": fit.meta["sample_s"],
         "divergences": int(stats["diverging"].sum()),
-        "model": "bm.ModelSpec() defaults: geometric adstock l_max=8, Hill saturation, "
+        "model": f"bm.ModelSpec(float32={args.float32}), otherwise defaults: geometric adstock "
+        "l_max=8, Hill saturation, "
         "hierarchical geo betas, geo trend, 2 Fourier modes, controls",
         "converged_gates": fit.converged,
         "verdict": fit.convergence.message(),
@@ -234,6 +235,7 @@ def _run_side(side: str, args: argparse.Namespace, out_dir: Path) -> dict:
         "--panel", str(args.panel), "--chains", str(args.chains), "--draws", str(args.draws),
         "--tune", str(args.tune), "--seed", str(args.seed),
         "--target-accept", str(args.target_accept),
+        *(["--float32"] if args.float32 else []),
     ]  # fmt: skip
     print(f"[bench] {LABELS[side]}: {' '.join(cmd)}", flush=True)
     t0 = time.perf_counter()
@@ -286,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--target-accept", type=float, default=0.9)
     parser.add_argument("--panel", default=str(PANEL), help="long CSV both sides read")
+    parser.add_argument(
+        "--float32", action="store_true", help="bayes_mmm side: ModelSpec(float32=True)"
+    )
     parser.add_argument("--only", choices=["bayes_mmm", "pmm"], help="run one side only")
     parser.add_argument("--python", default=str(PYTHONS["bayes_mmm"]))
     parser.add_argument("--pmm-python", default=str(PYTHONS["pmm"]))
@@ -305,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     records = [_run_side(side, args, out_dir) for side in sides]
     machine["loadavg_end"] = os.getloadavg()
     settings = {
-        k: getattr(args, k) for k in ("chains", "draws", "tune", "seed", "target_accept", "panel")
+        k: getattr(args, k)
+        for k in ("chains", "draws", "tune", "seed", "target_accept", "panel", "float32")
     }
     summary = {
         "started_utc": started,

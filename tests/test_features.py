@@ -114,7 +114,7 @@ def test_mixed_spec_must_match_the_media():
 def test_events_become_per_geo_hierarchical_baseline_terms(event_data):
     assert event_data.events == ("xmas",)
     assert event_data.event_values.shape == (60, 3, 1)
-    spec = bm.ModelSpec(float32=False)  # exact: the float32 media path is checked above
+    spec = bm.ModelSpec()  # float64: exact
     model = bm.build_model(event_data, spec)
     assert model.named_vars_to_dims["event_coef"] == ("geo", "event")
     assert model["event_coef"] in model.free_RVs  # centred: data pin each geo's surge

@@ -34,8 +34,8 @@ def test_model_dims_and_finite_logp(data, pooling, saturation):
 
 def test_graph_and_numpy_contributions_agree(data):
     """The deterministic in the PyMC graph equals the numpy path on the same parameters
-    (exactly in the float64 graph; the default float32 media path: ``test_features``)."""
-    spec = bm.ModelSpec(float32=False)
+    (exactly in the default float64 graph; the float32 media path: ``test_features``)."""
+    spec = bm.ModelSpec()
     model = bm.build_model(data, spec)
     point = model.initial_point()
     names = ["alpha", "ec", "slope", "beta", "intercept", "trend", "season", "control_coef"]
@@ -97,9 +97,9 @@ def test_centred_channels_give_the_same_model_in_another_parameterisation():
 
 
 def test_float32_media_path_matches_the_float64_graph(data):
-    """The default graph computes the media cube in float32 (the speed-up measured in
+    """``float32=True`` computes the media cube in float32 (the speed-up measured in
     ``benchmarks/RESULTS.md``); its log density and gradient match the float64 graph's to
-    single precision, and ``float32=False`` round-trips through TOML."""
+    single precision, and the option round-trips through TOML."""
     fast, exact = (bm.build_model(data, bm.ModelSpec(float32=f)) for f in (True, False))
     rng = np.random.default_rng(0)
     point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in exact.initial_point().items()}
@@ -115,7 +115,7 @@ def test_float32_media_path_matches_the_float64_graph(data):
         if v.type.shape == cube and v.owner and str(v.owner.op) == "Log"
     ]
     assert hill_logs and {v.type.dtype for v in hill_logs} == {"float32"}
-    spec = bm.ModelSpec(float32=False)
+    spec = bm.ModelSpec(float32=True)
     assert "float32" in spec.to_toml() and "float32" not in bm.ModelSpec().to_toml()
     assert bm.ModelSpec.from_toml(spec.to_toml()) == spec
     with pytest.raises(bm.SpecError, match="float32"):
