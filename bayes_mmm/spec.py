@@ -208,11 +208,11 @@ class ModelSpec:
         saturation and the channel coefficients) in single precision; the baseline, the
         likelihood and every posterior analysis (numpy, on the draws) stay double precision.
         The log density differs from the float64 graph's by ~1e-9 relative and the gradient
-        gets ~20% cheaper on a 40-geo panel (``benchmarks/RESULTS.md``). Not the default:
-        with it, 3 of our 10 slow acceptance fits (10-geo recovery, Robyn, seed 003's
-        mediation), all of which pass in float64, failed a gate (R-hat 1.0115, one
-        divergence, 6 of 8 intervals). That may be only another draw of borderline chains,
-        but it is not yet shown to be safe, so check convergence when you turn it on.
+        gets ~20% cheaper on a 40-geo panel (``benchmarks/RESULTS.md``). On a 10-geo
+        recovery panel four sampler seeds converge and cover every true ROI in both
+        precisions. Not the default: two national slow acceptance fits (Robyn's data,
+        seed 003's mediation) that pass in float64 fail a gate with it (one divergence;
+        6 of 8 intervals), so check convergence when you turn it on.
     """
 
     adstock: str = "geometric"
