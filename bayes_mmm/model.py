@@ -183,7 +183,9 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     with pm.Model(coords=coords(data, spec)) as model:
         # Constants (not pm.Data): static shapes let pytensor fuse the adstock sum.
         tensors = Design(
-            stack=pt.as_tensor_variable(design.stack.astype(_media_dtype(spec))),
+            stack=pt.as_tensor_variable(
+                design.stack.astype("float32" if spec.float32 else "float64", copy=False)
+            ),
             trend=design.trend,
             fourier=design.fourier,
             controls=design.controls,
@@ -250,10 +252,6 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
                 dims="lift_test",
             )
     return model
-
-
-def _media_dtype(spec: ModelSpec) -> str:
-    return "float32" if spec.float32 else "float64"
 
 
 def _graph_media_response(stack, params: dict, spec: ModelSpec):
