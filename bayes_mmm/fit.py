@@ -23,6 +23,7 @@ import pymc as pm
 import xarray as xr
 
 from bayes_mmm import analysis, diagnostics
+from bayes_mmm.compile import compile_nutpie
 from bayes_mmm.data import MMMData
 from bayes_mmm.model import build_model, parameter_names, scaled_target
 from bayes_mmm.spec import ModelSpec
@@ -47,7 +48,8 @@ class Fit:
         target, dims (date, geo)).
     meta : dict
         ``random_seed``, ``sampler``, ``draws``, ``tune``, ``chains``, ``compile_s``,
-        ``sample_s``, ``wall_s``.
+        ``compile_reused`` (a compiled model of the same graph was reused, see
+        ``bayes_mmm.compile``), ``sample_s``, ``wall_s``.
     """
 
     data: MMMData
@@ -315,7 +317,7 @@ def fit(
     if sampler == "nutpie":
         import nutpie
 
-        compiled = nutpie.compile_pymc_model(model, var_names=var_names)
+        compiled, cache_hit = compile_nutpie(model, var_names)
         t1 = time.perf_counter()
         idata = nutpie.sample(
             compiled,
@@ -330,6 +332,7 @@ def fit(
             **(sampler_kwargs or {}),
         )
     else:
+        cache_hit = False
         t1 = time.perf_counter()
         with model:
             idata = pm.sample(
@@ -346,7 +349,7 @@ def fit(
                 **(sampler_kwargs or {}),
             )
     t2 = time.perf_counter()
-    idata = _tidy(idata, data)
+    idata = _tidy(idata, data, model.coords)
     meta = {
         "random_seed": int(random_seed),
         "sampler": sampler,
@@ -356,6 +359,7 @@ def fit(
         "target_accept": target_accept,
         "sampler_kwargs": dict(sampler_kwargs or {}),
         "compile_s": t1 - t0,
+        "compile_reused": cache_hit,
         "sample_s": t2 - t1,
         "wall_s": t2 - t0,
     }
@@ -365,13 +369,17 @@ def fit(
     return result
 
 
-def _tidy(idata: xr.DataTree, data: MMMData) -> xr.DataTree:
-    """Keep posterior and sample stats (numeric only: netCDF-safe) and add observed data."""
+def _tidy(idata: xr.DataTree, data: MMMData, coords: Mapping) -> xr.DataTree:
+    """Keep posterior and sample stats (numeric only: netCDF-safe), label their dims with
+    this model's ``coords`` (a reused compiled model carries its first model's) and add
+    observed data."""
     groups = {}
     for name in ("posterior", "sample_stats"):
         ds = idata[name].to_dataset()
         keep = [v for v in ds.data_vars if ds[v].dtype != object]
-        groups[name] = ds[keep]
+        groups[name] = ds[keep].assign_coords(
+            {d: list(coords[d]) for d in ds.dims if d in coords and coords[d] is not None}
+        )
     groups["observed_data"] = xr.Dataset(
         {"y": (("date", "geo"), scaled_target(data))},
         coords={"date": data.dates, "geo": list(data.geos)},

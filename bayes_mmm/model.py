@@ -89,6 +89,7 @@ from bayes_mmm.response import (
     path_matrix,
 )
 from bayes_mmm.spec import SATURATION_DIM, SATURATION_PARAMS, ModelSpec  # noqa: F401 (re-export)
+from bayes_mmm.transforms import graph_data_pack
 
 
 def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
@@ -181,16 +182,24 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     pooling = spec.resolved_pooling(len(data.geos))
     y_scaled = data.target / data.scaling.target[None, :]
     with pm.Model(coords=coords(data, spec)) as model:
-        # Constants (not pm.Data): static shapes let pytensor fuse the adstock sum.
+        # Data are shared inputs with static shapes (``transforms.graph_data``), the small
+        # ones in one pack: the compiled graph is then cached by shape, not by values.
+        # Adstock turns the stack into its channel-first shared layout.
+        small = {"y": y_scaled, "trend": design.trend, "fourier": design.fourier}
+        small["controls"] = design.controls
+        if design.events is not None:
+            small["events"] = design.events
+        if spec.mediators:
+            meds = [data.channels.index(m) for m in spec.mediators]
+            small["mediator"] = data.media[..., meds] / data.scaling.media[None, :, meds]
+        packed = graph_data_pack(small, "model_data")
         tensors = Design(
-            stack=pt.as_tensor_variable(
-                design.stack.astype("float32" if spec.float32 else "float64", copy=False)
-            ),
-            trend=design.trend,
-            fourier=design.fourier,
-            controls=design.controls,
+            stack=design.stack.astype("float32" if spec.float32 else "float64", copy=False),
+            trend=packed["trend"],
+            fourier=packed["fourier"],
+            controls=packed["controls"],
             target_scale=design.target_scale,
-            events=design.events,
+            events=packed.get("events"),
             control_stack=design.control_stack,
             control_adstock_index=design.control_adstock_index,
         )
@@ -231,14 +240,14 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
         mu = rest + params["intercept"][None, :]
         sigma = spec.prior("sigma").create_variable("sigma")
         if spec.likelihood == "normal":
-            pm.Normal("y", mu=mu, sigma=sigma[None, :], observed=y_scaled, dims=("date", "geo"))
+            pm.Normal("y", mu=mu, sigma=sigma[None, :], observed=packed["y"], dims=("date", "geo"))
         else:
             nu = spec.prior("nu").create_variable("nu")
             pm.StudentT(
-                "y", nu=nu, mu=mu, sigma=sigma[None, :], observed=y_scaled, dims=("date", "geo")
+                "y", nu=nu, mu=mu, sigma=sigma[None, :], observed=packed["y"], dims=("date", "geo")
             )
         if spec.mediators:
-            _mediator_likelihood(data, spec, tensors, params)
+            _mediator_likelihood(data, spec, tensors, params, packed["mediator"])
         if spec.lift_tests:
             # Calibration: each experiment observes the channel's contribution over its
             # periods and geos (target units), with its own standard error.
@@ -268,17 +277,18 @@ def _graph_media_response(stack, params: dict, spec: ModelSpec):
     return pt.cast(media_response(stack, low, spec), "float64")
 
 
-def _mediator_likelihood(data: MMMData, spec: ModelSpec, tensors: Design, params: dict) -> None:
+def _mediator_likelihood(
+    data: MMMData, spec: ModelSpec, tensors: Design, params: dict, observed
+) -> None:
     """The mediator equation, fitted jointly with the target's.
 
     ``mediator[t, g, m] / typical(m) ~ Normal(intercept[g, m] + trend[m] * t
     + sum_{paths into m} mediator_coef[p] * unit_response[t, g, upstream(p)], sigma[m])``,
     with the intercept derived from ``mediator_level`` as in the target equation (centred).
+    ``observed`` is the scaled mediator (dims (date, geo, mediator)), graph data.
     """
     for name in MEDIATOR_PARAMS:
         params[name] = spec.prior(name).create_variable(name)
-    meds = [data.channels.index(m) for m in spec.mediators]
-    observed = data.media[..., meds] / data.scaling.media[None, :, meds]  # (date, geo, mediator)
     paths = mediator_response(tensors.stack, params, spec, data.channels)  # (date, geo, path)
     rest = pt.tensordot(paths, path_matrix(spec), axes=[[-1], [0]])
     rest = rest + params["mediator_trend"][None, None, :] * tensors.trend[:, None, None]

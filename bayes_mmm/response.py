@@ -34,6 +34,7 @@ from bayes_mmm.transforms import (
     fourier_features,
     geometric_weights,
     lag_stack,
+    static_shape,
     unit_saturation,
     xp_of,
 )
@@ -182,7 +183,7 @@ def media_response(stack, params: Mapping, spec: ModelSpec):
     ad = adstock(stack, geometric_weights(params["alpha"], spec.l_max))
     if spec.mixed_saturation:
         kinds = list(spec.saturation.values())
-        n_channels = stack.type.shape[-1] if hasattr(stack, "type") else stack.shape[-1]
+        n_channels = static_shape(stack)[-1]
         if len(kinds) != n_channels:
             raise SpecError(
                 f"The saturation mapping covers {len(kinds)} channels but the media have "
@@ -233,9 +234,9 @@ def control_response(design: Design, params: Mapping):
     if not index or design.control_stack is None:
         return coef * design.controls
     xp = xp_of(params["control_coef"], params["control_alpha"])
-    l_max = design.control_stack.shape[0]
+    l_max = static_shape(design.control_stack)[0]
     carried = adstock(design.control_stack, geometric_weights(params["control_alpha"], l_max))
-    n = design.controls.shape[-1]
+    n = static_shape(design.controls)[-1]
     # Adstocked columns replace the plain ones; building the (..., date, geo, control) array
     # by a constant 0/1 scatter keeps the code identical for numpy and pytensor.
     scatter = np.zeros((len(index), n))

@@ -15,6 +15,7 @@ inside the model); media arrays end in ``(date, geo, channel)``.
 from __future__ import annotations
 
 import numpy as np
+import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 from pytensor.tensor.variable import TensorConstant
@@ -26,6 +27,45 @@ SATURATIONS = ("hill", "log", "neg_exp")
 def xp_of(*arrays):
     """The array namespace for ``arrays``: ``pytensor.tensor`` if any is symbolic, else numpy."""
     return pt if any(isinstance(a, Variable) for a in arrays) else np
+
+
+def static_shape(a) -> tuple:
+    """The shape of an array or the static shape of a tensor (shared data has one)."""
+    return a.type.shape if isinstance(a, Variable) else np.shape(a)
+
+
+def graph_data(values, name: str | None = None, dtype=None):
+    """Data for a model graph: a pytensor shared variable with a static shape.
+
+    Data enter the graph as shared inputs, not constants: numba bakes constants into the
+    compiled code (and into its cache key), and treats one over 1 MB as a "dynamic global",
+    which makes the whole compiled graph uncacheable. As inputs, a compiled graph is reused
+    from numba's disk cache by every later fit of the same model and shapes, whatever the
+    data (cross-validation folds, simulation runs, markets), and the static shape keeps
+    pytensor's shape-specialised rewrites.
+    """
+    arr = np.ascontiguousarray(values, dtype=dtype or np.result_type(values, float))
+    return pytensor.shared(arr, shape=arr.shape, name=name)
+
+
+def graph_data_pack(arrays: dict, name: str) -> dict:
+    """Several float64 arrays as slices of one shared vector (see :func:`graph_data`).
+
+    Each shared input costs the sampler's compiled wrapper ~1 s of compile (nutpie builds
+    an extraction and a shape check per input), so the model's small data travel together.
+
+    Returns
+    -------
+    dict
+        Name → tensor of the array's shape (a reshaped slice of the pack).
+    """
+    flat = [np.ravel(np.asarray(a, dtype=float)) for a in arrays.values()]
+    pack = graph_data(np.concatenate(flat) if flat else np.zeros(0), name)
+    out, start = {}, 0
+    for (key, a), f in zip(arrays.items(), flat, strict=True):
+        out[key] = pack[start : start + f.size].reshape(np.shape(a))
+        start += f.size
+    return out
 
 
 def _sigmoid(z):
@@ -93,14 +133,14 @@ def adstock(stack, weights):
     array, dims (..., date, geo, channel)
     """
     xp = xp_of(stack, weights)
-    n_lag, n_date, n_geo, n_channel = (
-        stack.type.shape if isinstance(stack, Variable) else stack.shape
-    )
+    n_lag, n_date, n_geo, n_channel = static_shape(stack)
     shape = (n_channel, n_date * n_geo, n_lag)
-    if isinstance(stack, TensorConstant):  # relayout the data once, contiguous: ~35% faster
-        by_channel = pt.as_tensor_variable(
-            np.ascontiguousarray(stack.data.transpose(3, 1, 2, 0).reshape(shape))
-        )
+    if (xp is pt and not isinstance(stack, Variable)) or isinstance(stack, TensorConstant):
+        # Data in a model graph: relayout once, contiguous (~35% faster), and pass it as a
+        # shared input (``graph_data``: a constant this size made the compiled graph
+        # uncacheable, ~8 s more compile per fit on Meridian's panel).
+        data = stack.data if isinstance(stack, TensorConstant) else np.asarray(stack)
+        by_channel = graph_data(data.transpose(3, 1, 2, 0).reshape(shape), dtype=data.dtype)
     else:
         by_channel = stack.transpose(3, 1, 2, 0).reshape(shape)
     out = xp.matmul(by_channel, xp.swapaxes(weights, -1, -2)[..., None])[..., 0]

@@ -56,7 +56,7 @@ def test_true_parameters_reproduce_the_truth(national):
 def test_model_has_the_mediator_equation(national):
     data, spec, *_ = national
     model = bm.build_model(data, spec)
-    observed = model.rvs_to_values[model["mediator_obs"]].data  # (date, geo, mediator)
+    observed = model.rvs_to_values[model["mediator_obs"]].eval()  # (date, geo, mediator)
     assert model.named_vars_to_dims["mediator_obs"] == ("date", "geo", "mediator")
     google = data.channels.index("google_spend")
     expect = data.media[..., [google]] / data.scaling.media[None, :, [google]]
