@@ -221,8 +221,11 @@ def fit_many(
     Notes
     -----
     Dask starts worker processes with ``spawn``: a script that calls ``fit_many`` without a
-    client must do so under ``if __name__ == "__main__":``. Each fit compiles its own model
-    (nutpie, ~5–20 s), so many small fits are dominated by compiling, not sampling.
+    client must do so under ``if __name__ == "__main__":``. A worker compiles a model graph
+    once (nutpie, ~10–20 s) and reuses it for every later job of the same spec and shapes
+    (``bayes_mmm.compile``: simulation runs, markets, folds of one length; 12.9 s → 0.2 s
+    on Meridian's panel); numba's disk cache shortens the first compile of a graph already
+    built by another process.
 
     Examples
     --------
