@@ -48,16 +48,19 @@ def test_recovery_fast():
     # 3 geos × 2 years is the small-data regime where the sampler's advice on divergences
     # applies (raise target_accept): at 0.9 this seed's chains hit 4 divergences or none
     # depending on the last bits of the adstock sum (measured: 0 before the gemv adstock,
-    # 4 after); at 0.95 none, R-hat 1.010, min ESS 223.
+    # 4 after); at 0.95 none, R-hat 1.010 with numba's cache warm, but R-hat 1.032 in a
+    # fresh clone (freshly compiled code differs in the last bits), and at 2 × 1000 draws
+    # 1 divergence with the cache warm: the gates sat inside their own noise. At 0.99 and
+    # 2 × 1000 draws both compile states pass with a margin (numbers in the session note).
     fit, truth = _fit(
         n_geos=3,
         n_weeks=104,
         n_channels=3,
-        draws=500,
-        tune=500,
+        draws=1000,
+        tune=1000,
         chains=2,
         seed=11,
-        target_accept=0.95,
+        target_accept=0.99,
     )
     _check(fit, truth, r_hat_max=1.03, ess_min=100)
 
