@@ -89,7 +89,7 @@ from bayes_mmm.response import (
     path_matrix,
 )
 from bayes_mmm.spec import SATURATION_DIM, SATURATION_PARAMS, ModelSpec  # noqa: F401 (re-export)
-from bayes_mmm.transforms import graph_data_pack
+from bayes_mmm.transforms import graph_data_pack, graph_lag_stack
 
 
 def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
@@ -184,9 +184,12 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     with pm.Model(coords=coords(data, spec)) as model:
         # Data are shared inputs with static shapes (``transforms.graph_data``), the small
         # ones in one pack: the compiled graph is then cached by shape, not by values.
-        # Adstock turns the stack into its channel-first shared layout.
-        small = {"y": y_scaled, "trend": design.trend, "fourier": design.fourier}
-        small["controls"] = design.controls
+        small = {
+            "y": y_scaled,
+            "trend": design.trend,
+            "fourier": design.fourier,
+            "controls": design.controls,
+        }
         if design.events is not None:
             small["events"] = design.events
         if spec.mediators:
@@ -194,13 +197,17 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
             small["mediator"] = data.media[..., meds] / data.scaling.media[None, :, meds]
         packed = graph_data_pack(small, "model_data")
         tensors = Design(
-            stack=design.stack.astype("float32" if spec.float32 else "float64", copy=False),
+            stack=graph_lag_stack(
+                design.stack.astype("float32" if spec.float32 else "float64", copy=False)
+            ),
             trend=packed["trend"],
             fourier=packed["fourier"],
             controls=packed["controls"],
             target_scale=design.target_scale,
             events=packed.get("events"),
-            control_stack=design.control_stack,
+            control_stack=None
+            if design.control_stack is None
+            else graph_lag_stack(design.control_stack),
             control_adstock_index=design.control_adstock_index,
         )
         params = {}
