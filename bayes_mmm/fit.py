@@ -332,6 +332,10 @@ def fit(
             **(sampler_kwargs or {}),
         )
     else:
+        if sampler == "numpyro" and spec.float32:
+            from bayes_mmm.fused_hill import register_jax
+
+            register_jax()  # the float32 graph's fused Hill op, in JAX
         cache_hit = False
         t1 = time.perf_counter()
         with model:

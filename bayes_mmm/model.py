@@ -60,7 +60,10 @@ Here:
     channel) cube (lag stack, adstock, saturation, coefficients) and its gradient run in
     float32; the baseline, likelihood and every posterior analysis stay float64. On
     Meridian's 40-geo panel this cuts a log-density gradient from ~910 to ~720 µs and moves
-    the log density by ~1e-9 relative (``benchmarks/RESULTS.md``, fourth session).
+    the log density by ~1e-9 relative (``benchmarks/RESULTS.md``, fourth session). Hill
+    saturation there is one fused kernel on the channel-first adstock output
+    (``bayes_mmm.fused_hill``: vectorised float32 ``exp``/``log``), which takes the
+    gradient to ~300 µs (sixth session).
 
 The deterministic ``channel_contribution`` (target units) is part of the graph for users
 who want it from PyMC, but ``fit`` does not store it: analysis recomputes it from the

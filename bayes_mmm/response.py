@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from pytensor.graph.basic import Variable
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import SpecError
@@ -31,8 +32,11 @@ from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import (
     SATURATIONS,
     adstock,
+    adstock_channel_first,
+    channel_first_to_cube,
     fourier_features,
     geometric_weights,
+    hill,
     lag_stack,
     static_shape,
     unit_saturation,
@@ -180,7 +184,10 @@ def media_response(stack, params: Mapping, spec: ModelSpec):
     -------
     array, dims (..., date, geo, channel)
     """
-    ad = adstock(stack, geometric_weights(params["alpha"], spec.l_max))
+    weights = geometric_weights(params["alpha"], spec.l_max)
+    if _fused_hill_applies(stack, params, spec):
+        return params["beta"][..., None, :, :] * _fused_unit_hill(stack, weights, params)
+    ad = adstock(stack, weights)
     if spec.mixed_saturation:
         kinds = list(spec.saturation.values())
         n_channels = static_shape(stack)[-1]
@@ -193,6 +200,30 @@ def media_response(stack, params: Mapping, spec: ModelSpec):
     else:
         sat = unit_saturation(spec.saturation, ad, **saturation_params(params, spec))
     return params["beta"][..., None, :, :] * sat
+
+
+def _fused_hill_applies(stack, params: Mapping, spec: ModelSpec) -> bool:
+    """Use :mod:`bayes_mmm.fused_hill`: a float32 model graph, Hill on every channel and
+    parameters without sample dims (the numpy path on draws never takes it)."""
+    return (
+        isinstance(stack, Variable)
+        and stack.dtype == "float32"
+        and not spec.mixed_saturation
+        and spec.saturation == "hill"
+        and params["ec"].ndim == 1
+        and params["slope"].ndim == 1
+    )
+
+
+def _fused_unit_hill(stack, weights, params: Mapping):
+    """``unit_saturation("hill", adstock(stack, weights))`` through the fused kernel."""
+    from bayes_mmm.fused_hill import hill_channel_first
+
+    ec, slope = params["ec"], params["slope"]
+    _, n_date, n_geo, _ = static_shape(stack)
+    ad = adstock_channel_first(stack, weights)  # (channel, date·geo)
+    unit = hill(1.0 + 0.0 * ec, ec, slope)  # f(1) per channel: the normalisation
+    return channel_first_to_cube(hill_channel_first(ad, ec, slope) / unit[:, None], n_date, n_geo)
 
 
 def baseline_response(design: Design, params: Mapping, spec: ModelSpec):

@@ -207,8 +207,10 @@ class ModelSpec:
         Opt in to computing the media part of the PyMC graph (lag stack, adstock,
         saturation and the channel coefficients) in single precision; the baseline, the
         likelihood and every posterior analysis (numpy, on the draws) stay double precision.
-        The log density differs from the float64 graph's by ~1e-9 relative and the gradient
-        gets ~20% cheaper on a 40-geo panel (``benchmarks/RESULTS.md``). On a 10-geo
+        The log density differs from the float64 graph's by ~1e-9 relative. Hill then runs
+        through one vectorised float32 kernel (``bayes_mmm.fused_hill``) under nutpie,
+        and a gradient on a 40-geo panel costs ~300 µs against ~910 µs in float64
+        (``benchmarks/RESULTS.md``, sixth session). On a 10-geo
         recovery panel four sampler seeds converge and cover every true ROI in both
         precisions. Not the default: two national slow acceptance fits (Robyn's data,
         seed 003's mediation) that pass in float64 fail a gate with it (one divergence;

@@ -148,14 +148,26 @@ def adstock(stack, weights):
     -------
     array, dims (..., date, geo, channel)
     """
+    _, n_date, n_geo, _ = static_shape(stack)
+    return channel_first_to_cube(adstock_channel_first(stack, weights), n_date, n_geo)
+
+
+def adstock_channel_first(stack, weights):
+    """:func:`adstock` before its relayout: dims (..., channel, date·geo), date-major."""
     xp = xp_of(stack, weights)
     n_lag, n_date, n_geo, n_channel = static_shape(stack)
     shape = (n_channel, n_date * n_geo, n_lag)
     # For a graph_lag_stack this relayout cancels the view's (pytensor folds the transposes
     # and reshapes), so the product reads the contiguous shared input directly.
     by_channel = stack.transpose(3, 1, 2, 0).reshape(shape)
-    out = xp.matmul(by_channel, xp.swapaxes(weights, -1, -2)[..., None])[..., 0]
+    return xp.matmul(by_channel, xp.swapaxes(weights, -1, -2)[..., None])[..., 0]
+
+
+def channel_first_to_cube(out, n_date: int, n_geo: int):
+    """(..., channel, date·geo) → a contiguous (..., date, geo, channel) array."""
+    xp = xp_of(out)
     lead = [out.shape[i] for i in range(out.ndim - 2)]  # sample dims, if any
+    n_channel = static_shape(out)[-2] or out.shape[-2]
     # Transposing before the reshape makes the result a contiguous (date, geo, channel)
     # array: a strided view here slows every elementwise op downstream by ~40%.
     return xp.swapaxes(out, -1, -2).reshape((*lead, n_date, n_geo, n_channel))
