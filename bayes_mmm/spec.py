@@ -212,9 +212,12 @@ class ModelSpec:
         and a gradient on a 40-geo panel costs ~300 µs against ~910 µs in float64
         (``benchmarks/RESULTS.md``, sixth session). On a 10-geo
         recovery panel four sampler seeds converge and cover every true ROI in both
-        precisions. Not the default: two national slow acceptance fits (Robyn's data,
-        seed 003's mediation) that pass in float64 fail a gate with it (one divergence;
-        6 of 8 intervals), so check convergence when you turn it on.
+        precisions (with the fused kernel too: ``tests/test_recovery.py``). Not the
+        default: before the fused kernel, two national slow acceptance fits (Robyn's data,
+        seed 003's mediation) that pass in float64 failed a gate with it (one divergence;
+        6 of 8 intervals). With the kernel both pass (one run each, sixth session), which
+        is not yet the seed sweep a default needs, so check convergence when you turn it
+        on.
     """
 
     adstock: str = "geometric"
