@@ -63,7 +63,7 @@ Here:
     the log density by ~1e-9 relative (``benchmarks/RESULTS.md``, fourth session). Hill
     saturation there is one fused kernel on the channel-first adstock output
     (``bayes_mmm.fused_hill``: vectorised float32 ``exp``/``log``), which takes the
-    gradient to ~300 µs (sixth session).
+    gradient to ~340 µs (sixth session).
 
 The deterministic ``channel_contribution`` (target units) is part of the graph for users
 who want it from PyMC, but ``fit`` does not store it: analysis recomputes it from the

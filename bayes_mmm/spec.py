@@ -209,7 +209,7 @@ class ModelSpec:
         likelihood and every posterior analysis (numpy, on the draws) stay double precision.
         The log density differs from the float64 graph's by ~1e-9 relative. Hill then runs
         through one vectorised float32 kernel (``bayes_mmm.fused_hill``) under nutpie,
-        and a gradient on a 40-geo panel costs ~300 µs against ~910 µs in float64
+        and a gradient on a 40-geo panel costs ~340 µs against ~910 µs in float64
         (``benchmarks/RESULTS.md``, sixth session). On a 10-geo
         recovery panel four sampler seeds converge and cover every true ROI in both
         precisions (with the fused kernel too: ``tests/test_recovery.py``). Not the
