@@ -11,7 +11,9 @@
 The TOML config maps columns in ``[data]`` (``date``, ``target``, ``geo``, ``media``,
 ``spend`` (a table media → spend column), ``controls``, ``organic``) and model options in
 ``[model]`` (``ModelSpec.from_dict``); an optional ``[fit]`` table sets defaults for
-``draws``, ``tune``, ``chains`` and ``seed``.
+``draws``, ``tune``, ``chains`` and ``seed``, and may set ``target_accept`` and a
+``[fit.sampler_kwargs]`` table passed on to nutpie (``adaptation = "draw_diag"`` for large
+geo panels, see ``bm.fit``).
 
 Exit codes: 0 success; 2 bad input (data, config, bundle or arguments: one message on
 stderr, no traceback); 3 the fit did not converge (outputs are still written, marked
@@ -28,7 +30,7 @@ from pathlib import Path
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_NOT_CONVERGED, EXIT_UNAVAILABLE = 0, 1, 2, 3, 4
 DATA_KEYS = ("date", "target", "geo", "media", "spend", "controls", "organic")
-FIT_KEYS = ("draws", "tune", "chains", "seed")
+FIT_KEYS = ("draws", "tune", "chains", "seed", "target_accept", "sampler_kwargs")
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / "configs" / "demo_geo_panel.toml"
 DEMO_DATA = ROOT / "data" / "demo_geo_panel.csv"
@@ -71,6 +73,11 @@ def load_config(path: str | Path) -> dict:
     unknown = sorted(set(cfg.get("fit", {})) - set(FIT_KEYS))
     if unknown:
         raise SpecError(f"Config '{path}' [fit]: unknown key(s) {unknown}; known: {FIT_KEYS}.")
+    if not isinstance(cfg.get("fit", {}).get("sampler_kwargs", {}), dict):
+        raise SpecError(
+            f"Config '{path}' [fit]: sampler_kwargs must be a table, e.g. "
+            '[fit.sampler_kwargs] with adaptation = "draw_diag".'
+        )
     return {"data": data, "model": cfg.get("model", {}), "fit": cfg.get("fit", {})}
 
 
@@ -129,6 +136,8 @@ def _fit_args(args, cfg) -> dict:
         "tune": pick("tune", 1000),
         "chains": pick("chains", 4),
         "random_seed": pick("seed", 1),
+        "target_accept": f.get("target_accept", 0.9),
+        "sampler_kwargs": dict(f.get("sampler_kwargs", {})),
     }
 
 

@@ -3,6 +3,7 @@ CSV as a subprocess."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,10 @@ def test_bad_config_and_bad_data_print_one_message(tmp_path, small_csv, capsys):
     assert proc.returncode == cli.EXIT_INPUT
     assert "billboards" in proc.stderr and "Traceback" not in proc.stderr
 
+    cfg.write_text(QUICK.read_text() + 'sampler_kwargs = "draw_diag"\n')
+    assert cli.main(["check", str(small_csv), "--config", str(cfg)]) == cli.EXIT_INPUT
+    assert "sampler_kwargs must be a table" in capsys.readouterr().err
+
     assert cli.main(["report", str(tmp_path / "nope")]) == cli.EXIT_INPUT
     assert "No bundle" in capsys.readouterr().err
 
@@ -73,11 +78,15 @@ def test_check_prints_collinearity_and_runtime(small_csv, capsys):
 
 def test_fit_then_report_then_optimize(small_csv, tmp_path):
     run = tmp_path / "run"
+    config = tmp_path / "quick.toml"  # QUICK ends in its [fit] table: sampler options go on
+    config.write_text(
+        QUICK.read_text() + 'target_accept = 0.85\n[fit.sampler_kwargs]\nadaptation = "draw_diag"\n'
+    )
     proc = _run(
         "fit",
         small_csv,
         "--config",
-        QUICK,
+        config,
         "--out",
         run,
         "--draws",
@@ -99,6 +108,9 @@ def test_fit_then_report_then_optimize(small_csv, tmp_path):
     assert {"mean", "median", "lower", "upper", "spend"} <= set(roi.columns)
     assert 'class="verdict fail"' in (run / "report.html").read_text()
     assert "sampling 2 chains" in proc.stderr  # progress on stderr
+    meta = json.loads((run / "meta.json").read_text())["run"]
+    assert meta["target_accept"] == 0.85
+    assert meta["sampler_kwargs"] == {"adaptation": "draw_diag"}
 
     (run / "report.html").unlink()
     proc = _run("report", run, "--no-prior")
