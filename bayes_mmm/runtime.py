@@ -43,6 +43,9 @@ statistics, × chain × draw × 8 bytes), the analysis peak (a few (CHUNK, date,
 float64 tensors, see ``analysis.CHUNK``) and the data with its adstock lag stack.
 ``fit.contributions()`` materialises the full (chain, draw, date, geo, channel) tensor; its
 size is reported separately as ``contributions_mb`` because many workflows never call it.
+
+On panels of ``LARGE_PANEL_GEOS`` geos or more the plan also lists the settings that were
+measured to help on Meridian's 40-geo panel (:func:`large_panel_advice`).
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ from bayes_mmm.spec import ModelSpec
 STEPS_PER_DRAW = 50.0  # measured, see the module docstring
 SAMPLE_STATS_PER_DRAW = 12  # nutpie's scalar statistics kept per draw (depth, energy, ...)
 ANALYSIS_COPIES = 4  # live (chunk, date, geo, channel) tensors in channel_contribution_draws
+LARGE_PANEL_GEOS = 20  # advice below applies from here (measured at 40 geos, not at 10)
 MB = 1024**2
 
 
@@ -91,6 +95,9 @@ class RuntimePlan:
     steps_per_draw : float
         Gradient evaluations per iteration assumed (``STEPS_PER_DRAW``).
     assumptions : str
+    advice : tuple of str
+        Settings worth trying on this panel, with the measurement behind each (empty for
+        small panels).
     """
 
     compile_s: float
@@ -107,6 +114,7 @@ class RuntimePlan:
     cores: int
     steps_per_draw: float
     assumptions: str
+    advice: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         rounds = math.ceil(self.chains / self.cores)
@@ -121,6 +129,7 @@ class RuntimePlan:
             f"  memory           ≈ {self.est_memory_mb:.0f} MiB "
             f"(+ {self.contributions_mb:.0f} MiB if fit.contributions() is called)\n"
             f"  assumes          {self.assumptions}"
+            + "".join(f"\n  advice           {a}" for a in self.advice)
         )
 
 
@@ -235,7 +244,32 @@ def plan_from_timing(
         cores=cores,
         steps_per_draw=STEPS_PER_DRAW,
         assumptions=assumptions,
+        advice=large_panel_advice(data, spec),
     )
+
+
+def large_panel_advice(data: MMMData, spec: ModelSpec) -> tuple[str, ...]:
+    """What to try on a panel of ``LARGE_PANEL_GEOS`` geos or more.
+
+    Both settings were measured on Meridian's 40-geo demo panel (``benchmarks/RESULTS.md``,
+    sixth and seventh sessions). On the 10-geo demo panel ``draw_diag`` lost 11–17% of ESS
+    per second, so neither is a default, and neither is suggested for small panels.
+    """
+    if len(data.geos) < LARGE_PANEL_GEOS:
+        return ()
+    advice = []
+    if not spec.float32:
+        advice.append(
+            "ModelSpec(float32=True): the media part in single precision; on Meridian's "
+            "40-geo panel the gradient costs ~340 µs against ~910 µs (check convergence)"
+        )
+    if spec.resolved_pooling(len(data.geos)) == "hierarchical":
+        advice.append(
+            "if R-hat or ESS fail on a geo-spread scale (beta_sigma), fit with "
+            'sampler_kwargs={"adaptation": "draw_diag"}: on Meridian\'s panel 8 of 8 seeds '
+            "then converged at 4 × 1,000 draws (~2× the leapfrog steps, 2–4× the min ESS)"
+        )
+    return tuple(advice)
 
 
 def plan_runtime(

@@ -78,3 +78,13 @@ def test_estimate_is_within_3x_of_a_real_fit():
         fit = bm.fit(data, spec, draws=100, tune=100, chains=2, random_seed=1, progress=False)
     ratio = plan.est_total_s / fit.meta["wall_s"]
     assert 1 / 3 < ratio < 3, (plan, fit.meta)
+
+
+def test_large_panels_get_advice_small_ones_none(small):
+    _, spec, timing, plan = small
+    assert plan.advice == () and "advice" not in str(plan)
+    big = _data(20, n_weeks=8)
+    text = str(plan_from_timing(timing, big, spec, 100, 2, 100, 2))
+    assert "float32=True" in text and "draw_diag" in text
+    f32 = plan_from_timing(timing, big, bm.ModelSpec(float32=True), 100, 2, 100, 2)
+    assert len(f32.advice) == 1 and "draw_diag" in f32.advice[0]
