@@ -52,10 +52,10 @@ REMEDIES = {
     "r_hat": "chains disagree: run longer (more tune and draws), check for multimodality, "
     "or tighten weakly identified priors; if the slowest parameters in fit.diagnostics() "
     "are geo-spread scales (beta_sigma), try the nutpie mass matrix from draw variances "
-    "(adaptation=draw_diag in sampler_kwargs)",
+    "(adaptation=draw_diag in sampler_kwargs) if it is not on already",
     "ess_bulk": "too few effective draws: increase draws, reparameterise the slow "
     "parameters shown in fit.diagnostics(), or (geo-spread scales, beta_sigma) try "
-    "adaptation=draw_diag in sampler_kwargs",
+    "adaptation=draw_diag in sampler_kwargs (if not on already)",
     "divergences": "the sampler hit sharp curvature: raise target_accept (e.g. 0.95), "
     "simplify the saturation, or use stronger priors on the geo spread",
     "bfmi": "poor energy exploration: reparameterise (non-centred geo effects) or use "

@@ -266,7 +266,7 @@ def large_panel_advice(data: MMMData, spec: ModelSpec) -> tuple[str, ...]:
     if spec.resolved_pooling(len(data.geos)) == "hierarchical":
         advice.append(
             "if R-hat or ESS fail on a geo-spread scale (beta_sigma), fit with "
-            'sampler_kwargs={"adaptation": "draw_diag"}: on Meridian\'s panel 8 of 8 seeds '
+            'sampler_kwargs={"adaptation": "draw_diag"}: on Meridian\'s panel 11 of 12 seeds '
             "then converged at 4 × 1,000 draws (~2× the leapfrog steps, 2–4× the min ESS)"
         )
     return tuple(advice)
