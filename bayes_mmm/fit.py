@@ -307,15 +307,16 @@ def fit(
     ``ModelSpec(float32=True)`` and ``sampler_kwargs={"adaptation": "draw_diag"}`` (draw
     variances, as Stan), trajectories are ~2× longer but that parameter's ESS triples: 11
     of 12 seeds converged there (min ESS 940–1,319, 0 divergences; the miss was a tail
-    R-hat of 1.0104 on a well-mixed trend), in 99–105 s on 2 cores with a warm compile cache (``benchmarks/RESULTS.md``, seventh session). On
-    the 10-geo demo panel ``draw_diag`` gives 11–17% fewer ESS per second, so it is not the
-    default: use it when the slow parameters are geo-spread scales.
+    R-hat of 1.0104 on a well-mixed trend), in 99–105 s on 2 cores with a warm compile
+    cache (``benchmarks/RESULTS.md``, seventh session). On the 10-geo demo panel
+    ``draw_diag`` gives 11–17% fewer ESS per second, so it is not the default: use it when
+    the slow parameters are geo-spread scales.
 
     **Reproducibility.** A seed gives the same draws on the same machine once numba's disk
     cache holds the compiled graph. The very first compile of a graph (an empty cache) can
-    differ from cached code in the last bits of the log density: numba optimises a freshly
-    compiled call tree as a whole. Its chains are then a different, equally valid, set of
-    draws.
+    differ from cached code in the last bits of the log density (most likely because
+    numba optimises a freshly compiled call tree as a whole), so its chains are a
+    different, equally valid, set of draws.
 
     Warns
     -----
