@@ -136,8 +136,7 @@ def _fit_args(args, cfg) -> dict:
         "tune": pick("tune", 1000),
         "chains": pick("chains", 4),
         "random_seed": pick("seed", 1),
-        "target_accept": f.get("target_accept", 0.9),
-        "sampler_kwargs": dict(f.get("sampler_kwargs", {})),
+        **{k: f[k] for k in ("target_accept", "sampler_kwargs") if k in f},  # else bm.fit's
     }
 
 

@@ -241,15 +241,12 @@ def _numba_hill_grad(op, node, **kwargs):
 def register_jax() -> None:
     """Teach pytensor's JAX backend the two ops (``sampler="numpyro"`` on a float32 graph)."""
     import jax.numpy as jnp
-    from jax.nn import sigmoid
     from pytensor.link.jax.dispatch import jax_funcify
 
     @jax_funcify.register(HillChannelFirst)
     def _jax_hill(op, **kwargs):
-        def hill_op(x, ec, slope):
-            pos = x > 0
-            z = slope[:, None] * (jnp.log(jnp.where(pos, x, 1.0)) - jnp.log(ec)[:, None])
-            return jnp.where(pos, sigmoid(z), 0.0).astype(x.dtype)
+        def hill_op(x, ec, slope):  # transforms.hill runs on JAX arrays as it does on numpy
+            return transforms.hill(x, ec[:, None], slope[:, None]).astype(x.dtype)
 
         return hill_op
 

@@ -24,8 +24,21 @@ SATURATIONS = ("hill", "log", "neg_exp")
 
 
 def xp_of(*arrays):
-    """The array namespace for ``arrays``: ``pytensor.tensor`` if any is symbolic, else numpy."""
-    return pt if any(isinstance(a, Variable) for a in arrays) else np
+    """The array namespace for ``arrays``: ``pytensor.tensor`` if any is symbolic,
+    ``jax.numpy`` for JAX arrays (the fused ops' JAX backend, ``fused_hill.register_jax``),
+    else numpy."""
+    if any(isinstance(a, Variable) for a in arrays):
+        return pt
+    if any(_is_jax(a) for a in arrays):
+        import jax.numpy as jnp
+
+        return jnp
+    return np
+
+
+def _is_jax(a) -> bool:
+    """A JAX array or tracer, recognised without importing JAX."""
+    return type(a).__module__.startswith("jax")
 
 
 def static_shape(a) -> tuple:
@@ -85,8 +98,14 @@ def graph_data_pack(arrays: dict, name: str) -> dict:
 
 
 def _sigmoid(z):
-    """Overflow-free logistic function for either backend."""
-    return pt.sigmoid(z) if isinstance(z, Variable) else expit(z)
+    """Overflow-free logistic function for any backend (pytensor, JAX, numpy)."""
+    if isinstance(z, Variable):
+        return pt.sigmoid(z)
+    if _is_jax(z):
+        from jax.nn import sigmoid
+
+        return sigmoid(z)
+    return expit(z)
 
 
 def lag_stack(x: np.ndarray, l_max: int, tail: int = 0) -> np.ndarray:
