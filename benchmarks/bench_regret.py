@@ -71,7 +71,10 @@ def fit_or_load(path: Path, data, args) -> bm.Fit:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         size = {k: getattr(args, k) for k in ("draws", "tune", "chains")}
-        fit = bm.fit(data, bm.ModelSpec(), random_seed=1, progress=False, **size)
+        if args.adaptation:  # e.g. draw_diag for many geos (see bm.fit's Notes)
+            size["sampler_kwargs"] = {"adaptation": args.adaptation}
+        spec = bm.ModelSpec(float32=args.float32)
+        fit = bm.fit(data, spec, random_seed=1, progress=False, **size)
     fit.save(path)
     return fit
 
@@ -204,6 +207,8 @@ def main(argv=None) -> None:
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--weeks", type=int, default=13)
+    ap.add_argument("--float32", action="store_true", help="ModelSpec(float32=True)")
+    ap.add_argument("--adaptation", default=None, help="nutpie mass-matrix adaptation")
     ap.add_argument("--fits", default="runs/bench_regret/fits", help="saved fits (reused)")
     ap.add_argument("--out", default="runs/bench_regret")
     ap.add_argument("--self-draws", type=int, default=40, help="draws taken as truth")
