@@ -212,12 +212,20 @@ def cmd_optimize(args) -> int:
         weeks=args.weeks,
         objective=args.objective,
         allow_unconverged=args.allow_unconverged,
+        near_optimal=args.near_optimal,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     plan.table.to_csv(out)
     print(plan.table)
     print(f"P(plan beats current) = {plan.prob_better:.0%}")
+    if plan.near_optimal is not None:
+        near = plan.near_optimal
+        print(
+            f"Share of the best plan's uplift, by the posterior: median {near['median']:.0%} "
+            f"(90% range {near['lower']:.0%} to {near['upper']:.0%}), "
+            f"P(at least 95%) = {near['p_095']:.0%}"
+        )
     if args.report:
         from bayes_mmm.report import report
 
@@ -275,6 +283,13 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--out", required=True, help="CSV of the plan")
     o.add_argument("--report", help="also write a report with the plan to this HTML path")
     o.add_argument("--allow-unconverged", action="store_true")
+    o.add_argument(
+        "--near-optimal",
+        type=int,
+        default=40,
+        help="posterior draws taken in turn as the truth to say how close to the best plan "
+        "this one is (0: skip)",
+    )
     o.set_defaults(func=cmd_optimize)
 
     d = sub.add_parser("demo", help="fit the shipped demo panel and write its report")

@@ -76,7 +76,7 @@ def test_check_prints_collinearity_and_runtime(small_csv, capsys):
     assert "Runtime plan" in out and "one gradient" in out
 
 
-def test_fit_then_report_then_optimize(small_csv, tmp_path):
+def test_fit_then_report_then_optimize(small_csv, tmp_path, capsys):
     run = tmp_path / "run"
     config = tmp_path / "quick.toml"  # QUICK ends in its [fit] table: sampler options go on
     config.write_text(
@@ -121,6 +121,7 @@ def test_fit_then_report_then_optimize(small_csv, tmp_path):
     plan = tmp_path / "plan.csv"
     args = ["optimize", str(run), "--budget", "300000", "--weeks", "4", "--out", str(plan)]
     assert cli.main(args) == cli.EXIT_NOT_CONVERGED  # refuses an unconverged fit
-    assert cli.main([*args, "--allow-unconverged"]) == cli.EXIT_OK
+    assert cli.main([*args, "--allow-unconverged", "--near-optimal", "5"]) == cli.EXIT_OK
+    assert "Share of the best plan's uplift, by the posterior: median" in capsys.readouterr().out
     table = pd.read_csv(plan, index_col=0)
     assert table["optimal"].sum() == pytest.approx(300000, rel=1e-6)

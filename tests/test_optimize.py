@@ -380,6 +380,33 @@ def test_planner_handles_mixed_saturation(tiny_fit, draws):
     np.testing.assert_allclose(grad[:, 1, 2], fd, rtol=1e-5)
 
 
+def test_near_optimal_is_the_posterior_view_of_the_plan(tiny_fit, draws):
+    """``near_optimal=k``: each of k draws taken as the truth scores the plan against that
+    draw's own optimum. It agrees with the regret study's yardstick
+    (``oracle.self_assessed_share``), is 1 when every draw is the same, and judges a plan
+    by the optimum under the plan's own constraints (every channel locked: the current
+    split is that optimum)."""
+    d, shape = draws
+    p = opt.planner(tiny_fit.data, tiny_fit.spec, d, weeks=13)
+    budget = p.current().sum()
+    for by_geo in (False, True):
+        plan = opt.allocate(p, budget, shape, by_geo=by_geo, near_optimal=20)
+        near, own = plan.near_optimal, self_assessed_share(p, plan, by_geo, n=20)
+        assert near.attrs["draws"] == 20 and near["lower"] <= near["median"] <= near["upper"]
+        assert near["median"] == pytest.approx(np.median(own), abs=5e-3)
+        assert near["p_095"] == pytest.approx((own >= 0.95).mean())
+        assert near["median"] < 0.99  # the tiny posterior is uncertain about its plan
+    one = {k: np.repeat(v[:1], 40, axis=0) for k, v in d.items()}
+    fixed = opt.planner(tiny_fit.data, tiny_fit.spec, one, weeks=13)
+    sure = opt.allocate(fixed, budget, (1, 40), near_optimal=5).near_optimal
+    np.testing.assert_allclose(sure[["median", "lower", "upper", "p_095"]], 1.0, atol=1e-4)
+    held = opt.allocate(fixed, budget, (1, 40), lock=fixed.labels, near_optimal=5)
+    np.testing.assert_allclose(held.near_optimal[["median", "lower", "p_095"]], 1.0, atol=1e-9)
+    assert tiny_fit.optimize(1e6, allow_unconverged=True, n_starts=1).near_optimal is None
+    with pytest.raises(bm.SpecError, match="near_optimal"):
+        opt.allocate(p, budget, shape, near_optimal=10**6)
+
+
 def test_stability_of_the_recommendation(tiny_fit, draws):
     """Re-solving on disjoint draw subsets: an interval per channel around the plan, which
     collapses to the plan when every draw is the same (no posterior uncertainty)."""

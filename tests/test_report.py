@@ -103,10 +103,14 @@ def test_report_with_budget_plan(tiny_fit, tmp_path):
         weeks=4,
         allow_unconverged=True,
         n_starts=1,
+        near_optimal=8,
     )
     payload = build.build_payload(tiny_fit, plan=plan)
     section = next(s for s in payload.sections if s.anchor == "budget")
     assert f"{float(plan.prob_better):.0%}" in section.intro
+    near = plan.near_optimal
+    assert "Taking 8 posterior draws" in section.intro
+    assert f"a median {near['median']:.0%} of the extra" in section.intro
     assert section.images and section.tables[0].rows
     assert len(section.tables[0].rows) == len(plan.table)
     html = render(payload)

@@ -153,6 +153,9 @@ def self_assessed_share(
     draw from this distribution, so a true share inside it is a miss for lack of
     information in the data, not a bias of the model or the optimizer.
 
+    The regret study's yardstick (unbounded one-draw optima). Users get the same view,
+    under the plan's own bounds and locks, from ``fit.optimize(..., near_optimal=k)``.
+
     Parameters
     ----------
     plan : Planner

@@ -231,6 +231,16 @@ def budget_section(fit, plan, what_if, hdi_prob) -> Section:
             lo=lo,
             hi=hi,
         )
+        near = getattr(plan, "near_optimal", None)
+        if near is not None:
+            intro += W.BUDGET_NEAR_OPTIMAL.format(
+                draws=near.attrs["draws"],
+                target=fit.data.target_name,
+                median=near["median"],
+                lower=near["lower"],
+                upper=near["upper"],
+                p=near["p_095"],
+            )
         t = plan.table
         tables.append(
             Table(
@@ -314,7 +324,8 @@ def build_payload(
     ----------
     plan : Allocation-like, optional
         Duck-typed: ``table`` (``current``, ``optimal``), ``uplift`` (chain, draw),
-        ``prob_better``, ``budget``, ``weeks``.
+        ``prob_better``, ``budget``, ``weeks``; ``near_optimal`` (``fit.optimize(...,
+        near_optimal=k)``) adds how close to the best plan the posterior expects it to be.
     what_if : WhatIf-like, optional
         ``table`` and ``sentence``.
     prior : DataTree, optional

@@ -115,6 +115,12 @@ BUDGET_INTRO = (
     "current split with probability {prob:.0%}; expected extra {target}: {uplift:,.0f} "
     "({lo:,.0f} to {hi:,.0f})."
 )
+BUDGET_NEAR_OPTIMAL = (
+    " How close to the best plan is this one? Taking {draws} posterior draws in turn as the "
+    "truth, it earns a median {median:.0%} of the extra {target} the best plan for that draw "
+    "would earn (90% range {lower:.0%} to {upper:.0%}); the chance it earns at least 95% of "
+    "it is {p:.0%}. A low value means the data do not pin the best split down."
+)
 BUDGET_FIGURE = "Spend before/after and the uplift distribution"
 WHAT_IF_TITLE = "What-if scenario"
 
