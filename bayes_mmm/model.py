@@ -11,7 +11,7 @@ Here:
    (geo, channel), the target by its geo mean (``bayes_mmm.data``). "1" is a typical
    active week everywhere.
 2. **Coefficients at typical exposure.** The saturation is normalised to 1 at
-   exposure 1 (``transforms.unit_saturation``), so ``beta[g, c]`` is the channel's
+   exposure 1 (``kinds.unit_saturation``), so ``beta[g, c]`` is the channel's
    contribution in a typical active week as a share of geo revenue. The data pin this
    down directly; ``ec`` and ``slope`` only bend the curve around it, and their prior
    uncertainty no longer leaks into the effect size.
@@ -80,6 +80,7 @@ from pymc_extras.prior import Prior
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError
+from bayes_mmm.kinds import mixed_dim_channels
 from bayes_mmm.response import (
     Design,
     baseline_response,
@@ -141,8 +142,8 @@ def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
     }
     kinds = spec.saturation_kinds(data.channels)
     if len(set(kinds)) > 1:
-        out["hill_channel"] = [c for c, k in zip(data.channels, kinds) if k == "hill"]
-        out["lam_channel"] = [c for c, k in zip(data.channels, kinds) if k != "hill"]
+        for dim in dict.fromkeys(SATURATION_DIM.values()):
+            out[dim] = [data.channels[c] for c in mixed_dim_channels(kinds, dim)]
     if getattr(data, "events", ()):
         out["event"] = list(data.events)
     if _group_index(data) is not None:

@@ -28,18 +28,16 @@ from pytensor.graph.basic import Variable
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import SpecError
+from bayes_mmm.kinds import ADSTOCKS, SATURATIONS, saturation_groups, unit_saturation
 from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import (
-    SATURATIONS,
     adstock,
     adstock_channel_first,
     channel_first_to_cube,
     fourier_features,
-    geometric_weights,
     hill,
     lag_stack,
     static_shape,
-    unit_saturation,
     xp_of,
 )
 
@@ -131,29 +129,7 @@ def saturation_params(params: Mapping, spec: ModelSpec) -> dict:
             "saturation_params needs one saturation kind for all channels; for a "
             "{channel: kind} spec use media_response (or saturation_groups)."
         )
-    names = ("ec", "slope") if spec.saturation == "hill" else ("lam",)
-    return {n: params[n][..., None, None, :] for n in names}
-
-
-def saturation_groups(kinds) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Split channels by saturation kind.
-
-    Returns
-    -------
-    list of (kind, channel index, parameter index)
-        ``channel index`` selects the kind's channels; ``parameter index`` selects their
-        entries in ``ec``/``slope`` (``hill_channel``) or ``lam`` (``lam_channel``).
-    """
-    kinds = list(kinds)
-    hill = [c for c, k in enumerate(kinds) if k == "hill"]
-    lam = [c for c, k in enumerate(kinds) if k != "hill"]
-    out = []
-    for kind in SATURATIONS:
-        idx = [c for c, k in enumerate(kinds) if k == kind]
-        if idx:
-            pool = hill if kind == "hill" else lam
-            out.append((kind, np.array(idx), np.array([pool.index(c) for c in idx])))
-    return out
+    return {n: params[n][..., None, None, :] for n in SATURATIONS[spec.saturation].names}
 
 
 def _mixed_saturation(ad, params: Mapping, kinds):
@@ -161,12 +137,21 @@ def _mixed_saturation(ad, params: Mapping, kinds):
     xp = xp_of(ad)
     parts, order = [], []
     for kind, idx, pidx in saturation_groups(kinds):
-        names = ("ec", "slope") if kind == "hill" else ("lam",)
-        sub = {n: xp.take(params[n], pidx, axis=-1)[..., None, None, :] for n in names}
+        sub = {
+            n: xp.take(params[n], pidx, axis=-1)[..., None, None, :]
+            for n in SATURATIONS[kind].names
+        }
         parts.append(unit_saturation(kind, xp.take(ad, idx, axis=-1), **sub))
         order.extend(idx.tolist())
     inverse = np.argsort(np.array(order))
     return xp.take(xp.concatenate(parts, axis=-1), inverse, axis=-1)
+
+
+def adstock_weights(params: Mapping, spec: ModelSpec):
+    """Lag weights of ``spec.adstock``, dims (..., lag, channel), from its parameters in
+    ``params`` (each dims (..., channel))."""
+    kind = ADSTOCKS[spec.adstock]
+    return kind.weights(*(params[n] for n in kind.names), spec.l_max)
 
 
 def media_response(stack, params: Mapping, spec: ModelSpec):
@@ -184,7 +169,7 @@ def media_response(stack, params: Mapping, spec: ModelSpec):
     -------
     array, dims (..., date, geo, channel)
     """
-    weights = geometric_weights(params["alpha"], spec.l_max)
+    weights = adstock_weights(params, spec)
     if _fused_hill_applies(stack, params, spec):
         return params["beta"][..., None, :, :] * _fused_unit_hill(stack, weights, params)
     ad = adstock(stack, weights)
@@ -266,7 +251,8 @@ def control_response(design: Design, params: Mapping):
         return coef * design.controls
     xp = xp_of(params["control_coef"], params["control_alpha"])
     l_max = static_shape(design.control_stack)[0]
-    carried = adstock(design.control_stack, geometric_weights(params["control_alpha"], l_max))
+    weights = ADSTOCKS["geometric"].weights(params["control_alpha"], l_max)
+    carried = adstock(design.control_stack, weights)
     n = static_shape(design.controls)[-1]
     # Adstocked columns replace the plain ones; building the (..., date, geo, control) array
     # by a constant 0/1 scatter keeps the code identical for numpy and pytensor.

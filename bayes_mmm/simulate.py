@@ -32,13 +32,14 @@ import xarray as xr
 
 from bayes_mmm.analysis import group_labels
 from bayes_mmm.data import MMMData
+from bayes_mmm.kinds import mixed_dim_channels
 from bayes_mmm.response import (
     baseline_response,
     make_design,
     media_response,
     mediator_response,
 )
-from bayes_mmm.spec import ModelSpec
+from bayes_mmm.spec import SATURATION_DIM, ModelSpec
 
 CHANNEL_NAMES = (
     "tv",
@@ -221,10 +222,8 @@ def simulate(
     spec = spec.for_channels(provisional.channels)
     if spec.mixed_saturation:  # the model's parameter layout: only what each kind uses
         kinds = list(spec.saturation.values())
-        hill = [c for c, k in enumerate(kinds) if k == "hill"]
-        lam = [c for c, k in enumerate(kinds) if k != "hill"]
-        params["ec"], params["slope"] = params["ec"][hill], params["slope"][hill]
-        params["lam"] = params["lam"][lam]
+        for name, dim in SATURATION_DIM.items():
+            params[name] = params[name][mixed_dim_channels(kinds, dim)]
 
     design = make_design(provisional, spec)
     base = baseline_response(design, params, spec)

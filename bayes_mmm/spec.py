@@ -72,7 +72,7 @@ import tomli_w
 from pymc_extras.prior import Prior, deserialize
 
 from bayes_mmm.errors import SpecError
-from bayes_mmm.transforms import SATURATIONS
+from bayes_mmm.kinds import ADSTOCKS, SATURATIONS, mixed_dims, transform_parameters
 
 DEFAULT_PRIORS: dict[str, Prior] = {
     "level": Prior("Normal", mu=1.0, sigma=0.2, dims="geo"),
@@ -82,10 +82,8 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     "beta_mu": Prior("Normal", mu=-2.5, sigma=1.0, dims="channel"),
     "beta_sigma": Prior("HalfNormal", sigma=0.3, dims="channel"),
     "group_sigma": Prior("HalfNormal", sigma=0.2, dims="channel"),
-    "alpha": Prior("Beta", alpha=1.0, beta=3.0, dims="channel"),
-    "ec": Prior("LogNormal", mu=0.0, sigma=0.5, dims="channel"),
-    "slope": Prior("TruncatedNormal", mu=1.2, sigma=0.5, lower=0.5, upper=3.0, dims="channel"),
-    "lam": Prior("LogNormal", mu=0.0, sigma=1.0, dims="channel"),
+    # adstock and saturation parameters: declared with their kinds (bayes_mmm.kinds)
+    **{name: p.prior for name, p in transform_parameters().items()},
     "sigma": Prior("HalfNormal", sigma=0.1, dims="geo"),
     "nu": Prior("Gamma", alpha=2.0, beta=0.1),
     "event_mu": Prior("Normal", mu=0.0, sigma=0.5, dims="event"),
@@ -98,8 +96,8 @@ DEFAULT_PRIORS: dict[str, Prior] = {
 }
 
 # The parameters of each saturation kind and the dim they live on in a mixed spec.
-SATURATION_PARAMS = {"hill": ("ec", "slope"), "log": ("lam",), "neg_exp": ("lam",)}
-SATURATION_DIM = {"ec": "hill_channel", "slope": "hill_channel", "lam": "lam_channel"}
+SATURATION_PARAMS = {name: kind.names for name, kind in SATURATIONS.items()}
+SATURATION_DIM = mixed_dims()
 
 POOLINGS = ("hierarchical", "pooled", "unpooled")
 
@@ -237,22 +235,24 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         self._check_drivers()
-        if self.adstock != "geometric":
-            raise SpecError(f"adstock={self.adstock!r} is not supported; use 'geometric'.")
+        if self.adstock not in ADSTOCKS:
+            raise SpecError(
+                f"adstock={self.adstock!r} is not supported; use one of {tuple(ADSTOCKS)}."
+            )
         if not isinstance(self.l_max, int) or not 1 <= self.l_max <= 104:
             raise SpecError(f"l_max={self.l_max!r} must be an integer between 1 and 104.")
         kinds = [self.saturation] if isinstance(self.saturation, str) else None
         if kinds is None:
             if not isinstance(self.saturation, Mapping) or not self.saturation:
                 raise SpecError(
-                    f"saturation={self.saturation!r}: give one of {SATURATIONS} or a non-empty "
-                    "dict {channel: kind}."
+                    f"saturation={self.saturation!r}: give one of {tuple(SATURATIONS)} or a "
+                    "non-empty dict {channel: kind}."
                 )
             object.__setattr__(self, "saturation", dict(self.saturation))
             kinds = list(self.saturation.values())
         for kind in kinds:
             if kind not in SATURATIONS:
-                raise SpecError(f"saturation={kind!r}: choose one of {SATURATIONS}.")
+                raise SpecError(f"saturation={kind!r}: choose one of {tuple(SATURATIONS)}.")
         if self.pooling is not None and self.pooling not in POOLINGS:
             raise SpecError(f"pooling={self.pooling!r}: choose one of {POOLINGS} or None.")
         if not isinstance(self.float32, bool):

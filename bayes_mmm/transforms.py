@@ -8,6 +8,9 @@ Adstock is data-parallel: the lag stack of media (``lag_stack``) is data, comput
 and adstock is a weighted sum over its lag axis (one matrix-vector product per channel),
 so the model needs no ``scan`` and its gradient is one more product per channel.
 
+The registry of kinds (``bayes_mmm.kinds``) names these functions and dispatches on a
+kind's name.
+
 Shapes: leading ``...`` dims are sample dims (``chain``/``draw`` flattened, or nothing
 inside the model); media arrays end in ``(date, geo, channel)``.
 """
@@ -19,8 +22,6 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 from scipy.special import expit
-
-SATURATIONS = ("hill", "log", "neg_exp")
 
 
 def xp_of(*arrays):
@@ -233,28 +234,6 @@ def neg_exp_saturation(x, lam):
     """Negative-exponential saturation ``1 - exp(-lam * x)``: bounded by 1, 0 at 0."""
     xp = xp_of(x, lam)
     return -xp.expm1(-lam * x)
-
-
-def saturation(kind: str, x, **params):
-    """Dispatch to a saturation by name (``"hill"``, ``"log"`` or ``"neg_exp"``)."""
-    if kind == "hill":
-        return hill(x, params["ec"], params["slope"])
-    if kind == "log":
-        return log_saturation(x, params["lam"])
-    if kind == "neg_exp":
-        return neg_exp_saturation(x, params["lam"])
-    raise ValueError(f"unknown saturation {kind!r}; choose one of {SATURATIONS}")
-
-
-def unit_saturation(kind: str, x, **params):
-    """Saturation normalised to 1 at typical exposure: ``f(x) / f(1)``.
-
-    Media are scaled so that 1 is a typical active period; with this normalisation a
-    channel coefficient is the channel's effect at typical exposure, which the data pins
-    down well, while the curve's shape parameters only bend the response around it.
-    """
-    one = 1.0 + 0.0 * x[..., :1, :1, :]
-    return saturation(kind, x, **params) / saturation(kind, one, **params)
 
 
 def fourier_features(t, period: float, order: int):

@@ -87,7 +87,7 @@ def profile(geos: int, channels: int, n_eval: int = 300) -> dict:
     """CPU µs per value+gradient call of the media term's pieces, and of the whole model.
 
     The pieces are standalone PyTensor functions (mode NUMBA) of ``transforms.adstock``,
-    adstock + ``transforms.unit_saturation`` (Hill) and ``response.media_response``, each
+    adstock + ``kinds.unit_saturation`` (Hill) and ``response.media_response``, each
     reduced to a scalar with a fixed random cotangent of dims (date, geo, channel) and
     differentiated in its parameters at typical values; the whole model is nutpie's
     compiled logp+gradient, as ``bm.fit`` samples it, with each saturation kind in turn
@@ -99,11 +99,12 @@ def profile(geos: int, channels: int, n_eval: int = 300) -> dict:
     import pytensor
     import pytensor.tensor as pt
 
+    from bayes_mmm.kinds import unit_saturation
     from bayes_mmm.model import build_model, parameter_names
     from bayes_mmm.response import make_design, media_response
     from bayes_mmm.runtime import time_gradient
     from bayes_mmm.spec import ModelSpec
-    from bayes_mmm.transforms import adstock, geometric_weights, unit_saturation
+    from bayes_mmm.transforms import adstock, geometric_weights
 
     data = panel(geos, channels)
     spec = ModelSpec().for_channels(data.channels)

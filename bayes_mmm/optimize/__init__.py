@@ -39,6 +39,7 @@ upstream channels by their total effect (direct + through the media they induce 
 mediator); see ``bayes_mmm.optimize.mediated``.
 """
 
+from bayes_mmm.kinds import saturation_derivative
 from bayes_mmm.optimize.allocate import Allocation, allocate, optimize
 from bayes_mmm.optimize.mediated import MediatedPlanner, mediate
 from bayes_mmm.optimize.scenarios import WhatIf, response_curves, what_if
@@ -49,7 +50,7 @@ from bayes_mmm.optimize.utilities import (
     mean_utility,
     profit_utility,
 )
-from bayes_mmm.optimize.window import Planner, planner, saturation_derivative, window_baseline
+from bayes_mmm.optimize.window import Planner, planner, window_baseline
 
 __all__ = [
     "Allocation",

@@ -35,7 +35,7 @@ Revenue is the plain planner's with the mediator's exposure raised by the adstoc
 media, so an upstream channel's marginal ROI is its **total effect** (direct + through the
 mediator) per unit of spend. The mediator's own marginal ROI is its direct one (plus the
 clipping term). Its gradient is exact (chain rule through the mediator's saturation, its
-adstock, the clip and the upstream saturation, :func:`window.saturation_derivative` by way
+adstock, the clip and the upstream saturation, :func:`kinds.saturation_derivative` by way
 of the fused ``_saturation_and_slope``), never finite differences.
 
 ``cell_revenue`` (used only for the optimizer's envelope start) is no longer separable:

@@ -14,39 +14,13 @@ import numpy as np
 from bayes_mmm.analysis import group_labels
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError, SpecError
-from bayes_mmm.response import baseline_response, make_design, saturation_groups
+from bayes_mmm.kinds import SATURATIONS, saturation, saturation_groups
+from bayes_mmm.response import baseline_response, make_design
 from bayes_mmm.spec import ModelSpec
-from bayes_mmm.transforms import adstock, geometric_weights, lag_stack, saturation
+from bayes_mmm.transforms import adstock, geometric_weights, lag_stack
 
 FLIGHTINGS = ("history", "flat")
 CHUNK = 100
-TINY = 1e-12  # exposure treated as zero (scaled units: 1 is a typical week)
-
-
-# ---------------------------------------------------------------------- saturation slope
-def saturation_derivative(kind: str, x, **params):
-    """Derivative of ``transforms.saturation(kind, x, **params)`` in ``x`` (numpy).
-
-    Parameters
-    ----------
-    x : ndarray, dims (..., date, geo, channel), ≥ 0
-    params : ndarrays broadcastable to ``x``
-        ``ec`` and ``slope`` for ``"hill"``, ``lam`` otherwise.
-
-    Returns
-    -------
-    ndarray like ``x``. For Hill at ``x = 0`` it returns 0 (the one-sided limit for
-    slope > 1; for slope < 1 the limit is infinite and 0 keeps the optimizer finite).
-    """
-    if kind == "hill":
-        f = saturation("hill", x, **params)
-        pos = x > 0
-        return np.where(pos, params["slope"] * f * (1.0 - f) / np.where(pos, x, 1.0), 0.0)
-    if kind == "log":
-        return params["lam"] / (1.0 + params["lam"] * x)
-    if kind == "neg_exp":
-        return params["lam"] * np.exp(-params["lam"] * x)
-    raise ValueError(f"unknown saturation {kind!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,7 +150,7 @@ def _saturation_groups(data: MMMData, spec: ModelSpec, draws: Mapping[str, np.nd
     expanded to (sample, 1, 1, channel-of-kind); one tuple for a single-kind spec."""
     out = []
     for kind, idx, pidx in saturation_groups(spec.saturation_kinds(data.channels)):
-        names = ("ec", "slope") if kind == "hill" else ("lam",)
+        names = SATURATIONS[kind].names
         out.append((kind, idx, {n: draws[n][:, pidx][:, None, None, :] for n in names}))
     return tuple(out)
 
@@ -198,32 +172,8 @@ def _grouped_saturation(groups, x, sl, grad):
 
 
 def _saturation_and_slope(kind, x, sat, grad):
-    """Saturation and (when ``grad``) its derivative in one pass, in place on ``x``.
-
-    Same values as ``transforms.saturation`` and :func:`saturation_derivative`, with Hill
-    written as ``1 / (1 + exp(-slope * (log x - log ec)))`` and fused for speed (the
-    optimizer spends its time here).
-    """
-    if kind != "hill":
-        f = saturation(kind, x, **sat)
-        return f, saturation_derivative(kind, x, **sat) if grad else None
-    live = x > TINY
-    np.maximum(x, TINY, out=x)
-    with np.errstate(over="ignore"):
-        z = np.log(x)
-        z -= np.log(sat["ec"])
-        z *= -sat["slope"]
-        np.exp(z, out=z)
-        z += 1.0
-        f = np.reciprocal(z, out=z)
-    f *= live
-    if not grad:
-        return f, None
-    df = 1.0 - f
-    df *= f
-    df /= x
-    df *= sat["slope"]
-    return f, df
+    """Saturation and (when ``grad``) its derivative, the registry's kernel for ``kind``."""
+    return SATURATIONS[kind].kernel(x, sat, grad)
 
 
 def planner(
