@@ -1,5 +1,7 @@
 """bayes_mmm: Bayesian marketing-mix modeling with honest uncertainty.
 
+This module re-exports the public API; ``bayes_mmm.fit.Fit`` is the facade over a fit.
+
 >>> import bayes_mmm as bm
 >>> data = bm.MMMData.from_frame(df, date="date", target="revenue", media=["tv", "search"],
 ...                              geo="geo", controls=["price"])
@@ -8,10 +10,8 @@
 """
 
 from bayes_mmm.baselines import BaselineResult, ols_baseline, ridge_baseline, side_by_side
-from bayes_mmm.bundle import load
 from bayes_mmm.calibration import lift_table
 from bayes_mmm.data import MMMData, Scaling
-from bayes_mmm.diagnostics import compare
 from bayes_mmm.drivers import drivers, ridge_sign_check
 from bayes_mmm.errors import (
     BundleError,
@@ -20,11 +20,14 @@ from bayes_mmm.errors import (
     DataError,
     SpecError,
 )
-from bayes_mmm.fit import ConvergenceWarning, Fit, fit
-from bayes_mmm.many import Job, fit_many
+from bayes_mmm.fit import ConvergenceWarning, Fit, fit, fit_many, load
+from bayes_mmm.holdout import Holdout, holdout
+from bayes_mmm.loo import compare
+from bayes_mmm.many import Job
 from bayes_mmm.mediation import mediation, total_roi
 from bayes_mmm.model import build_model
 from bayes_mmm.optimize import Allocation, WhatIf
+from bayes_mmm.posterior import Posterior
 from bayes_mmm.report import report
 from bayes_mmm.runtime import RuntimePlan, plan_runtime
 from bayes_mmm.simulate import Truth, simulate
@@ -42,10 +45,12 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "Fit",
+    "Holdout",
     "Job",
     "LiftTest",
     "MMMData",
     "ModelSpec",
+    "Posterior",
     "RuntimePlan",
     "Scaling",
     "SpecError",
@@ -57,6 +62,7 @@ __all__ = [
     "drivers",
     "fit",
     "fit_many",
+    "holdout",
     "lift_table",
     "load",
     "mediation",

@@ -8,7 +8,9 @@ additive across channels, removing a channel removes exactly its contribution, s
 - ``roi``: (revenue with the channel's spend − revenue without it) / spend, with the
   carryover tail of in-window spend (``l_max - 1`` periods after the last date) included.
 
-Draws are processed in chunks, so the full (chain, draw, date, geo, channel) tensor is only
+These functions work on numpy draws (``Posterior.draws``) and on the truth of a simulation
+alike; ``bayes_mmm.results`` wraps them for a ``Posterior`` with named dims. Draws are
+processed in chunks, so the full (chain, draw, date, geo, channel) tensor is only
 materialised when a caller asks for it.
 """
 
@@ -22,37 +24,9 @@ import pandas as pd
 import xarray as xr
 
 from bayes_mmm.data import MMMData
+from bayes_mmm.posterior import CHUNK, SAMPLE_DIMS, chunked
 from bayes_mmm.response import baseline_response, make_design, media_response
 from bayes_mmm.spec import ModelSpec
-
-SAMPLE_DIMS = ("chain", "draw")
-CHUNK = 250
-
-
-def posterior_draws(posterior: xr.Dataset, names) -> tuple[dict[str, np.ndarray], tuple[int, int]]:
-    """Flatten (chain, draw) of the named variables into one leading sample axis.
-
-    Returns
-    -------
-    draws : dict of str to ndarray, dims (sample, ...)
-        The dims after ``sample`` are the variable's own, in the model's order.
-    shape : (n_chains, n_draws)
-    """
-    shape = (posterior.sizes["chain"], posterior.sizes["draw"])
-    out = {}
-    for name in names:
-        da = posterior[name]
-        # Non-sample dims keep the model's declared order, e.g. beta (geo, channel),
-        # event_coef (geo, event): the response code indexes them that way.
-        arr = da.transpose(*SAMPLE_DIMS, ...).values
-        out[name] = arr.reshape(shape[0] * shape[1], *arr.shape[2:])
-    return out, shape
-
-
-def _chunked(draws: Mapping[str, np.ndarray], fn: Callable, chunk: int = CHUNK) -> np.ndarray:
-    n = next(iter(draws.values())).shape[0]
-    parts = [fn({k: v[i : i + chunk] for k, v in draws.items()}) for i in range(0, n, chunk)]
-    return np.concatenate(parts, axis=0)
 
 
 def channel_contribution_draws(
@@ -62,6 +36,7 @@ def channel_contribution_draws(
     media: np.ndarray | None = None,
     tail: int = 0,
     reduce: Callable[[np.ndarray], np.ndarray] | None = None,
+    chunk: int = CHUNK,
 ) -> np.ndarray:
     """Per-draw channel contributions in target units for a media plan.
 
@@ -74,6 +49,8 @@ def channel_contribution_draws(
     reduce : callable, optional
         Applied to each chunk of shape (sample, date, geo, channel), e.g. a sum over date,
         so that the full tensor is never held in memory.
+    chunk : int
+        Draws per chunk.
 
     Returns
     -------
@@ -86,13 +63,13 @@ def channel_contribution_draws(
         out = media_response(design.stack, chunk, spec) * scale
         return reduce(out) if reduce is not None else out
 
-    return _chunked(draws, one)
+    return chunked(draws, one, chunk)
 
 
 def baseline_draws(data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> np.ndarray:
     """Non-media expected target per draw in target units, dims (sample, date, geo)."""
     design = make_design(data, spec)
-    return _chunked(
+    return chunked(
         draws, lambda c: baseline_response(design, c, spec) * design.target_scale[None, None, :]
     )
 
@@ -176,9 +153,3 @@ def summarize(da: xr.DataArray, hdi_prob: float = 0.9) -> pd.DataFrame:
     df = out.to_dataframe()[["mean", "median", "lower", "upper"]]
     df.attrs["hdi_prob"] = hdi_prob
     return df
-
-
-def to_sample_array(values: np.ndarray, shape, dims, coords, name: str) -> xr.DataArray:
-    """Wrap a (sample, ...) array as a (chain, draw, ...) DataArray."""
-    arr = values.reshape(*shape, *values.shape[1:])
-    return xr.DataArray(arr, dims=(*SAMPLE_DIMS, *dims), coords=coords, name=name)

@@ -1,4 +1,4 @@
-"""Fit bundles: one directory holding everything needed to reproduce a result.
+"""Bundles: one directory holding everything needed to reproduce a result.
 
 Layout (``FORMAT_VERSION`` 1)::
 
@@ -41,6 +41,8 @@ import xarray as xr
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import BundleError, BundleVersionWarning
+from bayes_mmm.model import parameter_names
+from bayes_mmm.posterior import Posterior, as_posterior
 from bayes_mmm.spec import ModelSpec
 
 FORMAT_VERSION = 1
@@ -59,8 +61,10 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def save(fit, path: str | Path) -> Path:
-    """Write ``fit`` to the bundle directory ``path`` (atomically replacing an old one)."""
+def save(posterior: Posterior, path: str | Path) -> Path:
+    """Write a posterior (or the ``Fit`` around one) to the bundle directory ``path``
+    (atomically replacing an old one)."""
+    fit = as_posterior(posterior)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
@@ -132,8 +136,9 @@ def check_versions(saved: dict, path: Path, strict: bool = False) -> None:
     )
 
 
-def load(path: str | Path, strict: bool = False):
-    """Load a bundle written by :func:`save` (or ``Fit.save``) and return the ``Fit``.
+def load(path: str | Path, strict: bool = False) -> Posterior:
+    """Load a bundle written by :func:`save` (or ``Fit.save``) and return its posterior
+    (``bm.load`` wraps it in a ``Fit``).
 
     Parameters
     ----------
@@ -143,9 +148,6 @@ def load(path: str | Path, strict: bool = False):
         Refuse (``BundleError``) rather than warn when pymc or arviz changed major version
         since the bundle was saved (see the module docstring's version policy).
     """
-    from bayes_mmm.fit import Fit
-    from bayes_mmm.model import parameter_names
-
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"No bundle at '{path}': expected a directory written by fit.save().")
@@ -201,7 +203,7 @@ def load(path: str | Path, strict: bool = False):
             f"Bundle '{path}': the stored data does not match its recorded hash: the bundle "
             "was modified or corrupted."
         )
-    return Fit(data=data, spec=spec, idata=idata, meta=meta.get("run", {}))
+    return Posterior(data=data, spec=spec, idata=idata, meta=meta.get("run", {}))
 
 
 def _read_data(file: Path) -> MMMData:

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bayes_mmm.analysis import channel_contribution_draws, summarize, to_sample_array
+from bayes_mmm.analysis import channel_contribution_draws, summarize
 from bayes_mmm.errors import SpecError
+from bayes_mmm.posterior import Posterior, as_posterior, to_sample_array
 from bayes_mmm.response import implied_lift, lift_masks
 from bayes_mmm.spec import LiftTest, ModelSpec
 
@@ -44,7 +45,7 @@ def lift_tests_from_frame(df: pd.DataFrame) -> tuple[LiftTest, ...]:
     return tuple(out)
 
 
-def implied_lift_draws(fit, tests=None):
+def implied_lift_draws(posterior: Posterior, tests=None):
     """Model-implied lift of each test, per draw.
 
     Parameters
@@ -56,20 +57,23 @@ def implied_lift_draws(fit, tests=None):
     -------
     DataArray, dims (chain, draw, lift_test), target units.
     """
-    tests = tuple(fit.spec.lift_tests if tests is None else tests)
+    post = as_posterior(posterior)
+    tests = tuple(post.spec.lift_tests if tests is None else tests)
     if not tests:
-        raise SpecError("No lift tests: pass tests= or fit with ModelSpec(lift_tests=[...]).")
+        raise SpecError("No lift tests: pass tests= or post with ModelSpec(lift_tests=[...]).")
     probe = ModelSpec(lift_tests=tests)
-    masks, index = lift_masks(fit.data, probe)
-    draws, shape = fit._draws
+    masks, index = lift_masks(post.data, probe)
+    draws, shape = post.draws
     values = channel_contribution_draws(
-        fit.data, fit.spec, draws, reduce=lambda x: implied_lift(x, masks, index)
+        post.data, post.spec, draws, reduce=lambda x: implied_lift(x, masks, index)
     )
     labels = [f"{t.channel} {t.start}…{t.end}" for t in tests]
     return to_sample_array(values, shape, ("lift_test",), {"lift_test": labels}, "lift")
 
 
-def lift_table(fit, before=None, hdi_prob: float = 0.9, tests=None) -> pd.DataFrame:
+def lift_table(
+    posterior: Posterior, before=None, hdi_prob: float = 0.9, tests=None
+) -> pd.DataFrame:
     """Measured versus model-implied lift per experiment, after (``fit``) and optionally
     before calibration (``before``, an uncalibrated fit of the same data).
 
@@ -79,8 +83,9 @@ def lift_table(fit, before=None, hdi_prob: float = 0.9, tests=None) -> pd.DataFr
     ``covers`` (the HDI contains the measured lift) and, with ``before``, the same columns
     suffixed ``_before``; ``attrs["hdi_prob"]``.
     """
-    tests = tuple(fit.spec.lift_tests if tests is None else tests)
-    out = _one(fit, tests, hdi_prob)
+    post = as_posterior(posterior)
+    tests = tuple(post.spec.lift_tests if tests is None else tests)
+    out = _one(post, tests, hdi_prob)
     if before is not None:
         out = out.join(_one(before, tests, hdi_prob).drop(columns=["measured", "se"]),
                        rsuffix="_before")  # fmt: skip
@@ -88,8 +93,9 @@ def lift_table(fit, before=None, hdi_prob: float = 0.9, tests=None) -> pd.DataFr
     return out
 
 
-def _one(fit, tests, hdi_prob: float) -> pd.DataFrame:
-    table = summarize(implied_lift_draws(fit, tests), hdi_prob)
+def _one(posterior: Posterior, tests, hdi_prob: float) -> pd.DataFrame:
+    post = as_posterior(posterior)
+    table = summarize(implied_lift_draws(post, tests), hdi_prob)
     table.insert(0, "measured", [t.lift for t in tests])
     table.insert(1, "se", [t.se for t in tests])
     table["covers"] = (table["lower"] <= table["measured"]) & (table["measured"] <= table["upper"])

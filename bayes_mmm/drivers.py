@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_mmm.analysis import channel_contribution_draws, summarize, to_sample_array
+from bayes_mmm.analysis import channel_contribution_draws, summarize
 from bayes_mmm.data import MMMData
+from bayes_mmm.posterior import Posterior, as_posterior, to_sample_array
 from bayes_mmm.spec import ModelSpec
 
 
@@ -84,15 +85,16 @@ def effect_draws(
     return names, kinds, np.stack(cols, axis=-1)
 
 
-def driver_draws(fit, mediation: bool = True) -> xr.DataArray:
+def driver_draws(posterior: Posterior, mediation: bool = True) -> xr.DataArray:
     """Effect of every driver per draw, dims (chain, draw, driver); coordinate ``kind``."""
-    draws, shape = fit._draws
-    names, kinds, values = effect_draws(fit.data, fit.spec, draws, mediation=mediation)
+    post = as_posterior(posterior)
+    draws, shape = post.draws
+    names, kinds, values = effect_draws(post.data, post.spec, draws, mediation=mediation)
     da = to_sample_array(values, shape, ("driver",), {"driver": names}, "effect")
     return da.assign_coords(kind=("driver", kinds))
 
 
-def drivers(fit, hdi_prob: float = 0.9, mediation: bool = True) -> pd.DataFrame:
+def drivers(posterior: Posterior, hdi_prob: float = 0.9, mediation: bool = True) -> pd.DataFrame:
     """The drivers table, sorted by posterior mean effect (largest first).
 
     Returns
@@ -102,7 +104,8 @@ def drivers(fit, hdi_prob: float = 0.9, mediation: bool = True) -> pd.DataFrame:
     P(rank = 1) and ``mean_rank`` (1 = largest signed effect, per draw).
     ``attrs["hdi_prob"]`` and ``attrs["definitions"]``.
     """
-    da = driver_draws(fit, mediation=mediation)
+    post = as_posterior(posterior)
+    da = driver_draws(post, mediation=mediation)
     table = summarize(da.drop_vars("kind"), hdi_prob)
     flat = da.values.reshape(-1, da.sizes["driver"])
     ranks = (-flat).argsort(axis=1).argsort(axis=1) + 1  # (sample, driver), 1 = largest
@@ -118,12 +121,12 @@ def drivers(fit, hdi_prob: float = 0.9, mediation: bool = True) -> pd.DataFrame:
             "control: effect of +1 sd in every period of the window; target units."
         ),
     )
-    if not fit.converged:
-        table.attrs["warning"] = fit.convergence.message()
+    if not post.converged:
+        table.attrs["warning"] = post.convergence.message()
     return table
 
 
-def ridge_sign_check(fit, ridge=None, hdi_prob: float = 0.9) -> pd.DataFrame:
+def ridge_sign_check(posterior: Posterior, ridge=None, hdi_prob: float = 0.9) -> pd.DataFrame:
     """Where the ridge baseline's coefficient signs are (not) supported by the posterior.
 
     Parameters
@@ -140,11 +143,12 @@ def ridge_sign_check(fit, ridge=None, hdi_prob: float = 0.9) -> pd.DataFrame:
     ``"uncertain"``. Media effects are ≥ 0 by the model's construction, so a negative media
     coefficient can at best be "uncertain" when the effect may be ~0.
     """
+    post = as_posterior(posterior)
     if ridge is None:
         from bayes_mmm.baselines import ridge_baseline
 
-        ridge = ridge_baseline(fit.data, transform="log")
-    table = drivers(fit, hdi_prob, mediation=False)
+        ridge = ridge_baseline(post.data, transform="log")
+    table = drivers(post, hdi_prob, mediation=False)
     coef = ridge.coefficients["coef"].drop("intercept", errors="ignore")
     rows = []
     for name, value in coef.items():

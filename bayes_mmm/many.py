@@ -37,8 +37,10 @@ from typing import Any
 
 import numpy as np
 
+from bayes_mmm.bundle import load, save
 from bayes_mmm.data import MMMData
-from bayes_mmm.diagnostics import truncate
+from bayes_mmm.posterior import Posterior
+from bayes_mmm.sample import sample
 from bayes_mmm.spec import ModelSpec
 
 _NAME = re.compile(r"^[A-Za-z0-9_.=+-]+$")
@@ -76,7 +78,7 @@ def time_slice_jobs(
 
     Fold ``k`` (0-based) trains on the first ``T - (n_folds - k) * horizon`` periods;
     ``job.info["holdout_data"]`` is the panel up to ``horizon`` periods later, so
-    ``bm.diagnostics.holdout_forecast(fits[job.name], job.info["holdout_data"])`` scores
+    ``bm.holdout.holdout_forecast(fits[job.name], job.info["holdout_data"])`` scores
     the fold's forecast.
 
     Parameters
@@ -97,13 +99,13 @@ def time_slice_jobs(
         jobs.append(
             Job(
                 name=f"fold{k}",
-                data=truncate(data, n_train),
+                data=data.truncate(n_train),
                 spec=spec,
                 fit_kwargs=dict(fit_kwargs),
                 info={
                     "fold": k,
                     "train_end": data.dates[n_train - 1],
-                    "holdout_data": truncate(data, n_train + horizon),
+                    "holdout_data": data.truncate(n_train + horizon),
                 },
             )
         )
@@ -162,20 +164,19 @@ def simulation_jobs(
 
 # ---------------------------------------------------------------------- running
 def _run_job(job: Job, bundle_dir: str | None, default_cores: int | None):
-    """Worker side: fit one job; save it to ``bundle_dir/<name>`` when asked."""
-    from bayes_mmm.fit import fit
+    """Worker side: sample one job; save it to ``bundle_dir/<name>`` when asked."""
 
     kwargs = dict(job.fit_kwargs)
     if default_cores is not None:
         kwargs.setdefault("cores", default_cores)
     kwargs.setdefault("progress", False)
     with warnings.catch_warnings():
-        # Convergence is part of the Fit (fit.converged); a warning on a worker is lost.
+        # Convergence is part of the result (.converged); a warning on a worker is lost.
         warnings.simplefilter("ignore")
-        result = fit(job.data, job.spec, **kwargs)
+        result = sample(job.data, job.spec, **kwargs)
     if bundle_dir is None:
         return result
-    return str(result.save(Path(bundle_dir) / job.name))
+    return str(save(result, Path(bundle_dir) / job.name))
 
 
 def _check_jobs(jobs: Sequence[Job]) -> None:
@@ -190,15 +191,16 @@ def _check_jobs(jobs: Sequence[Job]) -> None:
         raise ValueError(f"Job names must be unique; repeated: {dup}.")
 
 
-def fit_many(
+def sample_many(
     jobs: Sequence[Job],
     client=None,
     *,
     bundle_dir: str | Path | None = None,
     random_seed: int | None = None,
     n_workers: int | None = None,
-) -> dict:
-    """Run independent fits on Dask distributed and return ``{job.name: Fit}``.
+) -> dict[str, Posterior]:
+    """Run independent fits on Dask distributed and return ``{job.name: Posterior}``
+    (``bm.fit_many`` wraps each in a ``Fit``).
 
     Parameters
     ----------
@@ -216,7 +218,7 @@ def fit_many(
 
     Returns
     -------
-    dict of str to Fit, in the order of ``jobs``.
+    dict of str to Posterior, in the order of ``jobs``.
 
     Notes
     -----
@@ -232,7 +234,7 @@ def fit_many(
     >>> jobs = bm.many.time_slice_jobs(data, bm.ModelSpec(), n_folds=4, horizon=13,
     ...                                draws=500, tune=500, chains=2)
     >>> fits = bm.fit_many(jobs, random_seed=1)
-    >>> holdout = bm.diagnostics.holdout_forecast(fits["fold0"], jobs[0].info["holdout_data"])
+    >>> holdout = holdout_forecast(fits["fold0"], jobs[0].info["holdout_data"])
 
     Raises
     ------
@@ -240,9 +242,7 @@ def fit_many(
         When jobs fail: names every failed job and its error (with ``bundle_dir``, the
         fits that finished are saved there all the same).
     """
-    from distributed import Client, LocalCluster, as_completed
-
-    from bayes_mmm.bundle import load
+    from distributed import Client, LocalCluster
 
     jobs = list(jobs)
     _check_jobs(jobs)
@@ -259,22 +259,7 @@ def fit_many(
         client = Client(cluster)
     bundle = None if bundle_dir is None else str(Path(bundle_dir).resolve())
     try:
-        futures = client.map(
-            _run_job,
-            jobs,
-            bundle_dir=bundle,
-            default_cores=1 if own else None,
-            key=[f"bayes_mmm-fit-{j.name}-{uuid.uuid4().hex[:8]}" for j in jobs],
-        )
-        name_of = {f.key: j.name for f, j in zip(futures, jobs)}
-        results, errors = {}, {}
-        for future in as_completed(futures):
-            name = name_of[future.key]
-            if future.status == "error":
-                errors[name] = repr(future.exception())
-            else:
-                out = future.result()
-                results[name] = load(out) if bundle is not None else out
+        results, errors = _collect(client, jobs, bundle, default_cores=1 if own else None)
     finally:
         if own:
             client.close()
@@ -283,6 +268,29 @@ def fit_many(
         lines = "; ".join(f"{n}: {e}" for n, e in errors.items())
         raise RuntimeError(f"{len(errors)} of {len(jobs)} fits failed — {lines}")
     return {j.name: results[j.name] for j in jobs}
+
+
+def _collect(client, jobs: list[Job], bundle: str | None, default_cores: int | None):
+    """Submit every job and gather ``({name: Posterior}, {name: error})`` as they finish."""
+    from distributed import as_completed
+
+    futures = client.map(
+        _run_job,
+        jobs,
+        bundle_dir=bundle,
+        default_cores=default_cores,
+        key=[f"bayes_mmm-fit-{j.name}-{uuid.uuid4().hex[:8]}" for j in jobs],
+    )
+    name_of = {f.key: j.name for f, j in zip(futures, jobs)}
+    results, errors = {}, {}
+    for future in as_completed(futures):
+        name = name_of[future.key]
+        if future.status == "error":
+            errors[name] = repr(future.exception())
+        else:
+            out = future.result()
+            results[name] = load(out) if bundle is not None else out
+    return results, errors
 
 
 def _seeded(jobs: list[Job], random_seed: int | None) -> list[Job]:

@@ -72,15 +72,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_mmm.analysis import (
-    _chunked,
-    channel_contribution_draws,
-    group_labels,
-    summarize,
-    to_sample_array,
-)
+from bayes_mmm import results
+from bayes_mmm.analysis import channel_contribution_draws, group_labels, summarize
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import SpecError
+from bayes_mmm.posterior import Posterior, as_posterior, chunked, to_sample_array
 from bayes_mmm.response import make_design, mediator_response
 from bayes_mmm.spec import ModelSpec
 
@@ -98,7 +94,7 @@ def effect_draws(
     Parameters
     ----------
     draws : dict of str to ndarray
-        Parameters with a leading sample dim (``Fit._draws[0]``, or true values with a
+        Parameters with a leading sample dim (``Posterior.draws.values``, or true values with a
         sample dim of 1).
 
     Returns
@@ -114,7 +110,7 @@ def effect_draws(
         data, spec, draws, reduce=lambda x: x.sum(axis=(1, 2))
     )  # (sample, channel)
     stack = make_design(data, spec).stack
-    shift = _chunked(draws, lambda c: mediator_response(stack, c, spec, channels))
+    shift = chunked(draws, lambda c: mediator_response(stack, c, spec, channels))
     direct = observed[:, [channels.index(u) for u, _ in paths]]
     indirect = np.empty_like(direct)
     for p, (_, m) in enumerate(paths):
@@ -131,22 +127,23 @@ def effect_draws(
     return {"direct": direct, "indirect": indirect, "total": direct + indirect}
 
 
-def mediation_draws(fit) -> xr.Dataset:
+def mediation_draws(posterior: Posterior) -> xr.Dataset:
     """Direct, indirect and total effects of a fit's mediation paths.
 
     Returns
     -------
     Dataset with ``direct``, ``indirect``, ``total``, each dims (chain, draw, path).
     """
-    draws, shape = fit._draws
-    values = effect_draws(fit.data, fit.spec, draws)
-    coords = {"path": path_labels(fit.spec)}
+    post = as_posterior(posterior)
+    draws, shape = post.draws
+    values = effect_draws(post.data, post.spec, draws)
+    coords = {"path": path_labels(post.spec)}
     return xr.Dataset(
         {k: to_sample_array(v, shape, ("path",), coords, k) for k, v in values.items()}
     )
 
 
-def mediation(fit, hdi_prob: float = 0.9, interval: str = "hdi") -> pd.DataFrame:
+def mediation(posterior: Posterior, hdi_prob: float = 0.9, interval: str = "hdi") -> pd.DataFrame:
     """Table of direct, indirect and total effects per path with their credible intervals.
 
     Parameters
@@ -166,9 +163,10 @@ def mediation(fit, hdi_prob: float = 0.9, interval: str = "hdi") -> pd.DataFrame
     DataFrame indexed by (path, effect) with ``mean``, ``median``, ``lower``, ``upper`` and
     ``p_positive``; ``attrs["hdi_prob"]`` and ``attrs["interval"]``.
     """
+    post = as_posterior(posterior)
     if interval not in ("hdi", "eti"):
         raise ValueError(f"interval={interval!r}: choose 'hdi' or 'eti'.")
-    ds = mediation_draws(fit)
+    ds = mediation_draws(post)
     parts = []
     for effect in ("direct", "indirect", "total"):
         table = summarize(ds[effect], hdi_prob)
@@ -185,7 +183,7 @@ def mediation(fit, hdi_prob: float = 0.9, interval: str = "hdi") -> pd.DataFrame
     return out
 
 
-def total_roi_draws(fit) -> xr.DataArray:
+def total_roi_draws(posterior: Posterior) -> xr.DataArray:
     """ROI including the indirect path: ``fit.roi_draws()`` (direct, carryover included)
     plus indirect effect / spend, per spend group. Groups with no upstream channel keep their
     plain ROI; the mediator's own ROI is unchanged (so summing revenue over groups would count
@@ -195,24 +193,26 @@ def total_roi_draws(fit) -> xr.DataArray:
     -------
     DataArray, dims (chain, draw, channel) with spend-group labels like ``fit.roi()``.
     """
-    data = fit.data
-    draws, shape = fit._draws
-    indirect = effect_draws(data, fit.spec, draws)["indirect"]  # (sample, path)
+    post = as_posterior(posterior)
+    data = post.data
+    draws, shape = post.draws
+    indirect = effect_draws(data, post.spec, draws)["indirect"]  # (sample, path)
     per_channel = np.zeros((indirect.shape[0], len(data.channels)))
-    for p, (u, _) in enumerate(fit.spec.mediator_paths()):
+    for p, (u, _) in enumerate(post.spec.mediator_paths()):
         per_channel[:, data.channels.index(u)] += indirect[:, p]
     spend = data.spend.sum(axis=(0, 1))  # (spend_group,)
     extra = (per_channel @ data.group_matrix) / spend
-    base = fit.roi_draws()
+    base = results.roi_draws(post)
     extra = extra.reshape(*shape, -1)
     out = base + xr.DataArray(extra, dims=base.dims, coords={"channel": group_labels(data)})
     return out.rename("total_roi")
 
 
-def total_roi(fit, hdi_prob: float = 0.9) -> pd.DataFrame:
+def total_roi(posterior: Posterior, hdi_prob: float = 0.9) -> pd.DataFrame:
     """Total-effect ROI per spend group (see :func:`total_roi_draws`) with its HDI.
 
     This is the ROI to allocate budget on for upstream channels: the plain ROI misses the
     revenue they earn through the mediator.
     """
-    return summarize(total_roi_draws(fit), hdi_prob)
+    post = as_posterior(posterior)
+    return summarize(total_roi_draws(post), hdi_prob)

@@ -3,7 +3,7 @@
 Every function takes a ``Fit`` (or a result computed from one) and returns a Figure;
 nothing is shown or saved here. Numbers come from the same paths as the tables
 (``Fit.expected_target``, ``Fit.contributions``, ``analysis.channel_contribution_draws``,
-``transforms.geometric_weights``), never from a second implementation.
+``kinds.ADSTOCKS``), never from a second implementation.
 
 Readability at scale (40 geos × 8 channels): time series are summed over geos and shown
 for the ``top_geos`` largest geos only; ROI by geo is a heatmap rather than a forest;
@@ -22,10 +22,11 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
+from bayes_mmm import results
 from bayes_mmm.analysis import channel_contribution_draws
-from bayes_mmm.transforms import geometric_weights
+from bayes_mmm.kinds import ADSTOCKS
+from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 
-SAMPLE_DIMS = ("chain", "draw")
 MAX_COLS = 4
 OBSERVED = "#222222"
 BAND = "#4c72b0"
@@ -47,26 +48,30 @@ def _grid(n: int, width: float = 3.6, height: float = 2.6) -> tuple[Figure, np.n
     return fig, axes.flat
 
 
-def top_geos(fit, n: int) -> list[str]:
+def top_geos(posterior: Posterior, n: int) -> list[str]:
     """The ``n`` geos with the largest total target."""
-    total = fit.data.target.sum(axis=0)
+    post = as_posterior(posterior)
+    total = post.data.target.sum(axis=0)
     order = np.argsort(-total)[:n]
-    return [fit.data.geos[i] for i in order]
+    return [post.data.geos[i] for i in order]
 
 
-def model_fit(fit, prob: float = 0.9, top: int = 5, random_seed: int | None = 0) -> Figure:
+def model_fit(
+    posterior: Posterior, prob: float = 0.9, top: int = 5, random_seed: int | None = 0
+) -> Figure:
     """Observed target against the posterior predictive band: all geos summed, then the
     ``top`` largest geos.
 
     Uses ``fit.posterior_predictive``, dims (chain, draw, date, geo).
     """
-    pred = fit.posterior_predictive(random_seed=random_seed)
+    post = as_posterior(posterior)
+    pred = results.posterior_predictive(post, random_seed=random_seed)
     obs = xr.DataArray(
-        fit.data.target,
+        post.data.target,
         dims=("date", "geo"),
-        coords={"date": fit.data.dates, "geo": list(fit.data.geos)},
+        coords={"date": post.data.dates, "geo": list(post.data.geos)},
     )
-    geos = top_geos(fit, top) if len(fit.data.geos) > 1 else []
+    geos = top_geos(post, top) if len(post.data.geos) > 1 else []
     panels = [("All geos", pred.sum("geo"), obs.sum("geo"))]
     panels += [(g, pred.sel(geo=g), obs.sel(geo=g)) for g in geos]
     fig, axes = _grid(len(panels), width=4.5)
@@ -80,32 +85,34 @@ def model_fit(fit, prob: float = 0.9, top: int = 5, random_seed: int | None = 0)
         ax.set_title(title)
         ax.tick_params(axis="x", labelrotation=30, labelsize=7)
     axes[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Model fit: observed {fit.data.target_name} vs. model")
+    fig.suptitle(f"Model fit: observed {post.data.target_name} vs. model")
     return fig
 
 
-def contributions_over_time(fit) -> Figure:
+def contributions_over_time(posterior: Posterior) -> Figure:
     """Baseline and channel contributions over time (posterior mean, summed over geos),
     stacked."""
-    contrib = fit.mean_contributions().sum("geo")  # (date, channel)
-    base = fit.baseline().mean(SAMPLE_DIMS).sum("geo")
+    post = as_posterior(posterior)
+    contrib = results.mean_contributions(post).sum("geo")  # (date, channel)
+    base = results.baseline(post).mean(SAMPLE_DIMS).sum("geo")
     fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
     dates = contrib["date"].values
     layers = [base.values] + [contrib.sel(channel=c).values for c in contrib["channel"].values]
     labels = ["baseline"] + [str(c) for c in contrib["channel"].values]
     ax.stackplot(dates, *layers, labels=labels, alpha=0.85)
-    ax.plot(dates, fit.data.target.sum(axis=1), color=OBSERVED, lw=1, label="observed")
-    ax.set_ylabel(fit.data.target_name)
+    ax.plot(dates, post.data.target.sum(axis=1), color=OBSERVED, lw=1, label="observed")
+    ax.set_ylabel(post.data.target_name)
     ax.legend(fontsize=7, ncol=min(len(labels) + 1, 5), loc="upper left")
     ax.set_title("Contributions over time (posterior mean, all geos)")
     return fig
 
 
-def decomposition_waterfall(fit) -> Figure:
+def decomposition_waterfall(posterior: Posterior) -> Figure:
     """Total target split into baseline and each channel (posterior mean, all dates and
     geos), as a waterfall."""
-    parts = {"baseline": float(fit.baseline().mean(SAMPLE_DIMS).sum())}
-    contrib = fit.mean_contributions().sum(("date", "geo"))
+    post = as_posterior(posterior)
+    parts = {"baseline": float(results.baseline(post).mean(SAMPLE_DIMS).sum())}
+    contrib = results.mean_contributions(post).sum(("date", "geo"))
     parts.update({str(c): float(contrib.sel(channel=c)) for c in contrib["channel"].values})
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(parts) + 2), 4), layout="constrained")
     bottom = 0.0
@@ -114,14 +121,15 @@ def decomposition_waterfall(fit) -> Figure:
         bottom += value
     ax.bar(len(parts), bottom, color=OBSERVED, alpha=0.8)
     ax.set_xticks(range(len(parts) + 1), [*parts, "total (model)"], rotation=30)
-    ax.set_ylabel(fit.data.target_name)
+    ax.set_ylabel(post.data.target_name)
     ax.set_title("Decomposition of the modelled total")
     return fig
 
 
-def roi_forest(fit, hdi_prob: float = 0.9) -> Figure:
+def roi_forest(posterior: Posterior, hdi_prob: float = 0.9) -> Figure:
     """ROI by channel: median with its HDI (a forest), channels sorted by median."""
-    table = fit.roi(hdi_prob=hdi_prob).sort_values("median")
+    post = as_posterior(posterior)
+    table = results.roi(post, hdi_prob=hdi_prob).sort_values("median")
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.5), layout="constrained")
     y = np.arange(len(table))
     ax.hlines(y, table["lower"], table["upper"], color=BAND, lw=3)
@@ -133,10 +141,11 @@ def roi_forest(fit, hdi_prob: float = 0.9) -> Figure:
     return fig
 
 
-def roi_heatmap(fit) -> Figure:
+def roi_heatmap(posterior: Posterior) -> Figure:
     """Median ROI by geo × channel as a heatmap (rows: geos, largest first)."""
-    med = fit.roi_draws(by="geo").median(SAMPLE_DIMS)  # (geo, channel)
-    med = med.sel(geo=top_geos(fit, len(fit.data.geos)))
+    post = as_posterior(posterior)
+    med = results.roi_draws(post, by="geo").median(SAMPLE_DIMS)  # (geo, channel)
+    med = med.sel(geo=top_geos(post, len(post.data.geos)))
     n_geo, n_ch = med.shape
     fig, ax = plt.subplots(figsize=(1.1 * n_ch + 3, 0.28 * n_geo + 1.8), layout="constrained")
     im = ax.imshow(med.values, aspect="auto", cmap="viridis")
@@ -150,7 +159,9 @@ def roi_heatmap(fit) -> Figure:
     return fig
 
 
-def response_curve_draws(fit, factors=None, max_draws: int | None = 1000) -> xr.DataArray:
+def response_curve_draws(
+    posterior: Posterior, factors=None, max_draws: int | None = 1000
+) -> xr.DataArray:
     """Total contribution of each channel when all its media are scaled by a factor.
 
     The model is additive across channels, so scaling every channel by the same factor
@@ -168,8 +179,9 @@ def response_curve_draws(fit, factors=None, max_draws: int | None = 1000) -> xr.
     DataArray, dims (chain, draw, factor, channel), target units over all dates and geos
     (carryover tail included).
     """
+    post = as_posterior(posterior)
     factors = np.linspace(0, 2, 11) if factors is None else np.asarray(factors, float)
-    draws, shape = fit._draws
+    draws, shape = post.draws
     step = 1 if max_draws is None else max(1, -(-shape[0] * shape[1] // max_draws))
     if step > 1:
         keep = np.arange(shape[0] * shape[1]).reshape(shape)[:, ::step]
@@ -177,11 +189,11 @@ def response_curve_draws(fit, factors=None, max_draws: int | None = 1000) -> xr.
         shape = keep.shape
     out = [
         channel_contribution_draws(
-            fit.data,
-            fit.spec,
+            post.data,
+            post.spec,
             draws,
-            media=fit.data.media * f,
-            tail=fit.spec.l_max - 1,
+            media=post.data.media * f,
+            tail=post.spec.l_max - 1,
             reduce=lambda x: x.sum(axis=(1, 2)),
         )
         for f in factors
@@ -190,15 +202,18 @@ def response_curve_draws(fit, factors=None, max_draws: int | None = 1000) -> xr.
     return xr.DataArray(
         arr,
         dims=(*SAMPLE_DIMS, "factor", "channel"),
-        coords={"factor": factors, "channel": list(fit.data.channels)},
+        coords={"factor": factors, "channel": list(post.data.channels)},
         name="response",
     )
 
 
-def response_curves(fit, curves: xr.DataArray | None = None, prob: float = 0.9) -> Figure:
+def response_curves(
+    posterior: Posterior, curves: xr.DataArray | None = None, prob: float = 0.9
+) -> Figure:
     """Response curves with bands: total contribution against media scaled 0–2× the
     observed plan, one small multiple per channel; the dot marks the observed plan."""
-    curves = response_curve_draws(fit) if curves is None else curves
+    post = as_posterior(posterior)
+    curves = response_curve_draws(post) if curves is None else curves
     lo, mid, hi = _band(curves, prob)
     channels = [str(c) for c in curves["channel"].values]
     fig, axes = _grid(len(channels))
@@ -213,17 +228,19 @@ def response_curves(fit, curves: xr.DataArray | None = None, prob: float = 0.9) 
     return fig
 
 
-def adstock_decay(fit, prob: float = 0.9) -> Figure:
+def adstock_decay(posterior: Posterior, prob: float = 0.9) -> Figure:
     """Share of an exposure's effect in each week after it (geometric adstock weights)."""
-    alpha = fit.idata["posterior"]["alpha"]  # (chain, draw, channel)
-    w = geometric_weights(alpha.transpose(*SAMPLE_DIMS, "channel").values, fit.spec.l_max)
+    post = as_posterior(posterior)
+    alpha = post.idata["posterior"]["alpha"]  # (chain, draw, channel)
+    weights = ADSTOCKS[post.spec.adstock].weights
+    w = weights(alpha.transpose(*SAMPLE_DIMS, "channel").values, post.spec.l_max)
     da = xr.DataArray(
         w, dims=(*SAMPLE_DIMS, "lag", "channel"), coords={"channel": alpha["channel"].values}
     )
     lo, mid, hi = _band(da, prob)
     channels = [str(c) for c in da["channel"].values]
     fig, axes = _grid(len(channels), width=3.2, height=2.3)
-    lags = np.arange(fit.spec.l_max)
+    lags = np.arange(post.spec.l_max)
     for ax, c in zip(axes, channels):
         ax.bar(lags, mid.sel(channel=c), color=BAND, alpha=0.7)
         ax.errorbar(
@@ -294,23 +311,26 @@ def _arviz_figure(pc) -> Figure:
     return pc.viz["figure"].item()
 
 
-def diagnostic_var_names(fit) -> list[str]:
+def diagnostic_var_names(posterior: Posterior) -> list[str]:
     """Channel-level parameters: few enough to draw for any number of geos."""
-    post = fit.idata["posterior"]
+    post = as_posterior(posterior)
+    post = post.idata["posterior"]
     return [n for n in ("alpha", "ec", "slope", "lam", "beta_mu", "beta_sigma") if n in post]
 
 
-def trace(fit, var_names=None) -> Figure:
+def trace(posterior: Posterior, var_names=None) -> Figure:
     """Trace plot (``arviz.plot_trace``) of channel-level parameters."""
+    post = as_posterior(posterior)
     import arviz as az
 
-    names = var_names or diagnostic_var_names(fit)
-    return _arviz_figure(az.plot_trace(fit.idata, var_names=names, backend="matplotlib"))
+    names = var_names or diagnostic_var_names(post)
+    return _arviz_figure(az.plot_trace(post.idata, var_names=names, backend="matplotlib"))
 
 
-def rank(fit, var_names=None) -> Figure:
+def rank(posterior: Posterior, var_names=None) -> Figure:
     """Rank plot (``arviz.plot_rank``) of channel-level parameters: flat when chains mix."""
+    post = as_posterior(posterior)
     import arviz as az
 
-    names = var_names or diagnostic_var_names(fit)
-    return _arviz_figure(az.plot_rank(fit.idata, var_names=names, backend="matplotlib"))
+    names = var_names or diagnostic_var_names(post)
+    return _arviz_figure(az.plot_rank(post.idata, var_names=names, backend="matplotlib"))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bayes_mmm import analysis
+from bayes_mmm.posterior import posterior_draws
 
 
 def test_contributions_dims_and_units(tiny_fit):
@@ -25,17 +26,24 @@ def test_contributions_plus_baseline_equal_expected_target(tiny_fit):
     assert err.mean() < 0.1
 
 
-def test_mean_contributions_match_the_full_tensor(tiny_fit, monkeypatch):
+def test_mean_contributions_match_the_full_tensor(tiny_fit):
     full = tiny_fit.contributions().mean(("chain", "draw"))
-    monkeypatch.setattr(analysis._chunked, "__defaults__", (7,))  # chunks of 7: last is short
     lean = tiny_fit.mean_contributions()
     assert lean.dims == ("date", "geo", "channel")
     np.testing.assert_allclose(lean.values, full.values, rtol=1e-12)
 
 
+def test_chunked_contributions_do_not_depend_on_the_chunk_size(tiny_fit):
+    d, spec = tiny_fit.data, tiny_fit.spec
+    draws, _ = tiny_fit.draws
+    whole = analysis.channel_contribution_draws(d, spec, draws, chunk=10_000)
+    pieces = analysis.channel_contribution_draws(d, spec, draws, chunk=7)  # last is short
+    np.testing.assert_allclose(pieces, whole, rtol=1e-12)
+
+
 def test_roi_is_counterfactual_revenue_over_spend(tiny_fit):
     d, spec = tiny_fit.data, tiny_fit.spec
-    draws, shape = tiny_fit._draws
+    draws, shape = tiny_fit.draws
     # revenue with the channel minus without it (media zeroed), carryover tail included
     tail = spec.l_max - 1
     full = analysis.channel_contribution_draws(d, spec, draws, tail=tail)
@@ -108,7 +116,7 @@ def test_posterior_draws_keep_the_model_dim_order():
             "beta": (("geo", "channel", "chain", "draw"), rng.normal(size=(4, 6, 2, 3))),
         }
     )
-    draws, shape = analysis.posterior_draws(ds, ["event_coef", "beta"])
+    draws, shape = posterior_draws(ds, ["event_coef", "beta"])
     assert shape == (2, 3)
     assert draws["event_coef"].shape == (6, 4, 5)
     assert draws["beta"].shape == (6, 4, 6)

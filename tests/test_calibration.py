@@ -7,9 +7,10 @@ import pytest
 from pymc_extras.prior import Prior
 
 import bayes_mmm as bm
-from bayes_mmm.analysis import posterior_draws, roi_draws
+from bayes_mmm.analysis import roi_draws
 from bayes_mmm.calibration import LiftTest, implied_lift_draws, lift_table, lift_tests_from_frame
 from bayes_mmm.model import parameter_names
+from bayes_mmm.posterior import posterior_draws
 
 KW = dict(draws=150, tune=200, chains=2, random_seed=2, progress=False)
 

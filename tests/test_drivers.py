@@ -22,7 +22,7 @@ def test_drivers_table_effects_in_target_units(tiny_fit):
         assert table.loc[ch, "mean"] == pytest.approx(float(total.sel(channel=ch)), rel=1e-9)
         assert table.loc[ch, "lower"] >= 0 and table.loc[ch, "p_positive"] == 1.0
     # control effect = +1 sd in every period: coefficient × Σ target scale × periods
-    draws, _ = tiny_fit._draws
+    draws, _ = tiny_fit.draws
     coef = draws["control_coef"][:, 0].mean()
     expect = coef * d.scaling.target.sum() * d.n_dates
     assert table.loc["control_1", "mean"] == pytest.approx(expect, rel=1e-9)

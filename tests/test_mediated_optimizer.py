@@ -127,7 +127,7 @@ def mediated_fit(national):
 
 def test_fit_optimize_and_what_if_use_total_effects(mediated_fit):
     fit = mediated_fit
-    data, (draws, _) = fit.data, fit._draws
+    data, (draws, _) = fit.data, fit.draws
     plain = planner(data, fit.spec, draws, weeks=WEEKS, mediated=False)
     med = planner(data, fit.spec, draws, weeks=WEEKS)
     budget = plain.current().sum()

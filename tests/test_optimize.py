@@ -28,7 +28,7 @@ from bayes_mmm.optimize.oracle import (
 
 @pytest.fixture(scope="module")
 def draws(tiny_fit):
-    return tiny_fit._draws
+    return tiny_fit.draws
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_planner_matches_the_analysis_counterfactual(tiny_fit, draws, plan13):
 def test_history_flighting_reproduces_history(tiny_fit, plan13):
     """At current spend, ``"history"`` flighting gives back the last weeks' media."""
     np.testing.assert_allclose(plan13.media(plan13.current()), tiny_fit.data.media[-13:])
-    flat = opt.planner(tiny_fit.data, tiny_fit.spec, tiny_fit._draws[0], 13, "flat")
+    flat = opt.planner(tiny_fit.data, tiny_fit.spec, tiny_fit.draws[0], 13, "flat")
     m = flat.media(flat.current())
     np.testing.assert_allclose(m, np.broadcast_to(m.mean(axis=0), m.shape))
     np.testing.assert_allclose(m.sum(axis=0), tiny_fit.data.media[-13:].sum(axis=0))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import bayes_mmm as bm
-from bayes_mmm import diagnostics
+from bayes_mmm import convergence
 from bayes_mmm.report import build, render, wording
 from bayes_mmm.report import report as write_report
 
@@ -87,10 +87,10 @@ def test_report_sections_and_numbers(tiny_fit, html):
 def test_converged_verdict_switches_to_green(tiny_fit):
     """The template switch, fed a passing set of gates."""
     gates = tuple(
-        diagnostics.Gate(g.name, g.value, g.threshold, True, g.remedy)
+        convergence.Gate(g.name, g.value, g.threshold, True, g.remedy)
         for g in tiny_fit.convergence.gates
     )
-    v = build.verdict(tiny_fit, diagnostics.Convergence(gates))
+    v = build.verdict(tiny_fit, convergence.Convergence(gates))
     assert v.css == "pass" and v.title == wording.VERDICT_PASS
     assert all(row[3] == wording.GATE_PASS for row in v.gates.rows)
 

@@ -501,7 +501,7 @@ def optimize(
         Infeasible bounds, unknown labels or objective.
     """
     warning = _gate(fit, allow_unconverged)
-    draws, shape = fit._draws
+    draws, shape = fit.draws
     plan = planner(fit.data, fit.spec, draws, weeks=weeks, flighting=flighting)
     return allocate(
         plan,

@@ -68,7 +68,7 @@ def what_if(
     WhatIf
     """
     warning = _gate(fit, allow_unconverged)
-    draws, shape = fit._draws
+    draws, shape = fit.draws
     plan = planner(fit.data, fit.spec, draws, weeks=weeks, flighting=flighting)
     cur = plan.current()
     factor = np.full(len(plan.labels), 1.0 + budget_change)
@@ -128,7 +128,7 @@ def response_curves(
     Dataset with dims (channel, point): ``spend``, ``mean``, ``lower``, ``upper``, and
     per channel ``current`` and ``optimal`` (NaN when no plan is given).
     """
-    draws, _ = fit._draws
+    draws, _ = fit.draws
     plan = planner(fit.data, fit.spec, draws, weeks=weeks, flighting=flighting)
     cur = plan.current()
     mult = np.linspace(0.0, max_multiple, points)

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import jinja2
 
+from bayes_mmm.posterior import Posterior, as_posterior
 from bayes_mmm.report.build import build_payload
 from bayes_mmm.report.payload import Payload
+from bayes_mmm.sample import prior_predictive
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -31,7 +33,7 @@ def render(payload: Payload) -> str:
 
 
 def report(
-    fit,
+    posterior: Posterior,
     path: str | Path = "report.html",
     plan=None,
     what_if=None,
@@ -41,7 +43,8 @@ def report(
     random_seed: int | None = 0,
     prior_samples: int = 300,
 ) -> Path:
-    """Write the HTML report of ``fit`` to ``path`` and return the path.
+    """Write the HTML report of a posterior (or the ``Fit`` around one) to ``path`` and
+    return the path.
 
     Parameters
     ----------
@@ -50,13 +53,14 @@ def report(
     what_if : WhatIf, optional
     prior : DataTree, "auto" or None
         Prior draws for the prior-vs-posterior figure; "auto" draws ``prior_samples``
-        with ``fit.prior_predictive`` (compiles the model once), None leaves it out.
-    holdout : diagnostics.Holdout, optional
+        with ``sample.prior_predictive`` (compiles the model once), None leaves it out.
+    holdout : holdout.Holdout, optional
     """
+    post = as_posterior(posterior)
     if isinstance(prior, str) and prior == "auto":
-        prior = fit.prior_predictive(samples=prior_samples, random_seed=random_seed)
+        prior = prior_predictive(post.data, post.spec, prior_samples, random_seed)
     payload = build_payload(
-        fit,
+        post,
         plan=plan,
         what_if=what_if,
         prior=prior,

@@ -1,4 +1,4 @@
-"""Build the report payload from a fit: every number and figure is computed here.
+"""Build the report payload from a posterior: every number and figure is computed here.
 
 Figures come from ``bayes_mmm.plot`` and are inlined as base64 PNG, so the HTML file has
 no external resource of any kind.
@@ -13,13 +13,14 @@ import json
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_mmm import datachecks, diagnostics, plot
+from bayes_mmm import datachecks, plot, ppc, results
 from bayes_mmm.analysis import channel_contribution_draws, summarize
 from bayes_mmm.bundle import library_versions
+from bayes_mmm.convergence import R_HAT_MAX
+from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 from bayes_mmm.report import wording as W
 from bayes_mmm.report.payload import Headline, Image, Payload, Section, Table, Verdict
 
-SAMPLE_DIMS = ("chain", "draw")
 PAYBACK_PROB = 0.9
 DPI = 90
 
@@ -38,21 +39,21 @@ def _interval(row, fmt: str) -> str:
 
 
 # ---------------------------------------------------------------------- sections
-def _totals(fit):
+def _totals(post: Posterior):
     """Per-draw totals over dates and geos: channel contributions (sample, channel) and
     baseline (sample,)."""
-    draws, shape = fit._draws
+    draws, shape = post.draws
     contrib = channel_contribution_draws(
-        fit.data, fit.spec, draws, reduce=lambda x: x.sum(axis=(1, 2))
+        post.data, post.spec, draws, reduce=lambda x: x.sum(axis=(1, 2))
     )
-    base = fit.baseline().sum(("date", "geo")).values.reshape(-1)
+    base = results.baseline(post).sum(("date", "geo")).values.reshape(-1)
     return contrib, base, shape
 
 
-def headlines(fit, roi, p_roi, contrib, base, shape, conv, hdi_prob) -> list[Headline]:
+def headlines(post: Posterior, roi, p_roi, contrib, base, shape, conv, hdi_prob) -> list[Headline]:
     import xarray as xr
 
-    target = fit.data.target_name
+    target = post.data.target_name
     share = contrib.sum(axis=1) / (contrib.sum(axis=1) + base)
     share_t = summarize(
         xr.DataArray(share.reshape(shape), dims=SAMPLE_DIMS).expand_dims(q=["share"]), hdi_prob
@@ -60,7 +61,7 @@ def headlines(fit, roi, p_roi, contrib, base, shape, conv, hdi_prob) -> list[Hea
     c_da = xr.DataArray(
         contrib.reshape(*shape, -1),
         dims=(*SAMPLE_DIMS, "channel"),
-        coords={"channel": list(fit.data.channels)},
+        coords={"channel": list(post.data.channels)},
     )
     c_t = summarize(c_da, hdi_prob)
     largest = c_t["mean"].idxmax()
@@ -104,7 +105,7 @@ def headlines(fit, roi, p_roi, contrib, base, shape, conv, hdi_prob) -> list[Hea
     return out
 
 
-def verdict(fit, conv) -> Verdict:
+def verdict(post: Posterior, conv) -> Verdict:
     gates = Table(
         W.SECTION_VERDICT,
         W.GATE_COLUMNS,
@@ -120,7 +121,7 @@ def verdict(fit, conv) -> Verdict:
         ],
         [not g.passed for g in conv.gates],
     )
-    table = fit.diagnostics().sort_values("r_hat", ascending=False).head(8)
+    table = post.diagnostics().sort_values("r_hat", ascending=False).head(8)
     worst = Table(
         W.WORST_PARAMETERS,
         W.PARAM_COLUMNS,
@@ -128,17 +129,17 @@ def verdict(fit, conv) -> Verdict:
             [name, f"{r.r_hat:.3f}", f"{r.ess_bulk:.0f}", f"{r.ess_tail:.0f}"]
             for name, r in table.iterrows()
         ],
-        [bool(r.r_hat > diagnostics.R_HAT_MAX) for _, r in table.iterrows()],
+        [bool(r.r_hat > R_HAT_MAX) for _, r in table.iterrows()],
     )
     if conv.passed:
         return Verdict("pass", W.VERDICT_PASS, W.VERDICT_INTRO, gates, worst)
     return Verdict("fail", W.VERDICT_FAIL.format(n=len(conv.failed)), W.VERDICT_INTRO, gates, worst)
 
 
-def fit_section(fit, prior, holdout, hdi_prob, random_seed) -> Section:
-    ppc = diagnostics.ppc_metrics(fit, hdi_prob=hdi_prob, random_seed=random_seed)
+def fit_section(post: Posterior, prior, holdout, hdi_prob, random_seed) -> Section:
+    metrics = ppc.ppc_metrics(post, hdi_prob=hdi_prob, random_seed=random_seed)
     rows = []
-    for name, r in ppc.iterrows():
+    for name, r in metrics.iterrows():
         pct = name != "r2"
         fmt = "{:.1%}" if pct else "{:.3f}"
         interval = (
@@ -157,9 +158,9 @@ def fit_section(fit, prior, holdout, hdi_prob, random_seed) -> Section:
                 [[k, f"{v:.3g}"] for k, v in m.items()],
             )
         )
-    images = [image(plot.model_fit(fit, prob=hdi_prob, random_seed=random_seed), W.FIT_FIGURE)]
+    images = [image(plot.model_fit(post, prob=hdi_prob, random_seed=random_seed), W.FIT_FIGURE)]
     if prior is not None:
-        shift = diagnostics.prior_posterior_shift(fit, prior)
+        shift = ppc.prior_posterior_shift(post, prior)
         images.append(
             image(
                 plot.prior_posterior(shift),
@@ -167,15 +168,15 @@ def fit_section(fit, prior, holdout, hdi_prob, random_seed) -> Section:
                 W.PRIOR_CAPTION.format(informed=int(shift["informed"].sum()), total=len(shift)),
             )
         )
-    images.append(image(plot.rank(fit), W.DIAG_FIGURE))
+    images.append(image(plot.rank(post), W.DIAG_FIGURE))
     return Section(
-        "fit", W.SECTION_FIT, W.FIT_INTRO.format(target=fit.data.target_name), tables, images
+        "fit", W.SECTION_FIT, W.FIT_INTRO.format(target=post.data.target_name), tables, images
     )
 
 
-def contrib_section(fit, roi, p_roi, contrib, hdi_prob) -> Section:
-    target = fit.data.target_name
-    mean_contrib = dict(zip(fit.data.channels, contrib.mean(axis=0)))
+def contrib_section(post: Posterior, roi, p_roi, contrib, hdi_prob) -> Section:
+    target = post.data.target_name
+    mean_contrib = dict(zip(post.data.channels, contrib.mean(axis=0)))
     rows = [
         [
             c,
@@ -188,12 +189,12 @@ def contrib_section(fit, roi, p_roi, contrib, hdi_prob) -> Section:
         for c, r in roi.iterrows()
     ]
     images = [
-        image(plot.contributions_over_time(fit), W.CONTRIB_FIGURE),
-        image(plot.decomposition_waterfall(fit), W.WATERFALL_FIGURE.format(target=target)),
-        image(plot.roi_forest(fit, hdi_prob), W.ROI_FIGURE),
+        image(plot.contributions_over_time(post), W.CONTRIB_FIGURE),
+        image(plot.decomposition_waterfall(post), W.WATERFALL_FIGURE.format(target=target)),
+        image(plot.roi_forest(post, hdi_prob), W.ROI_FIGURE),
     ]
-    if len(fit.data.geos) > 1:
-        images.append(image(plot.roi_heatmap(fit), W.ROI_GEO_FIGURE))
+    if len(post.data.geos) > 1:
+        images.append(image(plot.roi_heatmap(post), W.ROI_GEO_FIGURE))
     return Section(
         "contributions",
         W.SECTION_CONTRIB,
@@ -203,19 +204,19 @@ def contrib_section(fit, roi, p_roi, contrib, hdi_prob) -> Section:
     )
 
 
-def curves_section(fit, hdi_prob) -> Section:
+def curves_section(post: Posterior, hdi_prob) -> Section:
     return Section(
         "curves",
         W.SECTION_CURVES,
         W.CURVES_INTRO,
         images=[
-            image(plot.response_curves(fit, prob=hdi_prob), W.CURVES_FIGURE),
-            image(plot.adstock_decay(fit, prob=hdi_prob), W.ADSTOCK_FIGURE),
+            image(plot.response_curves(post, prob=hdi_prob), W.CURVES_FIGURE),
+            image(plot.adstock_decay(post, prob=hdi_prob), W.ADSTOCK_FIGURE),
         ],
     )
 
 
-def budget_section(fit, plan, what_if, hdi_prob) -> Section:
+def budget_section(post: Posterior, plan, what_if, hdi_prob) -> Section:
     if plan is None and what_if is None:
         return Section("budget", W.SECTION_BUDGET, W.BUDGET_NONE)
     tables, images, intro = [], [], ""
@@ -226,7 +227,7 @@ def budget_section(fit, plan, what_if, hdi_prob) -> Section:
             budget=float(plan.budget),
             weeks=plan.weeks,
             prob=float(plan.prob_better),
-            target=fit.data.target_name,
+            target=post.data.target_name,
             uplift=float(up.mean()),
             lo=lo,
             hi=hi,
@@ -235,7 +236,7 @@ def budget_section(fit, plan, what_if, hdi_prob) -> Section:
         if near is not None:
             intro += W.BUDGET_NEAR_OPTIMAL.format(
                 draws=near.attrs["draws"],
-                target=fit.data.target_name,
+                target=post.data.target_name,
                 median=near["median"],
                 lower=near["lower"],
                 upper=near["upper"],
@@ -268,8 +269,8 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def data_section(fit) -> Section:
-    checks = datachecks.data_checks(fit.data)
+def data_section(post: Posterior) -> Section:
+    checks = datachecks.data_checks(post.data)
     rows = [
         [
             name,
@@ -290,14 +291,14 @@ def data_section(fit) -> Section:
     )
 
 
-def repro_section(fit) -> Section:
-    rows = [["data hash", fit.data.data_hash], ["data", repr(fit.data)]]
-    rows += [[f"run.{k}", _fmt(v)] for k, v in fit.meta.items()]
+def repro_section(post: Posterior) -> Section:
+    rows = [["data hash", post.data.data_hash], ["data", repr(post.data)]]
+    rows += [[f"run.{k}", _fmt(v)] for k, v in post.meta.items()]
     rows += [[f"version.{k}", v] for k, v in library_versions().items()]
     code = (
-        fit.spec.to_toml()
+        post.spec.to_toml()
         + "\n# run metadata\n"
-        + json.dumps(dict(fit.meta), default=str, indent=1)
+        + json.dumps(dict(post.meta), default=str, indent=1)
     )
     return Section(
         "repro",
@@ -310,7 +311,7 @@ def repro_section(fit) -> Section:
 
 # ---------------------------------------------------------------------- payload
 def build_payload(
-    fit,
+    posterior: Posterior,
     plan=None,
     what_if=None,
     prior=None,
@@ -329,14 +330,15 @@ def build_payload(
     what_if : WhatIf-like, optional
         ``table`` and ``sentence``.
     prior : DataTree, optional
-        Prior draws (``fit.prior_predictive()``) for the prior-vs-posterior figure.
-    holdout : diagnostics.Holdout, optional
+        Prior draws (``sample.prior_predictive``) for the prior-vs-posterior figure.
+    holdout : holdout.Holdout, optional
     """
-    d = fit.data
-    conv = fit.convergence
-    roi = fit.roi(hdi_prob=hdi_prob)
-    p_roi = (fit.roi_draws() > 1).mean(SAMPLE_DIMS).to_series()
-    contrib, base, shape = _totals(fit)
+    post = as_posterior(posterior)
+    d = post.data
+    conv = post.convergence
+    roi = results.roi(post, hdi_prob=hdi_prob)
+    p_roi = (results.roi_draws(post) > 1).mean(SAMPLE_DIMS).to_series()
+    contrib, base, shape = _totals(post)
     subtitle = W.SUBTITLE.format(
         target=d.target_name,
         n_dates=d.n_dates,
@@ -347,21 +349,21 @@ def build_payload(
         n_channels=len(d.channels),
     )
     sections = [
-        fit_section(fit, prior, holdout, hdi_prob, random_seed),
-        contrib_section(fit, roi, p_roi, contrib, hdi_prob),
-        curves_section(fit, hdi_prob),
-        budget_section(fit, plan, what_if, hdi_prob),
-        data_section(fit),
-        repro_section(fit),
+        fit_section(post, prior, holdout, hdi_prob, random_seed),
+        contrib_section(post, roi, p_roi, contrib, hdi_prob),
+        curves_section(post, hdi_prob),
+        budget_section(post, plan, what_if, hdi_prob),
+        data_section(post),
+        repro_section(post),
     ]
     return Payload(
         title=W.TITLE,
         subtitle=subtitle,
         interval_note=W.INTERVAL_NOTE.format(prob=hdi_prob),
         headlines_title=W.SECTION_HEADLINES,
-        headlines=headlines(fit, roi, p_roi, contrib, base, shape, conv, hdi_prob),
+        headlines=headlines(post, roi, p_roi, contrib, base, shape, conv, hdi_prob),
         verdict_title=W.SECTION_VERDICT,
-        verdict=verdict(fit, conv),
+        verdict=verdict(post, conv),
         sections=sections,
         footer=W.FOOTER.format(version=library_versions()["bayes_mmm"]),
     )

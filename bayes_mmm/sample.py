@@ -1,0 +1,160 @@
+"""Sample the posterior of ``build_model(data, spec)`` (nutpie by default) into a
+``Posterior``; draw from the prior.
+
+This is the one module that runs a sampler. It returns a :class:`~bayes_mmm.posterior.
+Posterior` with the run's metadata, and warns (:class:`~bayes_mmm.convergence.
+ConvergenceWarning`) when a convergence gate fails.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from bayes_mmm.compile import compile_nutpie
+from bayes_mmm.convergence import ConvergenceWarning
+from bayes_mmm.data import MMMData
+from bayes_mmm.model import build_model, parameter_names, scaled_target
+from bayes_mmm.posterior import Posterior
+from bayes_mmm.spec import ModelSpec
+
+SAMPLERS = ("nutpie", "pymc", "numpyro")
+
+
+def sample(
+    data: MMMData,
+    spec: ModelSpec | None = None,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    cores: int | None = None,
+    random_seed: int | None = None,
+    sampler: str = "nutpie",
+    target_accept: float = 0.9,
+    progress: bool = True,
+    sampler_kwargs: dict | None = None,
+) -> Posterior:
+    """Sample the posterior of ``build_model(data, spec)``; see ``bayes_mmm.fit`` for the
+    arguments (the facade's ``fit`` documents them for users).
+
+    Warns
+    -----
+    ConvergenceWarning
+        When any gate fails (R-hat > 1.01, ESS_bulk < 400, a divergence, BFMI < 0.3).
+    """
+    spec = (spec or ModelSpec()).for_channels(data.channels)  # {channel: kind} in data order
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler={sampler!r}: choose one of {SAMPLERS}.")
+    if random_seed is None:
+        random_seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    run = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "cores": cores or min(chains, os.cpu_count() or 1),
+        "random_seed": int(random_seed),
+        "target_accept": target_accept,
+        "progress": progress,
+        "sampler_kwargs": dict(sampler_kwargs or {}),
+    }
+    t0 = time.perf_counter()
+    model = build_model(data, spec)
+    var_names = parameter_names(data, spec)
+    run_sampler = _nutpie if sampler == "nutpie" else _pymc
+    idata, cache_hit, t1 = run_sampler(model, var_names, spec, sampler, run)
+    t2 = time.perf_counter()
+    meta = {
+        "random_seed": run["random_seed"],
+        "sampler": sampler,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": target_accept,
+        "sampler_kwargs": run["sampler_kwargs"],
+        "compile_s": t1 - t0,
+        "compile_reused": cache_hit,
+        "sample_s": t2 - t1,
+        "wall_s": t2 - t0,
+    }
+    result = Posterior(data=data, spec=spec, idata=tidy(idata, data, model.coords), meta=meta)
+    if not result.converged:
+        warnings.warn(result.convergence.message(), ConvergenceWarning, stacklevel=3)
+    return result
+
+
+def _nutpie(model, var_names, spec, sampler, run):
+    """nutpie on the numba backend, reusing a compiled model of the same graph."""
+    import nutpie
+
+    compiled, cache_hit = compile_nutpie(model, var_names)
+    t1 = time.perf_counter()
+    idata = nutpie.sample(
+        compiled,
+        draws=run["draws"],
+        tune=run["tune"],
+        chains=run["chains"],
+        cores=run["cores"],
+        seed=run["random_seed"],
+        progress_bar=run["progress"],
+        save_warmup=False,
+        target_accept=run["target_accept"],
+        **run["sampler_kwargs"],
+    )
+    return idata, cache_hit, t1
+
+
+def _pymc(model, var_names, spec, sampler, run):
+    """PyMC's own NUTS (``"pymc"``) or its JAX path (``"numpyro"``)."""
+    if sampler == "numpyro" and spec.float32:
+        from bayes_mmm.fused_hill import register_jax
+
+        register_jax()  # the float32 graph's fused Hill op, in JAX
+    t1 = time.perf_counter()
+    with model:
+        idata = pm.sample(
+            draws=run["draws"],
+            tune=run["tune"],
+            chains=run["chains"],
+            cores=run["cores"],
+            random_seed=run["random_seed"],
+            target_accept=run["target_accept"],
+            nuts_sampler="pymc" if sampler == "pymc" else "numpyro",
+            var_names=var_names,
+            progressbar=run["progress"],
+            compute_convergence_checks=False,
+            **run["sampler_kwargs"],
+        )
+    return idata, False, t1
+
+
+def tidy(idata: xr.DataTree, data: MMMData, coords: Mapping) -> xr.DataTree:
+    """Keep posterior and sample stats (numeric only: netCDF-safe), label their dims with
+    this model's ``coords`` (a reused compiled model carries its first model's) and add
+    observed data."""
+    groups = {}
+    for name in ("posterior", "sample_stats"):
+        ds = idata[name].to_dataset()
+        keep = [v for v in ds.data_vars if ds[v].dtype != object]
+        groups[name] = ds[keep].assign_coords(
+            {d: list(coords[d]) for d in ds.dims if d in coords and coords[d] is not None}
+        )
+    groups["observed_data"] = xr.Dataset(
+        {"y": (("date", "geo"), scaled_target(data))},
+        coords={"date": data.dates, "geo": list(data.geos)},
+    )
+    return xr.DataTree.from_dict(groups)
+
+
+def prior_predictive(
+    data: MMMData, spec: ModelSpec, samples: int = 500, random_seed: int | None = None
+) -> xr.DataTree:
+    """Draws from the prior and prior predictive (PyMC), dims (chain, draw, ...)."""
+    model = build_model(data, spec)
+    return pm.sample_prior_predictive(draws=samples, model=model, random_seed=random_seed)

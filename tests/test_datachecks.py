@@ -1,0 +1,27 @@
+"""Data checks: collinearity flags and VIF."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import bayes_mmm as bm
+from bayes_mmm import datachecks
+
+
+def test_data_checks_flag_collinear_media(sim_frame):
+    df, _ = sim_frame
+    noise = np.random.default_rng(0).normal(0, 0.05, len(df))
+    df = df.assign(tv_copy=df["tv"] * (1.0 + noise))
+    data = bm.MMMData.from_frame(
+        df,
+        date="date",
+        target="revenue",
+        geo="geo",
+        media=["tv", "search", "tv_copy"],
+        controls=["control_1"],
+    )
+    checks = datachecks.data_checks(data)
+    assert checks.loc["tv", "flag"] and checks.loc["tv_copy", "flag"]
+    assert checks.loc["tv", "most_correlated_with"] == "tv_copy"
+    assert checks.loc["tv", "vif"] > 10 * checks.loc["search", "vif"]
+    assert not checks.loc["search", "flag"]

@@ -1,0 +1,66 @@
+"""Holdout: the forecast of unseen periods, its scale and trend mapping, and its scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bayes_mmm as bm
+from bayes_mmm import holdout as H
+
+
+def test_forecast_reproduces_training_fit_on_training_dates(tiny_fit):
+    """The scale and trend mapping is exact: on the training dates the forecast equals
+    the training fit's own expected target, even though the full panel's scaling differs."""
+    train = bm.Fit(
+        data=tiny_fit.data.truncate(45),
+        spec=tiny_fit.spec,
+        idata=tiny_fit.idata,
+        meta=tiny_fit.meta,
+    )
+    full = tiny_fit.data
+    assert not np.allclose(train.data.scaling.target, full.scaling.target)
+    mu = H.forecast_expected(train, full)
+    own = train.expected_target().values.reshape(mu.shape[0], 45, -1)
+    np.testing.assert_allclose(mu[:, :45], own, rtol=1e-10)
+    h = H.holdout_forecast(train, full)
+    assert h.weeks == 15 and h.predictive.shape == (2, 100, 15, 3)
+    assert set(h.metrics.index) == {"mape", "crps", "crps_rel", "coverage_50", "coverage_90"}
+    assert 0 < h.metrics["mape"] < 0.3
+    # Coverage recomputed from the returned draws: the share of observations inside the
+    # central 90% interval of the predictive draws.
+    pred = h.predictive.values.reshape(-1, 15, 3)
+    lo, hi = np.quantile(pred, [0.05, 0.95], axis=0)
+    inside = (h.observed.values >= lo) & (h.observed.values <= hi)
+    assert h.metrics["coverage_90"] == pytest.approx(inside.mean())
+
+
+def test_holdout_rejects_a_panel_that_does_not_extend_training(tiny_fit):
+    with pytest.raises(bm.DataError, match="extend the training panel"):
+        H.holdout_forecast(tiny_fit, tiny_fit.data.truncate(30))
+    with pytest.raises(bm.DataError, match="weeks=0"):
+        H.holdout(tiny_fit.data, tiny_fit.spec, weeks=0)
+
+
+@pytest.mark.slow
+def test_holdout_real_fit_forecasts_unseen_weeks():
+    df, _ = bm.simulate(n_geos=3, n_weeks=80, n_channels=3, seed=5)
+    data = bm.MMMData.from_frame(
+        df,
+        date="date",
+        target="revenue",
+        geo="geo",
+        media=["tv", "search", "social"],
+        controls=["control_1"],
+    )
+    h = H.holdout(
+        data,
+        bm.ModelSpec(l_max=4, yearly_seasonality=1),
+        weeks=12,
+        draws=300,
+        tune=300,
+        chains=2,
+        progress=False,
+    )
+    assert h.metrics["mape"] < 0.15
+    assert h.metrics["coverage_90"] > 0.6
