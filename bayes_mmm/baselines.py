@@ -36,19 +36,16 @@ scikit-learn and statsmodels are the optional extra ``baselines``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
-from bayes_mmm.analysis import group_labels
 from bayes_mmm.data import MMMData
-from bayes_mmm.datachecks import design_frame, media_correlation
+from bayes_mmm.datachecks import design_frame, media_correlation, variance_inflation
 from bayes_mmm.errors import DataError, SpecError
 from bayes_mmm.transforms import geometric_adstock
-
-if TYPE_CHECKING:
-    from bayes_mmm.fit import Fit
 
 TRANSFORMS = ("log", "linear")
 DEFAULT_ALPHAS = np.logspace(-3, 3, 25)
@@ -112,10 +109,9 @@ def _sklearn():
 def _statsmodels():
     try:
         import statsmodels.api as sm
-        from statsmodels.stats.outliers_influence import variance_inflation_factor
     except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(f"The OLS baseline and VIF need statsmodels: {INSTALL_HINT}") from err
-    return sm, variance_inflation_factor
+        raise ImportError(f"The OLS baseline needs statsmodels: {INSTALL_HINT}") from err
+    return sm
 
 
 # ---------------------------------------------------------------------- data checks
@@ -126,12 +122,12 @@ def correlation(data: MMMData) -> pd.DataFrame:
 
 
 def vif(data: MMMData) -> pd.Series:
-    """Variance inflation factor of each media and control column (statsmodels).
+    """Variance inflation factor of each media and control column.
 
     Each column is regressed on all the others plus an intercept, pooled over geos and
-    dates; ``VIF = 1 / (1 - R²)``. Values above about 10 mean the column's effect can
-    hardly be told apart from the others'; a duplicated column gives ``inf`` or a huge
-    number.
+    dates; ``VIF = 1 / (1 - R²)`` (``datachecks.variance_inflation``). Values above about
+    10 mean the column's effect can hardly be told apart from the others'; a duplicated
+    column gives a huge number (at most ``datachecks.VIF_CAP``).
 
     Returns
     -------
@@ -141,13 +137,10 @@ def vif(data: MMMData) -> pd.Series:
 
 
 def _vif_table(frame: pd.DataFrame, report: list[str]) -> pd.Series:
-    sm, variance_inflation_factor = _statsmodels()
-    exog = sm.add_constant(frame.to_numpy(dtype=float), has_constant="add")
-    values = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for name in report:
-            values[name] = float(variance_inflation_factor(exog, 1 + frame.columns.get_loc(name)))
-    return pd.Series(values, name="vif")
+    """VIF of the ``report`` columns of a design, each regressed on all the other columns
+    plus an intercept."""
+    x = frame.to_numpy(dtype=float)
+    return variance_inflation(x, list(frame.columns), report, intercept=True)
 
 
 # ---------------------------------------------------------------------- design
@@ -213,7 +206,7 @@ def _implied_roi(
     spend = data.spend.sum(axis=(0, 1))
     return pd.DataFrame(
         {"roi": incr / spend, "incremental": incr, "spend": spend},
-        index=pd.Index(group_labels(data), name="channel"),
+        index=pd.Index(data.group_labels, name="channel"),
     )
 
 
@@ -299,7 +292,7 @@ def ols_baseline(
     -------
     BaselineResult
     """
-    sm, _ = _statsmodels()
+    sm = _statsmodels()
     frame, y, kinds = _design(data, media_features(data, decay, transform, l_max))
     exog = sm.add_constant(frame, has_constant="add").rename(columns={"const": "intercept"})
     res = sm.OLS(y, exog).fit()
@@ -319,8 +312,22 @@ def ols_baseline(
 
 
 # ---------------------------------------------------------------------- side by side
+class PosteriorROI(Protocol):
+    """What :func:`side_by_side` reads from a fit (``bayes_mmm.Fit`` is one)."""
+
+    data: MMMData
+
+    def roi(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """ROI summary per spend group: ``mean``, ``median``, ``lower``, ``upper``."""
+        ...
+
+    def roi_draws(self) -> xr.DataArray:
+        """ROI per draw, dims (chain, draw, channel)."""
+        ...
+
+
 def side_by_side(
-    fit: Fit,
+    fit: PosteriorROI,
     baseline: BaselineResult,
     hdi_prob: float = 0.9,
     breakeven: float = 1.0,
@@ -330,8 +337,9 @@ def side_by_side(
 
     Parameters
     ----------
-    fit : Fit
-        A Bayesian fit on the same data as ``baseline``.
+    fit : PosteriorROI
+        A Bayesian fit (``bayes_mmm.Fit``) on the same data as ``baseline``: anything with
+        ``data``, ``roi(hdi_prob=...)`` and ``roi_draws()``.
     baseline : BaselineResult
     hdi_prob : float
         Probability mass of the posterior interval.
@@ -344,7 +352,49 @@ def side_by_side(
 
     Returns
     -------
-    DataFrame, one row per spend group (index ``channel`` as in ``fit.roi()``), columns
+    DataFrame
+        See :func:`compare_roi`.
+    """
+    _check_same_data(baseline, fit.data)
+    return compare_roi(
+        baseline,
+        fit.data,
+        fit.roi(hdi_prob=hdi_prob),
+        fit.roi_draws(),
+        hdi_prob=hdi_prob,
+        breakeven=breakeven,
+        level=level,
+    )
+
+
+def compare_roi(
+    baseline: BaselineResult,
+    data: MMMData,
+    roi: pd.DataFrame,
+    roi_draws: xr.DataArray,
+    hdi_prob: float = 0.9,
+    breakeven: float = 1.0,
+    level: float = 0.9,
+) -> pd.DataFrame:
+    """The baseline's verdict per spend group next to a posterior's ROI.
+
+    Parameters
+    ----------
+    baseline : BaselineResult
+    data : MMMData
+        The panel both were fitted on.
+    roi : DataFrame
+        Posterior ROI summary (``Fit.roi(hdi_prob)``): index ``channel`` (spend-group
+        labels), columns ``mean``, ``median``, ``lower``, ``upper``; ``attrs`` may hold a
+        convergence ``warning``.
+    roi_draws : DataArray, dims (chain, draw, channel)
+        Posterior ROI draws (``Fit.roi_draws()``).
+    hdi_prob, breakeven, level : float
+        As in :func:`side_by_side`; ``hdi_prob`` is the mass of ``roi``'s interval.
+
+    Returns
+    -------
+    DataFrame, one row per spend group (index as in ``roi``), columns
         ``baseline_sign`` ("+", "-", "0" or "mixed" over the group's channels),
         ``baseline_coef`` (original units; single-channel groups only), ``baseline_p_value``
         (OLS, single-channel groups), ``baseline_roi``, ``baseline_verdict``,
@@ -354,46 +404,74 @@ def side_by_side(
         ``posterior_support``. ``attrs`` hold the settings and, for an unconverged fit,
         the convergence ``warning``.
     """
-    data = fit.data
+    _check_same_data(baseline, data)
+    draws = roi_draws.stack(sample=("chain", "draw")).transpose("channel", "sample")
+    rows = []
+    for label, group in zip(data.group_labels, data.spend_groups):
+        members = [c for c, g in zip(data.channels, data.channel_group) if g == group]
+        roi_b = float(baseline.roi.loc[label, "roi"])
+        post, d = roi.loc[label], draws.sel(channel=label).values
+        verdict, support = _verdict(
+            roi_b, d, breakeven, level, hdi_prob, post["lower"], post["upper"]
+        )
+        rows.append(
+            {
+                **_baseline_claim(baseline, members, roi_b),
+                "baseline_verdict": verdict,
+                **_posterior_side(roi_b, post, d, breakeven),
+                "posterior_support": support,
+            }
+        )
+    table = pd.DataFrame(rows, index=roi.index)
+    table.attrs.update(method=baseline.method, hdi_prob=hdi_prob, breakeven=breakeven, level=level)
+    if "warning" in roi.attrs:
+        table.attrs["warning"] = roi.attrs["warning"]
+    return table
+
+
+def _check_same_data(baseline: BaselineResult, data: MMMData) -> None:
     if baseline.data_hash != data.data_hash:
         raise DataError(
             "The baseline was fitted on different data than the posterior (data hashes "
             "differ): fit both on the same MMMData to compare them side by side."
         )
-    post = fit.roi(hdi_prob=hdi_prob)
-    draws = fit.roi_draws().stack(sample=("chain", "draw")).transpose("channel", "sample")
+
+
+def _baseline_claim(baseline: BaselineResult, members: list[str], roi_b: float) -> dict:
+    """The baseline's side of one spend group's row (channels ``members``)."""
     coef = baseline.coefficients["coef"]
     pvals = baseline.coefficients["p_value"]
-    rows = []
-    for label, group in zip(group_labels(data), data.spend_groups):
-        members = [c for c, g in zip(data.channels, data.channel_group) if g == group]
-        signs = {"+" if coef[m] > 0 else "-" if coef[m] < 0 else "0" for m in members}
-        roi_b = float(baseline.roi.loc[label, "roi"])
-        d = draws.sel(channel=label).values
-        lo, hi = post.loc[label, "lower"], post.loc[label, "upper"]
-        verdict, support = _verdict(roi_b, d, breakeven, level, hdi_prob, lo, hi)
-        rows.append(
-            {
-                "baseline_sign": signs.pop() if len(signs) == 1 else "mixed",
-                "baseline_coef": coef[members[0]] if len(members) == 1 else np.nan,
-                "baseline_p_value": pvals[members[0]] if len(members) == 1 else np.nan,
-                "baseline_roi": roi_b,
-                "baseline_verdict": verdict,
-                "posterior_mean": post.loc[label, "mean"],
-                "posterior_median": post.loc[label, "median"],
-                "posterior_lower": lo,
-                "posterior_upper": hi,
-                "p_roi_above_breakeven": float(np.mean(d > breakeven)),
-                "p_roi_above_baseline": float(np.mean(d > roi_b)) if roi_b >= 0 else np.nan,
-                "baseline_in_interval": bool(lo <= roi_b <= hi),
-                "posterior_support": support,
-            }
-        )
-    table = pd.DataFrame(rows, index=post.index)
-    table.attrs.update(method=baseline.method, hdi_prob=hdi_prob, breakeven=breakeven, level=level)
-    if "warning" in post.attrs:
-        table.attrs["warning"] = post.attrs["warning"]
-    return table
+    signs = {"+" if coef[m] > 0 else "-" if coef[m] < 0 else "0" for m in members}
+    return {
+        "baseline_sign": signs.pop() if len(signs) == 1 else "mixed",
+        "baseline_coef": coef[members[0]] if len(members) == 1 else np.nan,
+        "baseline_p_value": pvals[members[0]] if len(members) == 1 else np.nan,
+        "baseline_roi": roi_b,
+    }
+
+
+def _posterior_side(roi_b: float, post: pd.Series, draws: np.ndarray, breakeven: float) -> dict:
+    """The posterior's side of one spend group's row.
+
+    Parameters
+    ----------
+    roi_b : float
+        Baseline ROI.
+    post : Series
+        The group's row of the posterior ROI summary.
+    draws : ndarray, dims (sample,)
+        Posterior ROI draws.
+    """
+    lo, hi = post["lower"], post["upper"]
+    return {
+        "posterior_mean": post["mean"],
+        "posterior_median": post["median"],
+        "posterior_lower": lo,
+        "posterior_upper": hi,
+        "p_roi_above_breakeven": float(np.mean(draws > breakeven)),
+        "p_roi_above_baseline": float(np.mean(draws > roi_b)) if roi_b >= 0 else np.nan,
+        "baseline_in_interval": bool(lo <= roi_b <= hi),
+    }
 
 
 def _verdict(roi_b, draws, breakeven, level, hdi_prob, lo, hi) -> tuple[str, str]:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -44,18 +44,14 @@ import xarray as xr
 
 from bayes_mmm.errors import DataError, format_rows
 from bayes_mmm.validate import (
-    NATIONAL_GEO,
+    Roles,
     _check_calendar,
     _check_columns_exist,
-    _check_duplicates,
-    _check_events,
-    _check_non_negative,
-    _check_roles,
     _geo_groups,
     _geo_population,
-    _numeric_column,
-    _parse_dates,
+    clean_frame,
     holiday_events,
+    resolve_roles,
 )
 
 COLLINEAR_R = 0.999  # |correlation| above which two regressors cannot be told apart
@@ -184,91 +180,28 @@ class MMMData:
             scale of a geo becomes population × the panel's per-capita mean target, so
             geo levels are per-capita differences (see ``Scaling``).
         """
-        media, controls, organic = list(media), list(controls), list(organic)
-        if not media and not organic:
-            raise DataError("`media` is empty: name at least one media column, e.g. media=['tv'].")
-        spend = dict(spend) if spend is not None else {m: m for m in media}
-        _check_roles(date, target, geo, media, controls, organic, spend)
-        spend_cols = list(dict.fromkeys(spend[m] for m in media))
-        needed = [date, target, *media, *organic, *spend_cols, *controls]
-        events = _check_events(events, needed)
-        needed += events
-        if geo_group is not None:
-            if geo is None or geo_group in needed or geo_group == geo:
-                raise DataError(
-                    f"geo_group='{geo_group}' needs a `geo` column and a column of its own."
-                )
-            needed.append(geo_group)
-        if geo is not None:
-            needed.append(geo)
-        _check_columns_exist(df, needed)
-
-        frame = df[list(dict.fromkeys(needed))].copy()
-        frame[date] = _parse_dates(frame[date], date)
-        if geo is None:
-            frame["__geo__"] = NATIONAL_GEO
-            geo_col = "__geo__"
-        else:
-            geo_col = geo
-            if frame[geo_col].isna().any():
-                rows = frame.index[frame[geo_col].isna()]
-                raise DataError(
-                    f"Column '{geo}' (geo) is missing at rows {format_rows(rows)}: "
-                    "fill in the geo or drop those rows."
-                )
-            frame[geo_col] = frame[geo_col].astype(str)
-        numeric = [target, *media, *organic, *spend_cols, *controls]
-        for col in dict.fromkeys(numeric):
-            frame[col] = _numeric_column(frame, col, date, geo_col, target)
-        for col in dict.fromkeys([*media, *organic, *spend_cols]):
-            _check_non_negative(frame, col, date, geo_col)
-        for col in events:
-            frame[col] = _numeric_column(frame, col, date, geo_col)
-        _check_duplicates(frame, date, geo_col, geo)
-        frame = frame.sort_values([geo_col, date], kind="stable")
+        roles = resolve_roles(date, target, media, geo, spend, controls, organic, events, geo_group)
+        _check_columns_exist(df, roles.needed)
+        frame, geo_col = clean_frame(df, roles)
         dates, freq = _check_calendar(frame, date, geo_col)
         geos = tuple(pd.unique(frame[geo_col]))
-
-        def cube(cols):
-            idx = pd.MultiIndex.from_product([dates, list(geos)])
-            wide = frame.set_index([date, geo_col])[cols].reindex(idx)
-            return wide.to_numpy(dtype=float).reshape(len(dates), len(geos), len(cols))
-
-        channels = tuple(media + organic)
-        media_arr = cube(list(channels))
-        spend_arr = cube(spend_cols) if spend_cols else np.zeros((len(dates), len(geos), 0))
-        groups = tuple(spend_cols)
-        channel_group = tuple([spend[m] for m in media] + [None] * len(organic))
+        cube = _Cubes(frame.set_index([date, geo_col]), dates, geos)
+        event_names, event_values = _event_arrays(cube, roles.events, holidays, country)
         data = cls(
+            **_panel_arrays(cube, roles),
             dates=dates,
             geos=geos,
-            channels=channels,
-            spend_groups=groups,
-            controls=tuple(controls),
-            target=cube([target])[..., 0],
-            media=media_arr,
-            spend=spend_arr,
-            channel_group=channel_group,
-            control_values=cube(controls) if controls else np.zeros((len(dates), len(geos), 0)),
             target_name=target,
             freq=freq,
             national=geo is None,
             source_columns={"date": date, "geo": geo or ""},
+            events=event_names,
+            event_values=event_values,
+            geo_group=() if geo_group is None else _geo_groups(frame, geo_col, geo_group, geos),
+            population=None
+            if population is None
+            else _geo_population(df.loc[frame.index], geo_col, population, geo, geos),
         )
-        names, values = list(events), cube(events) if events else None
-        if holidays is not None:
-            h_names, h_values = holiday_events(holidays, dates, country)
-            names += h_names
-            h_values = np.repeat(h_values[:, None, :], len(geos), axis=1)
-            values = h_values if values is None else np.concatenate([values, h_values], -1)
-        if names:
-            object.__setattr__(data, "events", tuple(names))
-            object.__setattr__(data, "event_values", values)
-        if geo_group is not None:
-            object.__setattr__(data, "geo_group", _geo_groups(frame, geo_col, geo_group, geos))
-        if population is not None:
-            pop = _geo_population(df.loc[frame.index], geo_col, population, geo, geos)
-            object.__setattr__(data, "population", pop)
         data._check_content()
         return data
 
@@ -399,6 +332,16 @@ class MMMData:
         return tuple(c for c, g in zip(self.channels, self.channel_group) if g is not None)
 
     @property
+    def group_labels(self) -> list[str]:
+        """ROI labels of the spend groups, dims (spend_group,): the channel's name when a
+        group pays for one channel, else the spend column's name."""
+        labels = []
+        for name in self.spend_groups:
+            members = [c for c, g in zip(self.channels, self.channel_group) if g == name]
+            labels.append(members[0] if len(members) == 1 else name)
+        return labels
+
+    @property
     def group_matrix(self) -> np.ndarray:
         """Membership of channels in spend groups, dims (channel, spend_group), 0/1."""
         m = np.zeros((len(self.channels), len(self.spend_groups)))
@@ -427,6 +370,28 @@ class MMMData:
         if self.population is not None:
             h.update(np.ascontiguousarray(self.population, dtype=np.float64).tobytes())
         return h.hexdigest()
+
+    # ------------------------------------------------------------------ sub-panels
+    def truncate(self, n_dates: int) -> MMMData:
+        """The panel's first ``n_dates`` periods (e.g. a training set for a holdout check).
+
+        Every array field whose leading dim is ``date`` (target, media, spend, controls,
+        events, …) is cut, so fields added to ``MMMData`` later are cut too; labels and
+        per-geo fields (``population``) are kept.
+
+        Raises
+        ------
+        DataError
+            When ``n_dates`` is not between 1 and ``self.n_dates``.
+        """
+        if not 1 <= n_dates <= self.n_dates:
+            raise DataError(f"Cannot keep {n_dates} of {self.n_dates} periods.")
+        changes = {"dates": self.dates[:n_dates]}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray) and value.ndim >= 2 and len(value) == self.n_dates:
+                changes[f.name] = value[:n_dates]
+        return replace(self, **changes)
 
     # ------------------------------------------------------------------ conversions
     def to_dataset(self) -> xr.Dataset:
@@ -505,3 +470,58 @@ class MMMData:
             f"{self.dates[-1].date()}, {len(self.geos)} geos, channels={list(self.channels)}, "
             f"controls={list(self.controls)}, target='{self.target_name}')"
         )
+
+
+# ---------------------------------------------------------------------- from_frame helpers
+@dataclass(frozen=True)
+class _Cubes:
+    """Reads columns of a cleaned frame as dense arrays, dims (date, geo, column).
+
+    Attributes
+    ----------
+    indexed : DataFrame
+        The frame indexed by (date, geo), one row per pair.
+    dates : DatetimeIndex, dims (date,)
+    geos : tuple of str, dims (geo,)
+    """
+
+    indexed: pd.DataFrame
+    dates: pd.DatetimeIndex
+    geos: tuple[str, ...]
+
+    def __call__(self, cols: Sequence[str]) -> np.ndarray:
+        """Columns ``cols`` as floats, dims (date, geo, len(cols))."""
+        cols = list(cols)
+        if not cols:
+            return np.zeros((len(self.dates), len(self.geos), 0))
+        idx = pd.MultiIndex.from_product([self.dates, list(self.geos)])
+        wide = self.indexed[cols].reindex(idx)
+        return wide.to_numpy(dtype=float).reshape(len(self.dates), len(self.geos), len(cols))
+
+
+def _panel_arrays(cube: _Cubes, roles: Roles) -> dict:
+    """The labels and arrays of ``MMMData`` that come from the frame's own columns."""
+    return {
+        "channels": roles.media + roles.organic,
+        "spend_groups": roles.spend_cols,
+        "controls": roles.controls,
+        "target": cube([roles.target])[..., 0],
+        "media": cube(roles.media + roles.organic),
+        "spend": cube(roles.spend_cols),
+        "channel_group": tuple([roles.spend[m] for m in roles.media] + [None] * len(roles.organic)),
+        "control_values": cube(roles.controls),
+    }
+
+
+def _event_arrays(
+    cube: _Cubes, events: Sequence[str], holidays: pd.DataFrame | None, country: str | None
+) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """Event names and values, dims (date, geo, event): the event columns, then the
+    calendar's holidays (the same in every geo); ``((), None)`` without any."""
+    names, values = list(events), cube(events) if events else None
+    if holidays is not None:
+        h_names, h_values = holiday_events(holidays, cube.dates, country)
+        names += h_names
+        h_values = np.repeat(h_values[:, None, :], len(cube.geos), axis=1)
+        values = h_values if values is None else np.concatenate([values, h_values], -1)
+    return (tuple(names), values) if names else ((), None)

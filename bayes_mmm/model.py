@@ -183,95 +183,132 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     check_identifiable(data, spec)
     spec.check_drivers(data.channels, data.controls)
     design = make_design(data, spec)
-    pooling = spec.resolved_pooling(len(data.geos))
-    y_scaled = data.target / data.scaling.target[None, :]
     with pm.Model(coords=coords(data, spec)) as model:
-        # Data are shared inputs with static shapes (``transforms.graph_data``), the small
-        # ones in one pack: the compiled graph is then cached by shape, not by values.
-        small = {
-            "y": y_scaled,
-            "trend": design.trend,
-            "fourier": design.fourier,
-            "controls": design.controls,
-        }
-        if design.events is not None:
-            small["events"] = design.events
-        if spec.mediators:
-            meds = [data.channels.index(m) for m in spec.mediators]
-            small["mediator"] = data.media[..., meds] / data.scaling.media[None, :, meds]
-        packed = graph_data_pack(small, "model_data")
-        tensors = Design(
-            stack=graph_lag_stack(
-                design.stack.astype("float32" if spec.float32 else "float64", copy=False)
-            ),
-            trend=packed["trend"],
-            fourier=packed["fourier"],
-            controls=packed["controls"],
-            target_scale=design.target_scale,
-            events=packed.get("events"),
-            control_stack=None
-            if design.control_stack is None
-            else graph_lag_stack(design.control_stack),
-            control_adstock_index=design.control_adstock_index,
-        )
-        params = {}
-        if spec.trend:
-            params["trend"] = spec.prior("trend").create_variable("trend")
-        if spec.yearly_seasonality:
-            params["season"] = spec.prior("season").create_variable("season")
-        if data.controls:
-            params["control_coef"] = spec.prior("control_coef").create_variable("control_coef")
-        if spec.control_adstock:
-            params["control_alpha"] = spec.prior("control_alpha").create_variable("control_alpha")
-        params["alpha"] = spec.prior("alpha").create_variable("alpha")
-        for name in spec.saturation_param_names():
-            params[name] = _saturation_prior(spec, name).create_variable(name)
-        if design.events is not None:
-            params["event_coef"] = _event_coefficients(spec, len(data.geos))
-        centred = np.array([float(c in spec.centred) for c in data.channels])
-        params["beta"] = _channel_coefficients(
-            spec, pooling, len(data.geos), group_index=_group_index(data), centred=centred
-        )
-        if spec.roi_priors:
-            params["beta"] = _roi_prior_coefficients(data, spec, params)
-
+        tensors, packed = _graph_inputs(data, spec, design)
+        params = _media_parameters(data, spec, design)
         media = _graph_media_response(tensors.stack, params, spec)
-        pm.Deterministic(
-            "channel_contribution",
-            media * design.target_scale[None, :, None],
-            dims=("date", "geo", "channel"),
-        )
-        # Centred parameterisation: sample each geo's mean level (≈ 1 on the scaled target)
-        # and derive the intercept, so that intercepts do not trade off against the mean of
-        # always-on media, the trend or the controls.
-        level = _level_prior(spec, data).create_variable("level")
-        params["intercept"] = 0.0 * level
-        rest = baseline_response(tensors, params, spec) + media.sum(axis=-1)
-        params["intercept"] = pm.Deterministic("intercept", level - rest.mean(axis=0), dims="geo")
-        mu = rest + params["intercept"][None, :]
-        sigma = spec.prior("sigma").create_variable("sigma")
-        if spec.likelihood == "normal":
-            pm.Normal("y", mu=mu, sigma=sigma[None, :], observed=packed["y"], dims=("date", "geo"))
-        else:
-            nu = spec.prior("nu").create_variable("nu")
-            pm.StudentT(
-                "y", nu=nu, mu=mu, sigma=sigma[None, :], observed=packed["y"], dims=("date", "geo")
-            )
+        contribution = media * design.target_scale[None, :, None]  # target units
+        pm.Deterministic("channel_contribution", contribution, dims=("date", "geo", "channel"))
+        mu = _expected_target(data, spec, tensors, params, media)
+        _target_likelihood(spec, mu, packed["y"])
         if spec.mediators:
             _mediator_likelihood(data, spec, tensors, params, packed["mediator"])
         if spec.lift_tests:
-            # Calibration: each experiment observes the channel's contribution over its
-            # periods and geos (target units), with its own standard error.
-            masks, index = lift_masks(data, spec)
-            implied = implied_lift(media * design.target_scale[None, :, None], masks, index)
-            pm.Normal(
-                "lift_obs",
-                mu=implied,
-                sigma=np.array([t.se for t in spec.lift_tests]),
-                observed=np.array([t.lift for t in spec.lift_tests]),
-                dims="lift_test",
-            )
+            _lift_likelihood(data, spec, contribution)
     return model
+
+
+def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Design, dict]:
+    """The design as graph data (inside a model context).
+
+    Data are shared inputs with static shapes (``transforms.graph_data``), the small ones
+    in one pack: the compiled graph is then cached by shape, not by values.
+
+    Returns
+    -------
+    tensors : Design
+        ``design`` with its arrays as graph data; the lag stack in ``spec``'s precision.
+    packed : dict
+        The packed small inputs: ``y`` (the scaled target, dims (date, geo)), ``trend``,
+        ``fourier``, ``controls``, and ``events`` and ``mediator`` (the scaled mediators,
+        dims (date, geo, mediator)) when the model has them.
+    """
+    small = {
+        "y": scaled_target(data),
+        "trend": design.trend,
+        "fourier": design.fourier,
+        "controls": design.controls,
+    }
+    if design.events is not None:
+        small["events"] = design.events
+    if spec.mediators:
+        meds = [data.channels.index(m) for m in spec.mediators]
+        small["mediator"] = data.media[..., meds] / data.scaling.media[None, :, meds]
+    packed = graph_data_pack(small, "model_data")
+    tensors = Design(
+        stack=graph_lag_stack(
+            design.stack.astype("float32" if spec.float32 else "float64", copy=False)
+        ),
+        trend=packed["trend"],
+        fourier=packed["fourier"],
+        controls=packed["controls"],
+        target_scale=design.target_scale,
+        events=packed.get("events"),
+        control_stack=None
+        if design.control_stack is None
+        else graph_lag_stack(design.control_stack),
+        control_adstock_index=design.control_adstock_index,
+    )
+    return tensors, packed
+
+
+def _media_parameters(data: MMMData, spec: ModelSpec, design: Design) -> dict:
+    """Every sampled parameter but the level, noise and mediator ones (inside a model
+    context): baseline terms, adstock, saturation, events and the coefficients ``beta``."""
+    params = {}
+    if spec.trend:
+        params["trend"] = spec.prior("trend").create_variable("trend")
+    if spec.yearly_seasonality:
+        params["season"] = spec.prior("season").create_variable("season")
+    if data.controls:
+        params["control_coef"] = spec.prior("control_coef").create_variable("control_coef")
+    if spec.control_adstock:
+        params["control_alpha"] = spec.prior("control_alpha").create_variable("control_alpha")
+    params["alpha"] = spec.prior("alpha").create_variable("alpha")
+    for name in spec.saturation_param_names():
+        params[name] = _saturation_prior(spec, name).create_variable(name)
+    if design.events is not None:
+        params["event_coef"] = _event_coefficients(spec, len(data.geos))
+    centred = np.array([float(c in spec.centred) for c in data.channels])
+    pooling = spec.resolved_pooling(len(data.geos))
+    params["beta"] = _channel_coefficients(
+        spec, pooling, len(data.geos), group_index=_group_index(data), centred=centred
+    )
+    if spec.roi_priors:
+        params["beta"] = _roi_prior_coefficients(data, spec, params)
+    return params
+
+
+def _expected_target(data: MMMData, spec: ModelSpec, tensors: Design, params: dict, media):
+    """The expected scaled target, dims (date, geo), with a centred baseline.
+
+    Samples each geo's mean ``level`` (≈ 1 on the scaled target) and derives the
+    ``intercept`` (added to ``params``), so that intercepts do not trade off against the
+    mean of always-on media, the trend or the controls.
+    """
+    level = _level_prior(spec, data).create_variable("level")
+    params["intercept"] = 0.0 * level
+    rest = baseline_response(tensors, params, spec) + media.sum(axis=-1)
+    params["intercept"] = pm.Deterministic("intercept", level - rest.mean(axis=0), dims="geo")
+    return rest + params["intercept"][None, :]
+
+
+def _target_likelihood(spec: ModelSpec, mu, observed) -> None:
+    """The observed scaled target ``y`` (dims (date, geo)) around ``mu``."""
+    sigma = spec.prior("sigma").create_variable("sigma")
+    if spec.likelihood == "normal":
+        pm.Normal("y", mu=mu, sigma=sigma[None, :], observed=observed, dims=("date", "geo"))
+    else:
+        nu = spec.prior("nu").create_variable("nu")
+        pm.StudentT(
+            "y", nu=nu, mu=mu, sigma=sigma[None, :], observed=observed, dims=("date", "geo")
+        )
+
+
+def _lift_likelihood(data: MMMData, spec: ModelSpec, contribution) -> None:
+    """Calibration: each experiment observes the channel's contribution over its periods
+    and geos (target units), with its own standard error.
+
+    ``contribution`` is the channel contribution in target units, dims (date, geo, channel).
+    """
+    masks, index = lift_masks(data, spec)
+    pm.Normal(
+        "lift_obs",
+        mu=implied_lift(contribution, masks, index),
+        sigma=np.array([t.se for t in spec.lift_tests]),
+        observed=np.array([t.lift for t in spec.lift_tests]),
+        dims="lift_test",
+    )
 
 
 def _graph_media_response(stack, params: dict, spec: ModelSpec):

@@ -9,7 +9,7 @@ proportional to each geo's size.
 Ground truth ROI is the same counterfactual the analysis uses: the channel's revenue
 (carryover tail included) divided by its spend. With ``spend_groups`` one spend column pays
 for several channels and the truth has one ROI per group: the summed revenue of its
-channels divided by the group's spend (``analysis.group_labels`` names the groups).
+channels divided by the group's spend (``MMMData.group_labels`` names the groups).
 
 Optional parts (all off by default, so default panels are unchanged bit for bit; their
 randomness comes from a second stream seeded by ``(seed, 1)``):
@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_mmm.analysis import group_labels
 from bayes_mmm.data import MMMData
 from bayes_mmm.kinds import mixed_dim_channels
 from bayes_mmm.response import (
@@ -42,22 +41,9 @@ from bayes_mmm.response import (
 from bayes_mmm.spec import SATURATION_DIM, ModelSpec
 
 CHANNEL_NAMES = (
-    "tv",
-    "search",
-    "social",
-    "display",
-    "radio",
-    "video",
-    "ooh",
-    "print",
-    "email",
-    "affiliate",
-    "podcast",
-    "influencer",
-    "retail",
-    "cinema",
-    "sms",
-)
+    "tv", "search", "social", "display", "radio", "video", "ooh", "print", "email",
+    "affiliate", "podcast", "influencer", "retail", "cinema", "sms",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -149,19 +135,99 @@ def simulate(
     spec = spec or ModelSpec()
     rng = np.random.default_rng(seed)
     extra = np.random.default_rng([seed, 1])  # new options only: defaults stay unchanged
-    if channels is not None:
-        n_channels = len(channels)
-    channels = (
-        list(channels)
-        if channels is not None
-        else [CHANNEL_NAMES[i] if i < len(CHANNEL_NAMES) else f"ch_{i}" for i in range(n_channels)]
+    lay = _layout(channels, n_channels, organic, n_controls, n_geos, n_weeks, start)
+    _check_groups(lay.channels, spend_groups)
+    frame, geo_size, kwargs = _observed(
+        rng, extra, lay, spend_groups, spend_variation, holiday_effect > 0
     )
-    organic = list(organic)
-    _check_groups(channels, spend_groups)
-    controls = [f"control_{k + 1}" for k in range(n_controls)]
-    geos = [f"geo_{g:02d}" for g in range(n_geos)]
-    dates = pd.date_range(start, periods=n_weeks, freq="W-MON")
+    # A provisional panel whose target equals the geo size reproduces the model's scalings
+    # with target_scale == geo_size exactly.
+    provisional = MMMData.from_frame(frame, **kwargs)
+    params = _draw_params(rng, extra, spec, lay, noise, geo_spread)
+    if provisional.events:
+        size = holiday_effect * np.exp(holiday_spread * extra.normal(size=n_geos))
+        params["event_coef"] = size[:, None]
+    spec = spec.for_channels(provisional.channels)
+    params = _kind_layout(params, spec)
+    design = make_design(provisional, spec)
+    base = baseline_response(design, params, spec)
+    media = media_response(design.stack, params, spec)
+    y_scaled = base + media.sum(axis=-1) + noise * rng.standard_normal(base.shape)
+    frame["revenue"] = np.round((y_scaled * geo_size[None, :]).reshape(-1), 2)
+    return frame, _truth(provisional, spec, params, geo_size, media, base, lay)
 
+
+@dataclass(frozen=True)
+class _Layout:
+    """Labels of a simulated panel: paid ``channels``, ``organic`` media, ``controls``,
+    ``geos`` and ``dates`` (dims (date,))."""
+
+    channels: list[str]
+    organic: list[str]
+    controls: list[str]
+    geos: list[str]
+    dates: pd.DatetimeIndex
+
+
+def _layout(channels, n_channels, organic, n_controls, n_geos, n_weeks, start) -> _Layout:
+    """The labels ``simulate``'s arguments describe; ``channels`` overrides ``n_channels``
+    (default names: the first ``n_channels`` of ``CHANNEL_NAMES``, then ``ch_<i>``)."""
+    if channels is None:
+        channels = [
+            CHANNEL_NAMES[i] if i < len(CHANNEL_NAMES) else f"ch_{i}" for i in range(n_channels)
+        ]
+    return _Layout(
+        channels=list(channels),
+        organic=list(organic),
+        controls=[f"control_{k + 1}" for k in range(n_controls)],
+        geos=[f"geo_{g:02d}" for g in range(n_geos)],
+        dates=pd.date_range(start, periods=n_weeks, freq="W-MON"),
+    )
+
+
+def _observed(
+    rng, extra, lay: _Layout, spend_groups, spend_variation: float, holiday: bool
+) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """The simulated frame with ``revenue`` equal to each geo's size, the geo sizes
+    (dims (geo,)) and the ``MMMData.from_frame`` keywords that describe the frame."""
+    geo_size, spend, control_values = _draw_inputs(rng, lay, spend_variation)
+    frame = _frame(lay, spend, control_values, geo_size)
+    options = _extras(extra, frame, lay, geo_size, spend, spend_groups)
+    events = []
+    if holiday:
+        n_geos = len(lay.geos)
+        frame["holiday"] = np.repeat(_holiday_weeks(lay.dates)[:, None], n_geos, 1).reshape(-1)
+        events = ["holiday"]
+    kwargs = {
+        "date": "date",
+        "target": "revenue",
+        "media": lay.channels,
+        "geo": "geo",
+        "controls": lay.controls,
+        "organic": lay.organic,
+        "events": events,
+    }
+    return frame, geo_size, kwargs | options
+
+
+def _kind_layout(params: dict, spec: ModelSpec) -> dict:
+    """``params`` in the model's layout: with mixed saturation kinds, each saturation
+    parameter only for the channels whose kind uses it."""
+    if not spec.mixed_saturation:
+        return params
+    kinds = list(spec.saturation.values())
+    out = dict(params)
+    for name, dim in SATURATION_DIM.items():
+        out[name] = params[name][mixed_dim_channels(kinds, dim)]
+    return out
+
+
+def _draw_inputs(
+    rng, lay: _Layout, spend_variation: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Geo sizes (geo,), spend (date, geo, channel) and controls (date, geo, control)."""
+    n_weeks, n_geos, n_channels = len(lay.dates), len(lay.geos), len(lay.channels)
+    n_controls = len(lay.controls)
     geo_size = np.exp(rng.normal(np.log(1e5), 0.6, n_geos))
     spend_share = rng.dirichlet(np.full(n_channels, 3.0)) * 0.2
     spend = np.empty((n_weeks, n_geos, n_channels))
@@ -173,26 +239,13 @@ def simulate(
         spend[..., c] = np.round(level * pattern, 2)
     control_values = rng.normal(0.0, 1.0, (n_weeks, n_geos, n_controls)).cumsum(axis=0) * 0.3
     control_values += rng.normal(0, 1, (1, n_geos, n_controls))
+    return geo_size, spend, control_values
 
-    frame = _frame(dates, geos, channels, controls, spend, control_values, geo_size)
-    options = _extras(extra, frame, dates, geos, geo_size, channels, spend, spend_groups, organic)
-    events = []
-    if holiday_effect > 0:
-        frame["holiday"] = np.repeat(_holiday_weeks(dates)[:, None], n_geos, 1).reshape(-1)
-        events = ["holiday"]
-    # A provisional panel whose target equals the geo size reproduces the model's scalings
-    # with target_scale == geo_size exactly.
-    provisional = MMMData.from_frame(
-        frame,
-        date="date",
-        target="revenue",
-        media=channels,
-        geo="geo",
-        controls=controls,
-        organic=organic,
-        events=events,
-        **options,
-    )
+
+def _draw_params(rng, extra, spec: ModelSpec, lay: _Layout, noise, geo_spread) -> dict:
+    """True parameters on the model's scale: paid channels and baseline from ``rng``,
+    organic media from ``extra``."""
+    n_geos, n_channels = len(lay.geos), len(lay.channels)
     params = {
         "alpha": rng.uniform(0.1, 0.6, n_channels),
         "ec": rng.uniform(0.6, 1.6, n_channels),
@@ -201,63 +254,55 @@ def simulate(
         "intercept": rng.uniform(0.5, 0.8, n_geos),
         "trend": rng.normal(0.05, 0.05, n_geos),
         "season": rng.normal(0.0, 0.06, 2 * spec.yearly_seasonality),
-        "control_coef": rng.normal(0.0, 0.04, n_controls),
+        "control_coef": rng.normal(0.0, 0.04, len(lay.controls)),
         "sigma": np.full(n_geos, noise),
     }
     beta_mu = np.log(rng.uniform(0.04, 0.12, n_channels))
     params["beta"] = np.exp(beta_mu[None, :] + geo_spread * rng.normal(size=(n_geos, n_channels)))
     params["beta_mu"] = beta_mu
-    if organic:
-        n_org = len(organic)
-        for name, lo, hi in [("alpha", 0.1, 0.6), ("ec", 0.6, 1.6), ("slope", 0.8, 2.0)]:
-            params[name] = np.concatenate([params[name], extra.uniform(lo, hi, n_org)])
-        params["lam"] = np.concatenate([params["lam"], extra.uniform(0.5, 2.0, n_org)])
-        org_mu = np.log(extra.uniform(0.02, 0.06, n_org))
-        org_beta = np.exp(org_mu[None, :] + geo_spread * extra.normal(size=(n_geos, n_org)))
-        params["beta"] = np.concatenate([params["beta"], org_beta], axis=1)
-        params["beta_mu"] = np.concatenate([beta_mu, org_mu])
-    if events:
-        size = holiday_effect * np.exp(holiday_spread * extra.normal(size=n_geos))
-        params["event_coef"] = size[:, None]
-    spec = spec.for_channels(provisional.channels)
-    if spec.mixed_saturation:  # the model's parameter layout: only what each kind uses
-        kinds = list(spec.saturation.values())
-        for name, dim in SATURATION_DIM.items():
-            params[name] = params[name][mixed_dim_channels(kinds, dim)]
+    if lay.organic:
+        _add_organic_params(extra, params, n_geos, len(lay.organic), geo_spread)
+    return params
 
-    design = make_design(provisional, spec)
-    base = baseline_response(design, params, spec)
-    media = media_response(design.stack, params, spec)
-    y_scaled = base + media.sum(axis=-1) + noise * rng.standard_normal(base.shape)
-    frame["revenue"] = np.round((y_scaled * geo_size[None, :]).reshape(-1), 2)
 
-    contributions = media * geo_size[None, :, None]
+def _add_organic_params(extra, params: dict, n_geos: int, n_org: int, geo_spread) -> None:
+    """Append the organic channels' true parameters to ``params`` (in place)."""
+    for name, lo, hi in [("alpha", 0.1, 0.6), ("ec", 0.6, 1.6), ("slope", 0.8, 2.0)]:
+        params[name] = np.concatenate([params[name], extra.uniform(lo, hi, n_org)])
+    params["lam"] = np.concatenate([params["lam"], extra.uniform(0.5, 2.0, n_org)])
+    org_mu = np.log(extra.uniform(0.02, 0.06, n_org))
+    org_beta = np.exp(org_mu[None, :] + geo_spread * extra.normal(size=(n_geos, n_org)))
+    params["beta"] = np.concatenate([params["beta"], org_beta], axis=1)
+    params["beta_mu"] = np.concatenate([params["beta_mu"], org_mu])
+
+
+def _truth(provisional: MMMData, spec: ModelSpec, params, geo_size, media, base, lay) -> Truth:
+    """The ground truth of a simulated panel from the geo sizes (dims (geo,)), the channel
+    contributions (``media``, dims (date, geo, channel)) and the non-media expected target
+    (``base``, dims (date, geo)), both on the model's scale."""
     tail = make_design(provisional, spec, tail=spec.l_max - 1)
     total = (media_response(tail.stack, params, spec) * geo_size[None, :, None]).sum(axis=0)
     incr = total @ provisional.group_matrix  # (geo, spend_group)
     spend_total = provisional.spend.sum(axis=0)  # (geo, spend_group)
-    labels = group_labels(provisional)
-    params["geo_size"] = geo_size
-    all_channels = list(provisional.channels)
-    truth = Truth(
-        params=params,
+    labels = provisional.group_labels
+    return Truth(
+        params={**params, "geo_size": geo_size},
         roi=pd.Series(incr.sum(0) / spend_total.sum(0), index=labels, name="roi"),
-        roi_by_geo=pd.DataFrame(incr / spend_total, index=geos, columns=labels),
+        roi_by_geo=pd.DataFrame(incr / spend_total, index=lay.geos, columns=labels),
         contributions=xr.DataArray(
-            contributions,
+            media * geo_size[None, :, None],
             dims=("date", "geo", "channel"),
-            coords={"date": dates, "geo": geos, "channel": all_channels},
+            coords={"date": lay.dates, "geo": lay.geos, "channel": list(provisional.channels)},
             name="contribution",
         ),
         baseline=xr.DataArray(
             base * geo_size[None, :],
             dims=("date", "geo"),
-            coords={"date": dates, "geo": geos},
+            coords={"date": lay.dates, "geo": lay.geos},
             name="baseline",
         ),
         spec=spec,
     )
-    return frame, truth
 
 
 def _ar1(rng, n_weeks, n_geos, rho, sd):
@@ -283,11 +328,12 @@ def _flights(rng, n_weeks, n_geos, on=0.7):
     return out
 
 
-def _frame(dates, geos, channels, controls, spend, control_values, geo_size) -> pd.DataFrame:
-    idx = pd.MultiIndex.from_product([dates, geos], names=["date", "geo"])
-    cols = {ch: spend[..., c].reshape(-1) for c, ch in enumerate(channels)}
-    cols |= {k: control_values[..., i].reshape(-1) for i, k in enumerate(controls)}
-    cols["revenue"] = np.repeat(geo_size[None, :], len(dates), axis=0).reshape(-1)
+def _frame(lay: _Layout, spend, control_values, geo_size) -> pd.DataFrame:
+    """Media (spend), controls and ``revenue`` = geo size, one row per (date, geo)."""
+    idx = pd.MultiIndex.from_product([lay.dates, lay.geos], names=["date", "geo"])
+    cols = {ch: spend[..., c].reshape(-1) for c, ch in enumerate(lay.channels)}
+    cols |= {k: control_values[..., i].reshape(-1) for i, k in enumerate(lay.controls)}
+    cols["revenue"] = np.repeat(geo_size[None, :], len(lay.dates), axis=0).reshape(-1)
     return pd.DataFrame(cols, index=idx).reset_index()
 
 
@@ -305,10 +351,11 @@ def _check_groups(channels, spend_groups) -> None:
         )
 
 
-def _extras(rng, frame, dates, geos, geo_size, channels, spend, spend_groups, organic) -> dict:
+def _extras(rng, frame, lay: _Layout, geo_size, spend, spend_groups) -> dict:
     """Add impressions, spend columns and organic media to ``frame`` (in place); return
     the ``from_frame`` keywords that describe them."""
-    n_weeks, n_geos = len(dates), len(geos)
+    channels = lay.channels
+    n_weeks, n_geos = len(lay.dates), len(lay.geos)
     if spend_groups is not None:
         cpm = np.exp(rng.normal(np.log(10.0), 0.5, len(channels)))  # cost per 1000
         wobble = np.exp(rng.normal(0.0, 0.05, spend.shape))
@@ -320,7 +367,7 @@ def _extras(rng, frame, dates, geos, geo_size, channels, spend, spend_groups, or
         for group, members in spend_groups.items():
             idx = [channels.index(m) for m in members]
             frame[group] = np.round(paid[..., idx].sum(-1), 2).reshape(-1)
-    for name in organic:
+    for name in lay.organic:
         level = geo_size * 0.05 * np.exp(rng.normal(0, 0.2, n_geos))
         pattern = _ar1(rng, n_weeks, n_geos, rho=0.8, sd=0.25)
         frame[name] = np.round(200 * level * pattern).reshape(-1)  # impressions
@@ -342,12 +389,8 @@ def _holiday_weeks(dates: pd.DatetimeIndex) -> np.ndarray:
 
 # ---------------------------------------------------------------------- national drivers
 SEED003_PAID = (
-    "facebook_spend",
-    "google_spend",
-    "tiktok_spend",
-    "instagram_spend",
-    "snapchat_spend",
-)
+    "facebook_spend", "google_spend", "tiktok_spend", "instagram_spend", "snapchat_spend",
+)  # fmt: skip
 SEED003_UPSTREAM = ("facebook_spend", "instagram_spend", "tiktok_spend", "snapchat_spend")
 SEED003_ORGANIC = ("emails_send", "sms_send")
 SEED003_CONTROLS = ("average_price", "promotions", "social_followers")
@@ -416,27 +459,34 @@ def simulate_drivers(
     params : dict of str to ndarray
         True parameters on the model's scale, dims as in the model (geo = 1).
     """
-    from bayes_mmm.drivers import effect_draws as driver_effects
-    from bayes_mmm.mediation import effect_draws as mediation_effects
-    from bayes_mmm.mediation import path_labels
-
     rng = np.random.default_rng(seed)
     kwargs, spec = seed003_setup()
-    channels = [*SEED003_PAID, *SEED003_ORGANIC]
-    dates = pd.date_range(start, periods=n_weeks, freq="W-MON")
     revenue_scale = 250_000.0
+    frame = _drivers_frame(rng, n_weeks, start, revenue_scale)
+    params = _driver_params(noise)
+    _add_mediator(rng, frame, params, kwargs, spec)
+    panel = MMMData.from_frame(frame, **kwargs)
+    true = _add_revenue(rng, frame, params, panel, spec, noise, revenue_scale)
+    return frame, _driver_truth(panel, spec, true), params
+
+
+def _drivers_frame(rng, n_weeks: int, start: str, revenue_scale: float) -> pd.DataFrame:
+    """The seed-003 columns, one row per week, with placeholders for ``google_spend`` (set
+    by :func:`_add_mediator`) and ``revenue`` (``revenue_scale``, so the target scale is
+    ``revenue_scale`` exactly)."""
+    dates = pd.date_range(start, periods=n_weeks, freq="W-MON")
     frame = pd.DataFrame({"date": dates})
     levels = {"facebook_spend": 9000, "tiktok_spend": 5000, "instagram_spend": 7000,
               "snapchat_spend": 3000}  # fmt: skip
     # Social ads run in bursts (flights of 2-6 weeks on / off) on top of a slowly varying
     # level. The bursts are the exogenous variation that identifies how much search spend
-    # each social channel triggers (see the docstring: always-on social channels left the
-    # mediator coefficients with ~50 % relative standard errors).
+    # each social channel triggers (see simulate_drivers: always-on social channels left
+    # the mediator coefficients with ~50 % relative standard errors).
     for name, level in levels.items():
         pattern = _ar1(rng, n_weeks, 1, rho=0.6, sd=0.4)[:, 0]
         pattern = pattern * _flights(rng, n_weeks, 1)[:, 0]
         frame[name] = np.round(level * pattern, 2)
-    frame["google_spend"] = 1.0  # placeholder: set from the mediator equation below
+    frame["google_spend"] = 1.0  # placeholder: set from the mediator equation
     frame["emails_send"] = np.round(40_000 * _ar1(rng, n_weeks, 1, rho=0.7, sd=0.3)[:, 0])
     frame["sms_send"] = np.round(15_000 * _ar1(rng, n_weeks, 1, rho=0.5, sd=0.4)[:, 0])
     frame["average_price"] = np.round(
@@ -447,7 +497,13 @@ def simulate_drivers(
         50_000 + 40 * np.arange(n_weeks) + np.cumsum(rng.normal(0, 600, n_weeks))
     )
     frame["revenue"] = revenue_scale  # placeholder: target scale == revenue_scale exactly
-    params = {
+    return frame
+
+
+def _driver_params(noise: float) -> dict:
+    """The seed-003 panel's true parameters before rescaling, dims as in the model
+    (geo = 1; channels in ``SEED003_PAID + SEED003_ORGANIC`` order)."""
+    return {
         "alpha": np.array([0.4, 0.2, 0.3, 0.5, 0.3, 0.15, 0.1]),
         "ec": np.array([1.2, 1.0, 1.3, 1.1, 1.2, 1.0, 1.0]),
         "slope": np.array([1.2, 1.0, 1.4, 1.1, 1.3, 1.0, 1.2]),
@@ -462,9 +518,18 @@ def simulate_drivers(
         "mediator_trend": np.array([0.0]),
         "mediator_sigma": np.array([0.3]),
     }
-    # google_spend = typical × (level + trend + Σ upstream paths + noise). Scaling by its
-    # mean non-zero value later divides by a constant, which the model absorbs into its
-    # coefficients; effects in revenue units are unaffected.
+
+
+def _add_mediator(rng, frame: pd.DataFrame, params: dict, kwargs: dict, spec: ModelSpec) -> None:
+    """Set ``frame["google_spend"]`` from the mediator equation and re-express the
+    mediator parameters on the panel's scale (both in place).
+
+    google_spend = typical × (level + trend + Σ upstream paths + noise). Scaling by its
+    mean non-zero value later divides by a constant, which the model absorbs into its
+    coefficients; effects in revenue units are unaffected.
+    """
+    n_weeks = len(frame)
+    channels = [*SEED003_PAID, *SEED003_ORGANIC]
     placeholder = np.round(6000 * _ar1(rng, n_weeks, 1, rho=0.5, sd=0.3)[:, 0], 2)
     provisional = MMMData.from_frame(frame.assign(google_spend=placeholder), **kwargs)
     design = make_design(provisional, spec)
@@ -480,20 +545,41 @@ def simulate_drivers(
     for k in ("mediator_coef", "mediator_level", "mediator_trend", "mediator_sigma"):
         params[k] = params[k] / typical
 
-    panel = MMMData.from_frame(frame, **kwargs)
+
+def _add_revenue(
+    rng, frame: pd.DataFrame, params: dict, panel: MMMData, spec: ModelSpec, noise, scale
+) -> dict:
+    """Set ``frame["revenue"]`` from the target equation (centred intercept) and
+    re-express the target-side parameters on the panel's own scale (both in place).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The parameters on the generating scale, with a leading draw dim of 1.
+    """
+    n_weeks = len(frame)
     design = make_design(panel, spec)
     params["intercept"] = np.zeros(1)
     true = {k: v[None] for k, v in params.items()}
     rest = baseline_response(design, true, spec) + media_response(design.stack, true, spec).sum(-1)
     params["intercept"] = 1.0 - rest[0].mean(axis=0)  # centred: mean scaled revenue ≈ 1
     mean = rest[0] + params["intercept"][None, :]
-    frame["revenue"] = np.round(revenue_scale * (mean[:, 0] + rng.normal(0, noise, n_weeks)), 2)
+    frame["revenue"] = np.round(scale * (mean[:, 0] + rng.normal(0, noise, n_weeks)), 2)
     true = {k: v[None] for k, v in params.items()}
     # Re-express the target-side parameters on the panel's own scale (revenue / its mean),
     # so that ``params`` is exactly what a fit of the returned frame estimates.
-    ratio = revenue_scale / frame["revenue"].mean()
+    ratio = scale / frame["revenue"].mean()
     for k in ("beta", "control_coef", "trend", "season", "sigma", "intercept"):
         params[k] = params[k] * ratio
+    return true
+
+
+def _driver_truth(panel: MMMData, spec: ModelSpec, true: dict) -> pd.DataFrame:
+    """One row per driver and per mediation path effect (target units): ``kind``, ``value``."""
+    from bayes_mmm.drivers import effect_draws as driver_effects
+    from bayes_mmm.mediation import effect_draws as mediation_effects
+    from bayes_mmm.mediation import path_labels
+
     names, kinds, values = driver_effects(panel, spec, true, mediation=False)
     rows = [(n, k, v) for n, k, v in zip(names, kinds, values[0])]
     med = mediation_effects(panel, spec, true)
@@ -501,5 +587,4 @@ def simulate_drivers(
         rows += [
             (f"{label} {e}", "mediation", med[e][0, p]) for e in ("direct", "indirect", "total")
         ]
-    truth = pd.DataFrame(rows, columns=["driver", "kind", "value"]).set_index("driver")
-    return frame, truth, params
+    return pd.DataFrame(rows, columns=["driver", "kind", "value"]).set_index("driver")

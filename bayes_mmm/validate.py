@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,133 @@ from bayes_mmm.errors import DataError, format_rows
 
 NATIONAL_GEO = "national"
 MAX_ABS = 1e15  # larger per-row values overflow sums and variances in float64
+
+
+# ---------------------------------------------------------------------- roles and frame
+@dataclass(frozen=True)
+class Roles:
+    """The columns of a ``from_frame`` call, checked and resolved.
+
+    Attributes
+    ----------
+    date, target : str
+    geo : str or None
+        None for national data.
+    media, organic, controls, events : tuple of str
+    spend : dict of str to str
+        The spend column behind each paid media column.
+    spend_cols : tuple of str
+        Distinct spend columns in media order: the spend groups.
+    needed : tuple of str
+        Every column read from the frame, in reading order.
+    """
+
+    date: str
+    target: str
+    geo: str | None
+    media: tuple[str, ...]
+    organic: tuple[str, ...]
+    controls: tuple[str, ...]
+    events: tuple[str, ...]
+    spend: Mapping[str, str]
+    spend_cols: tuple[str, ...]
+    needed: tuple[str, ...]
+
+    @property
+    def numeric(self) -> list[str]:
+        """Target, media, spend and control columns (each once), which must be numbers."""
+        return list(dict.fromkeys([self.target, *self.exposure, *self.controls]))
+
+    @property
+    def exposure(self) -> list[str]:
+        """Media, organic and spend columns (each once), which must be ≥ 0."""
+        return list(dict.fromkeys([*self.media, *self.organic, *self.spend_cols]))
+
+
+def resolve_roles(
+    date: str,
+    target: str,
+    media: Sequence[str],
+    geo: str | None,
+    spend: Mapping[str, str] | None,
+    controls: Sequence[str],
+    organic: Sequence[str],
+    events: Sequence[str],
+    geo_group: str | None,
+) -> Roles:
+    """Check that every column has one role and resolve the spend mapping (``from_frame``'s
+    arguments of the same names)."""
+    media, controls, organic = list(media), list(controls), list(organic)
+    if not media and not organic:
+        raise DataError("`media` is empty: name at least one media column, e.g. media=['tv'].")
+    spend = dict(spend) if spend is not None else {m: m for m in media}
+    _check_roles(date, target, geo, media, controls, organic, spend)
+    spend_cols = list(dict.fromkeys(spend[m] for m in media))
+    needed = [date, target, *media, *organic, *spend_cols, *controls]
+    events = _check_events(events, needed)
+    needed += events
+    if geo_group is not None:
+        if geo is None or geo_group in needed or geo_group == geo:
+            raise DataError(
+                f"geo_group='{geo_group}' needs a `geo` column and a column of its own."
+            )
+        needed.append(geo_group)
+    if geo is not None:
+        needed.append(geo)
+    return Roles(
+        date=date,
+        target=target,
+        geo=geo,
+        media=tuple(media),
+        organic=tuple(organic),
+        controls=tuple(controls),
+        events=tuple(events),
+        spend=spend,
+        spend_cols=tuple(spend_cols),
+        needed=tuple(needed),
+    )
+
+
+def clean_frame(df: pd.DataFrame, roles: Roles) -> tuple[pd.DataFrame, str]:
+    """The frame's needed columns, checked, parsed and sorted by (geo, date).
+
+    ``df`` must hold every column of ``roles.needed`` and is never modified.
+
+    Returns
+    -------
+    frame : DataFrame
+        Dates parsed, geo labels as strings (``NATIONAL_GEO`` without a geo column),
+        numeric columns as floats; original row labels kept.
+    geo_col : str
+        The frame's geo column (``"__geo__"`` for national data).
+    """
+    date = roles.date
+    frame = df[list(dict.fromkeys(roles.needed))].copy()
+    frame[date] = _parse_dates(frame[date], date)
+    geo_col = _add_geo_column(frame, roles.geo)
+    for col in roles.numeric:
+        frame[col] = _numeric_column(frame, col, date, geo_col, roles.target)
+    for col in roles.exposure:
+        _check_non_negative(frame, col, date, geo_col)
+    for col in roles.events:
+        frame[col] = _numeric_column(frame, col, date, geo_col)
+    _check_duplicates(frame, date, geo_col, roles.geo)
+    return frame.sort_values([geo_col, date], kind="stable"), geo_col
+
+
+def _add_geo_column(frame: pd.DataFrame, geo: str | None) -> str:
+    """Make ``frame``'s geo labels strings (in place) and return the geo column's name."""
+    if geo is None:
+        frame["__geo__"] = NATIONAL_GEO
+        return "__geo__"
+    if frame[geo].isna().any():
+        rows = frame.index[frame[geo].isna()]
+        raise DataError(
+            f"Column '{geo}' (geo) is missing at rows {format_rows(rows)}: "
+            "fill in the geo or drop those rows."
+        )
+    frame[geo] = frame[geo].astype(str)
+    return geo
 
 
 # ---------------------------------------------------------------------- validation helpers

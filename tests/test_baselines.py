@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import bayes_mmm as bm
-from bayes_mmm import baselines
+from bayes_mmm import baselines, datachecks
 
 MEDIA = ["tv", "search", "social"]
 
@@ -94,6 +95,20 @@ def test_vif_flags_a_collinear_column(sim_frame, tiny_fit):
     assert baselines.ols_baseline(data).vif["tv_copy"] > 100
 
 
+def test_vif_is_the_statsmodels_vif_with_an_intercept(tiny_fit):
+    sm = pytest.importorskip("statsmodels.api")
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    frame = datachecks.design_frame(tiny_fit.data)
+    exog = sm.add_constant(frame.to_numpy(), has_constant="add")
+    expected = [variance_inflation_factor(exog, j + 1) for j in range(frame.shape[1])]
+    np.testing.assert_allclose(baselines.vif(tiny_fit.data), expected, rtol=1e-10)
+    # Without an intercept the columns count as centred: on centred columns both agree.
+    centred = frame.to_numpy() - frame.to_numpy().mean(axis=0)
+    plain = datachecks.variance_inflation(centred, list(frame.columns))
+    np.testing.assert_allclose(plain, expected, rtol=1e-8)
+
+
 def test_side_by_side_has_one_row_per_spend_group_with_both_sides(tiny_fit, ridge):
     table = baselines.side_by_side(tiny_fit, ridge)
     post = tiny_fit.roi()
@@ -115,6 +130,32 @@ def test_side_by_side_has_one_row_per_spend_group_with_both_sides(tiny_fit, ridg
             "not supported",
             "inconclusive",
         )
+
+
+def test_side_by_side_reads_only_the_panel_and_the_roi_from_the_fit(tiny_fit, ridge):
+    class Posterior:  # not a Fit: the panel, the ROI summary and the ROI draws only
+        data = tiny_fit.data
+
+        def roi(self, hdi_prob=0.9):
+            return tiny_fit.roi(hdi_prob=hdi_prob)
+
+        def roi_draws(self):
+            return tiny_fit.roi_draws()
+
+    table = baselines.side_by_side(Posterior(), ridge, hdi_prob=0.8, breakeven=1.5)
+    expected = baselines.side_by_side(tiny_fit, ridge, hdi_prob=0.8, breakeven=1.5)
+    pd.testing.assert_frame_equal(table, expected)
+    direct = baselines.compare_roi(
+        ridge,
+        tiny_fit.data,
+        tiny_fit.roi(hdi_prob=0.8),
+        tiny_fit.roi_draws(),
+        hdi_prob=0.8,
+        breakeven=1.5,
+    )
+    pd.testing.assert_frame_equal(direct, expected)
+    assert direct.attrs == expected.attrs and direct.attrs["breakeven"] == 1.5
+    np.testing.assert_allclose(direct["posterior_lower"], tiny_fit.roi(hdi_prob=0.8)["lower"])
 
 
 def test_negative_coefficient_is_never_supported_by_the_positive_effect_model(tiny_fit, ols):

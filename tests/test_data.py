@@ -134,3 +134,57 @@ def test_too_short_for_l_max(frame):
     data = make(short)
     with pytest.raises(bm.DataError, match="periods"):
         bm.build_model(data, bm.ModelSpec(l_max=8))
+
+
+def test_group_labels_name_one_channel_groups_after_the_channel(frame):
+    df = frame.assign(tv_cost=frame.tv * 2.0, digital=frame.search + frame.social)
+    data = make(df, media=["tv", "search"], spend={"tv": "tv_cost", "search": "search"})
+    assert data.spend_groups == ("tv_cost", "search")
+    assert data.group_labels == ["tv", "search"]  # one channel each: the channel's name
+    shared = make(
+        df,
+        media=["tv", "search", "social"],
+        spend={"tv": "tv_cost", "search": "digital", "social": "digital"},
+    )
+    assert shared.spend_groups == ("tv_cost", "digital")
+    assert shared.group_labels == ["tv", "digital"]  # two channels: the spend column's name
+    organic = make(df, media=["tv"], organic=["search"], spend={"tv": "tv_cost"})
+    assert organic.group_labels == ["tv"]  # organic media have no spend group
+    assert make(frame).group_labels == MEDIA  # media are their own spend
+
+
+def test_group_labels_label_the_simulated_true_roi():
+    groups = {"video": ["tv", "social"], "search": ["search"]}
+    df, truth = bm.simulate(n_geos=2, n_weeks=30, n_channels=3, seed=1, spend_groups=groups)
+    data = make(df, spend={m: g for g, members in groups.items() for m in members})
+    assert data.group_labels == ["video", "search"]
+    assert list(truth.roi.index) == data.group_labels
+
+
+def test_truncate_keeps_the_first_periods_of_every_dated_array(frame):
+    df = frame.assign(
+        promo=(frame.index % 5 == 0).astype(float),
+        pop=frame.geo.map({"geo_00": 1e3, "geo_01": 4e3, "geo_02": 2e3}),
+    )
+    data = make(df, events=["promo"], population="pop")
+    short = data.truncate(20)
+    assert short.n_dates == 20 and short.dates.equals(data.dates[:20])
+    for name in ("target", "media", "spend", "control_values", "event_values"):
+        np.testing.assert_array_equal(getattr(short, name), getattr(data, name)[:20])
+    np.testing.assert_array_equal(short.population, data.population)  # per geo: kept whole
+    assert (short.geos, short.channels, short.events) == (data.geos, data.channels, data.events)
+    # the same panel as one built from the frame's first 20 periods
+    first = df[df.date.isin(data.dates[:20])]
+    assert short.data_hash == make(first, events=["promo"], population="pop").data_hash
+    assert short.data_hash != data.data_hash
+    assert data.truncate(data.n_dates).data_hash == data.data_hash
+    # scales come from the kept periods only
+    np.testing.assert_allclose(
+        short.scaling.control_center, data.control_values[:20].reshape(-1, 1).mean(0)
+    )
+
+
+@pytest.mark.parametrize("n_dates", [0, -3, 61])
+def test_truncate_refuses_a_length_outside_the_panel(frame, n_dates):
+    with pytest.raises(bm.DataError, match=rf"^Cannot keep {n_dates} of 60 periods\.$"):
+        make(frame).truncate(n_dates)
