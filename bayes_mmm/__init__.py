@@ -7,6 +7,7 @@
 >>> fit.roi(hdi_prob=0.9)
 """
 
+from bayes_mmm import datasets
 from bayes_mmm.baselines import BaselineResult, ols_baseline, ridge_baseline, side_by_side
 from bayes_mmm.bundle import load
 from bayes_mmm.calibration import lift_table
@@ -54,6 +55,7 @@ __all__ = [
     "__version__",
     "build_model",
     "compare",
+    "datasets",
     "drivers",
     "fit",
     "fit_many",
