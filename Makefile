@@ -7,7 +7,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 	    if env $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then echo "env $$p"; exit 0; fi; \
 	  done; done)
 
-.PHONY: venv demo test test-slow lint format clean
+.PHONY: venv demo test test-slow lint format clean wheel-check
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
@@ -34,7 +34,14 @@ format: venv
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache dist build
+
+# Builds the wheel into dist/, installs it into a fresh virtualenv in a temporary directory
+# and runs `bayes-mmm demo` from an empty directory there (needs PyPI for the dependencies).
+# Extra demo flags: make wheel-check ARGS="--no-prior"; KEEP=1 keeps the temporary directory.
+wheel-check:
+	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
+	PYTHON="$(PYTHON)" bash scripts/check_wheel.sh $(ARGS)
 
 # Speed benchmark against PyMC-Marketing 1.3.0, which lives in its own venv (.venv-bench).
 # Extra arguments: make bench-pmm ARGS="--chains 4 --draws 1000 --tune 1000 --only bayes_mmm"

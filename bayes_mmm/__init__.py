@@ -9,6 +9,7 @@ This module re-exports the public API; ``bayes_mmm.fit.Fit`` is the facade over 
 >>> fit.roi(hdi_prob=0.9)
 """
 
+from bayes_mmm import datasets
 from bayes_mmm.baselines import BaselineResult, ols_baseline, ridge_baseline, side_by_side
 from bayes_mmm.calibration import lift_table
 from bayes_mmm.data import MMMData, Scaling
@@ -59,6 +60,7 @@ __all__ = [
     "__version__",
     "build_model",
     "compare",
+    "datasets",
     "drivers",
     "fit",
     "fit_many",

@@ -6,7 +6,7 @@
     bayes-mmm fit DATA.csv --config SPEC.toml --out RUN/ [--draws --tune --chains --seed]
     bayes-mmm report RUN/ [--out report.html]
     bayes-mmm optimize RUN/ --budget X --weeks N [--objective mean] --out plan.csv
-    bayes-mmm demo [--out runs/demo]
+    bayes-mmm demo [--out runs/demo] [--config SPEC.toml | demo_geo_panel_quick]
 
 The TOML config maps columns in ``[data]`` (``date``, ``target``, ``geo``, ``media``,
 ``spend`` (a table media → spend column), ``controls``, ``organic``) and model options in
@@ -18,6 +18,9 @@ geo panels, see ``bm.fit``).
 Exit codes: 0 success; 2 bad input (data, config, bundle or arguments: one message on
 stderr, no traceback); 3 the fit did not converge (outputs are still written, marked
 red); 4 a feature is not available in this installation; 1 anything else.
+
+``bayes-mmm demo`` fits the demo panel shipped inside the package (``bayes_mmm.datasets``)
+with its shipped config, so it runs from an installed wheel in any directory.
 """
 
 from __future__ import annotations
@@ -31,9 +34,6 @@ from pathlib import Path
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_NOT_CONVERGED, EXIT_UNAVAILABLE = 0, 1, 2, 3, 4
 DATA_KEYS = ("date", "target", "geo", "media", "spend", "controls", "organic")
 FIT_KEYS = ("draws", "tune", "chains", "seed", "target_accept", "sampler_kwargs")
-ROOT = Path(__file__).resolve().parents[1]
-DEMO_CONFIG = ROOT / "configs" / "demo_geo_panel.toml"
-DEMO_DATA = ROOT / "data" / "demo_geo_panel.csv"
 
 
 class CliError(Exception):
@@ -233,8 +233,37 @@ def cmd_optimize(args) -> int:
     return EXIT_OK
 
 
+def demo_config(config: str | None) -> Path:
+    """The config ``bayes-mmm demo`` uses.
+
+    Parameters
+    ----------
+    config : str or None
+        None for the shipped ``demo_geo_panel.toml``; a path to a TOML file; or the name of
+        a shipped config, with or without ``.toml`` (``demo_geo_panel_quick``), used when no
+        file of that name exists in the working directory.
+
+    Returns
+    -------
+    pathlib.Path
+        The config to read; a path that does not exist is returned as given, so that
+        ``load_config`` reports it.
+    """
+    from bayes_mmm import datasets
+
+    if config is None:
+        return datasets.path(datasets.DEMO_CONFIG)
+    given = Path(config)
+    name = config if config.endswith(".toml") else f"{config}.toml"
+    if not given.is_file() and name in datasets.names():
+        return datasets.path(name)
+    return given
+
+
 def cmd_demo(args) -> int:
-    return run_fit(DEMO_DATA, args.config or DEMO_CONFIG, args.out, args)
+    from bayes_mmm import datasets
+
+    return run_fit(datasets.path(datasets.DEMO_PANEL), demo_config(args.config), args.out, args)
 
 
 # ---------------------------------------------------------------------- entry point
@@ -294,7 +323,11 @@ def parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="fit the shipped demo panel and write its report")
     d.add_argument("--out", default="runs/demo")
-    d.add_argument("--config", help=f"default {DEMO_CONFIG.name}")
+    d.add_argument(
+        "--config",
+        help="a TOML path or a shipped config name (demo_geo_panel_quick); "
+        "default: the shipped demo_geo_panel.toml",
+    )
     sampling(d)
     d.set_defaults(func=cmd_demo)
     return p

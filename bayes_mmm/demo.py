@@ -1,23 +1,22 @@
 """``python -m bayes_mmm.demo``: fit the shipped demo panel and print ROI and the verdict.
 
-The panel (``data/demo_geo_panel.csv``) is simulated with known truth
-(``scripts/make_demo_data.py``), so the printout also shows whether each true ROI lies
-inside its 90% interval.
+The panel (``demo_geo_panel.csv``, shipped inside the package and read through
+``bayes_mmm.datasets``) is simulated with known truth (``scripts/make_demo_data.py``), so
+the printout also shows whether each true ROI lies inside its 90% interval. It runs from
+an installed wheel in any directory; the bundle goes to ``--out`` (``runs/demo`` under
+the working directory by default).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import pandas as pd
 
 import bayes_mmm as bm
+from bayes_mmm import datasets
 
-ROOT = Path(__file__).resolve().parents[1]
-PANEL = ROOT / "data" / "demo_geo_panel.csv"
-TRUTH = ROOT / "data" / "demo_geo_panel_truth.csv"
 CHANNELS = ["tv", "search", "social", "display", "radio"]
 
 
@@ -30,8 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/demo", help="bundle directory to write")
     args = parser.parse_args(argv)
 
-    data = bm.MMMData.from_csv(
-        PANEL, date="date", target="revenue", media=CHANNELS, geo="geo", controls=["price_index"]
+    data = bm.MMMData.from_frame(
+        datasets.demo_panel(),
+        date="date",
+        target="revenue",
+        media=CHANNELS,
+        geo="geo",
+        controls=["price_index"],
     )
     print(data)
     fit = bm.fit(
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(compile {m['compile_s']:.1f}s, sampling {m['sample_s']:.1f}s)"
     )
     roi = fit.roi(hdi_prob=0.9)
-    truth = pd.read_csv(TRUTH, index_col="channel")["true_roi"]
+    truth = datasets.demo_truth()
     roi["true_roi"] = truth
     roi["inside_90"] = (roi["lower"] <= truth) & (truth <= roi["upper"])
     with pd.option_context("display.float_format", "{:,.3f}".format, "display.width", 120):

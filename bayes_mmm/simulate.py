@@ -394,7 +394,7 @@ SEED003_PAID = (
 SEED003_UPSTREAM = ("facebook_spend", "instagram_spend", "tiktok_spend", "snapchat_spend")
 SEED003_ORGANIC = ("emails_send", "sms_send")
 SEED003_CONTROLS = ("average_price", "promotions", "social_followers")
-#: Generator seed of the shipped ``data/seed003_national.csv``. Chosen, not drawn: issue 4
+#: Generator seed of the shipped ``datasets/seed003_national.csv``. Chosen, not drawn: issue 4
 #: asks for all eight true direct and indirect effects inside their 90% intervals on the
 #: shipped series, which holds on 15 of 40 generator seeds; seed 2 is the lowest seed where
 #: it holds for every one of 6 NUTS seeds (seed 3, shipped before, misses one of eight).

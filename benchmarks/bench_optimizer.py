@@ -1,6 +1,6 @@
 """Budget optimizer benchmark: bayes_mmm against PyMC-Marketing on the same allocation.
 
-The problem: the demo panel (``data/demo_geo_panel.csv`` = ``bm.simulate(10, 156, 5,
+The problem: the demo panel (``bayes_mmm/datasets/demo_geo_panel.csv`` = ``bm.simulate(10, 156, 5,
 seed=1)``, 10 geos × 5 channels, spend is the media), a 13-week window right after the
 data, and a budget equal to the last 13 weeks' total spend, allocated per geo × channel.
 

@@ -46,7 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PANEL = ROOT / "data" / "demo_geo_panel.csv"
+PANEL = ROOT / "bayes_mmm" / "datasets" / "demo_geo_panel.csv"
 CHANNELS = ["tv", "search", "social", "display", "radio"]
 CONTROLS = ["price_index"]
 PYTHONS = {

@@ -1,13 +1,13 @@
 """Write the seed-000 style panel and its ground truth.
 
-``data/seed000_geo_panel.csv``: 20 geos × 156 weeks with the seed's schema — impressions
-for FB, Google, Email, Affiliate, YouTube paid and YouTube organic; one ``GOOGLE_SPEND``
-column paying for Google, Email and YouTube paid together; ``FB_SPEND`` and
-``AFF_SPEND``; a ``HOLIDAY`` dummy (weeks containing Dec 25 or Jan 1) with a surge of
+``bayes_mmm/datasets/seed000_geo_panel.csv``: 20 geos × 156 weeks with the seed's schema —
+impressions for FB, Google, Email, Affiliate, YouTube paid and YouTube organic; one
+``GOOGLE_SPEND`` column paying for Google, Email and YouTube paid together; ``FB_SPEND``
+and ``AFF_SPEND``; a ``HOLIDAY`` dummy (weeks containing Dec 25 or Jan 1) with a surge of
 different size per geo; ``REVENUE``.
 
-``data/seed000_truth.csv``: long table (``quantity``, ``name``, ``value``) with the true
-ROI per spend group (as ``fit.roi()`` labels it), each channel's total contribution,
+``bayes_mmm/datasets/seed000_truth.csv``: long table (``quantity``, ``name``, ``value``) with
+the true ROI per spend group (as ``fit.roi()`` labels it), each channel's total contribution,
 adstock decay and mean effect at typical exposure, and each geo's holiday surge (share
 of the geo's revenue level).
 
@@ -25,7 +25,7 @@ import pandas as pd
 
 import bayes_mmm as bm
 
-OUT = Path(__file__).resolve().parent.parent / "data"
+OUT = Path(__file__).resolve().parent.parent / "bayes_mmm" / "datasets"
 PAID = ["FB_IMP", "GOOGLE_IMP", "EMAIL_IMP", "AFF_IMP", "YT_PAID_IMP"]
 SPEND_GROUPS = {
     "FB_SPEND": ["FB_IMP"],

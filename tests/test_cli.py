@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bayes_mmm import cli
+from bayes_mmm import cli, datasets
 
 ROOT = Path(__file__).resolve().parents[1]
-PANEL = ROOT / "data" / "demo_geo_panel.csv"
-QUICK = ROOT / "configs" / "demo_geo_panel_quick.toml"
+PANEL = datasets.path(datasets.DEMO_PANEL)
+QUICK = datasets.path(datasets.DEMO_QUICK_CONFIG)
 
 
 def _run(*args, timeout=600):
@@ -42,7 +42,9 @@ def small_csv(tmp_path_factory):
 def test_shipped_configs_parse():
     import bayes_mmm as bm
 
-    for path in (ROOT / "configs").glob("*.toml"):
+    configs = [datasets.path(n) for n in datasets.names() if n.endswith(".toml")]
+    assert len(configs) == 2
+    for path in configs:
         cfg = cli.load_config(path)
         bm.ModelSpec.from_dict(cfg["model"])
         assert set(cfg["data"]["media"]) <= set(pd.read_csv(PANEL, nrows=1).columns)

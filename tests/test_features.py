@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import bayes_mmm as bm
-from bayes_mmm import analysis
+from bayes_mmm import analysis, datasets
 from bayes_mmm.model import parameter_names
 from bayes_mmm.response import baseline_response, make_design, media_response
 
@@ -356,9 +354,8 @@ def test_population_sets_the_target_scale_per_capita(grouped):
 
 # ---------------------------------------------------------------------- shipped seed data
 def test_shipped_seed000_panel_loads_with_its_spend_groups():
-    root = Path(__file__).resolve().parent.parent / "data"
-    df = pd.read_csv(root / "seed000_geo_panel.csv")
-    truth = pd.read_csv(root / "seed000_truth.csv")
+    df = datasets.read_csv("seed000_geo_panel.csv")
+    truth = datasets.read_csv("seed000_truth.csv")
     paid = ["FB_IMP", "GOOGLE_IMP", "EMAIL_IMP", "AFF_IMP", "YT_PAID_IMP"]
     spend = {m: "GOOGLE_SPEND" for m in ["GOOGLE_IMP", "EMAIL_IMP", "YT_PAID_IMP"]}
     data = bm.MMMData.from_frame(

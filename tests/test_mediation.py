@@ -1,12 +1,11 @@
 """Mediation: the simulated truth, the joint model and the direct/indirect/total effects."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import bayes_mmm as bm
+from bayes_mmm import datasets
 from bayes_mmm.mediation import effect_draws, mediation_draws, path_labels
 from bayes_mmm.response import make_design, mediator_response
 from bayes_mmm.simulate import (
@@ -43,13 +42,13 @@ def test_simulated_panel_has_the_seed_columns_and_a_mediation_path(national):
 
 
 def test_shipped_dataset_is_the_generator_output():
-    """``data/seed003_*.csv`` are what ``scripts/make_seed003_data.py`` writes for the
-    declared generator seed: the shipped series is reproducible and its seed is stated."""
-    root = Path(__file__).resolve().parents[1] / "data"
+    """The shipped ``seed003_*.csv`` (``bayes_mmm/datasets/``) are what
+    ``scripts/make_seed003_data.py`` writes for the declared generator seed: the shipped
+    series is reproducible and its seed is stated."""
     frame, truth, _ = simulate_drivers(n_weeks=156, seed=SEED003_GENERATOR_SEED)
-    shipped = pd.read_csv(root / "seed003_national.csv", parse_dates=["date"])
+    shipped = datasets.read_csv("seed003_national.csv", parse_dates=["date"])
     pd.testing.assert_frame_equal(shipped, frame, check_dtype=False, rtol=1e-12)
-    shipped_truth = pd.read_csv(root / "seed003_truth.csv", index_col=0)
+    shipped_truth = datasets.read_csv("seed003_truth.csv", index_col=0)
     pd.testing.assert_frame_equal(shipped_truth, truth, rtol=1e-9)
 
 
@@ -146,9 +145,8 @@ def test_acceptance_on_the_shipped_national_dataset():
     This test guards that a change to the model or the sampler does not break recovery on a
     series where it held; it does not show that recovery holds everywhere.
     """
-    root = Path(__file__).resolve().parents[1] / "data"
-    frame = pd.read_csv(root / "seed003_national.csv")
-    truth = pd.read_csv(root / "seed003_truth.csv", index_col=0)["value"]
+    frame = datasets.read_csv("seed003_national.csv")
+    truth = datasets.read_csv("seed003_truth.csv", index_col=0)["value"]
     kwargs, spec = seed003_setup()
     data = bm.MMMData.from_frame(frame, **kwargs)
     fit = bm.fit(data, spec, draws=1000, tune=1000, chains=4, random_seed=3, progress=False)

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Build the bayes_mmm wheel into dist/, install it into a fresh virtualenv in a temporary
+# directory outside the repository, and run `bayes-mmm demo` from an empty directory there.
+# This checks that the installed package carries everything the demo needs (the demo
+# panel and its config are package data) and reads nothing from the source tree.
+#
+# Usage: scripts/check_wheel.sh [DEMO FLAGS...]   e.g. --draws 500 --no-prior
+#   PYTHON   the interpreter command for the virtualenv (default: the first Python >= 3.12
+#            among python3.13, python3.12, python3, each tried with PYENV_VERSION=3.12.1)
+#   KEEP=1   keep the temporary directory (virtualenv and demo outputs) and print its path
+# Exit status: the demo's (0 converged, 3 not converged), or non-zero when a step fails.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+find_python() {
+    local c p
+    for c in python3.13 python3.12 python3; do
+        for p in "PYENV_VERSION=3.12.1 $c" "$c"; do
+            if env $p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' \
+                2>/dev/null; then
+                echo "env $p"
+                return 0
+            fi
+        done
+    done
+    return 1
+}
+
+PYTHON=${PYTHON:-$(find_python || true)}
+if [ -z "$PYTHON" ]; then
+    echo "check_wheel: no Python >= 3.12 found (try: pyenv install 3.12)" >&2
+    exit 1
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bayes_mmm_wheel.XXXXXX")
+case "$WORK" in
+    "$ROOT"/*) echo "check_wheel: temporary directory $WORK is inside the repository" >&2; exit 1 ;;
+esac
+if [ "${KEEP:-0}" = 1 ]; then
+    echo "check_wheel: keeping $WORK"
+else
+    trap 'rm -rf "$WORK"' EXIT
+fi
+step() { echo "[check_wheel] $*"; }
+
+step "virtualenv in $WORK/venv with $PYTHON"
+$PYTHON -m venv "$WORK/venv"
+VPY="$WORK/venv/bin/python"
+"$VPY" -m pip install -q --upgrade pip
+
+step "building the wheel into $ROOT/dist"
+# A stale setuptools build/ tree could carry files the source no longer has.
+rm -rf "$ROOT/build" "$ROOT"/dist/bayes_mmm-*.whl
+"$VPY" -m pip wheel -q --no-deps -w "$ROOT/dist" "$ROOT"
+WHEEL=$(ls "$ROOT"/dist/bayes_mmm-*.whl)
+step "built $(basename "$WHEEL")"
+"$VPY" - "$WHEEL" <<'PY'
+import sys
+import zipfile
+
+names = set(zipfile.ZipFile(sys.argv[1]).namelist())
+need = [
+    f"bayes_mmm/datasets/{n}"
+    for n in ("__init__.py", "demo_geo_panel.csv", "demo_geo_panel_truth.csv",
+              "demo_geo_panel.toml", "demo_geo_panel_quick.toml")
+]
+missing = [n for n in need if n not in names]
+if missing:
+    sys.exit(f"check_wheel: the wheel lacks {missing}")
+print(f"[check_wheel] the wheel carries {len(names)} files, the demo's data and configs among them")
+PY
+
+step "installing the wheel and its dependencies"
+"$VPY" -m pip install -q "$WHEEL"
+
+mkdir "$WORK/empty"
+cd "$WORK/empty"
+# Nothing from the source tree may be importable: no PYTHONPATH, an empty working directory.
+unset PYTHONPATH
+"$VPY" -c 'import bayes_mmm, bayes_mmm.datasets as d; print("[check_wheel] imports", bayes_mmm.__file__); print("[check_wheel] demo panel", d.path(d.DEMO_PANEL))'
+step "bayes-mmm demo $* (in $PWD)"
+set +e
+"$WORK/venv/bin/bayes-mmm" demo "$@"
+rc=$?
+set -e
+step "bayes-mmm demo exited $rc; wrote: $(cd runs/demo 2>/dev/null && ls | tr '\n' ' ')"
+if [ ! -f runs/demo/report.html ]; then
+    echo "check_wheel: runs/demo/report.html was not written" >&2
+    exit 1
+fi
+exit $rc
