@@ -13,8 +13,8 @@ Design choices
   scheduler. Without a client, a ``LocalCluster`` of processes with one thread each is
   started (``n_workers = min(len(jobs), cpu_count)``) and closed afterwards. With a
   client, its scheduler is used as it is.
-- A ``Fit`` pickles reliably (checked: ``pickle`` round trips of a fit give identical
-  posteriors, ROI and spec), so by default fits come back through Dask. With
+- A ``Fit`` pickles reliably (``pickle`` round trips of a fit give identical posteriors,
+  ROI and spec), so by default fits come back through Dask. With
   ``bundle_dir`` each worker also saves its fit as a bundle (``bundle_dir/<name>``) and the
   client loads it with ``bm.load``: results then survive a crash of the client, and on a
   multi-machine cluster ``bundle_dir`` must be a shared file system.
@@ -223,9 +223,9 @@ def fit_many(
     Dask starts worker processes with ``spawn``: a script that calls ``fit_many`` without a
     client must do so under ``if __name__ == "__main__":``. A worker compiles a model graph
     once (nutpie, ~10–20 s) and reuses it for every later job of the same spec and shapes
-    (``bayes_mmm.compile``: simulation runs, markets, folds of one length; 12.9 s → 0.2 s
-    on Meridian's panel); numba's disk cache shortens the first compile of a graph already
-    built by another process.
+    (``bayes_mmm.compile``: simulation runs, markets, folds of one length; 12.0–12.7 s →
+    0.19 s on Meridian's panel, ``benchmarks/RESULTS.md`` section 3); numba's disk cache
+    shortens the first compile of a graph already built by another process.
 
     Examples
     --------
@@ -240,9 +240,7 @@ def fit_many(
         When jobs fail: names every failed job and its error (with ``bundle_dir``, the
         fits that finished are saved there all the same).
     """
-    from distributed import Client, LocalCluster, as_completed
-
-    from bayes_mmm.bundle import load
+    from distributed import Client, LocalCluster
 
     jobs = list(jobs)
     _check_jobs(jobs)
@@ -259,22 +257,7 @@ def fit_many(
         client = Client(cluster)
     bundle = None if bundle_dir is None else str(Path(bundle_dir).resolve())
     try:
-        futures = client.map(
-            _run_job,
-            jobs,
-            bundle_dir=bundle,
-            default_cores=1 if own else None,
-            key=[f"bayes_mmm-fit-{j.name}-{uuid.uuid4().hex[:8]}" for j in jobs],
-        )
-        name_of = {f.key: j.name for f, j in zip(futures, jobs)}
-        results, errors = {}, {}
-        for future in as_completed(futures):
-            name = name_of[future.key]
-            if future.status == "error":
-                errors[name] = repr(future.exception())
-            else:
-                out = future.result()
-                results[name] = load(out) if bundle is not None else out
+        results, errors = _run_all(client, jobs, bundle, default_cores=1 if own else None)
     finally:
         if own:
             client.close()
@@ -283,6 +266,31 @@ def fit_many(
         lines = "; ".join(f"{n}: {e}" for n, e in errors.items())
         raise RuntimeError(f"{len(errors)} of {len(jobs)} fits failed — {lines}")
     return {j.name: results[j.name] for j in jobs}
+
+
+def _run_all(client, jobs: list[Job], bundle: str | None, default_cores: int | None):
+    """Map the jobs on ``client``; return ``({name: Fit}, {name: error repr})``."""
+    from distributed import as_completed
+
+    from bayes_mmm.bundle import load
+
+    futures = client.map(
+        _run_job,
+        jobs,
+        bundle_dir=bundle,
+        default_cores=default_cores,
+        key=[f"bayes_mmm-fit-{j.name}-{uuid.uuid4().hex[:8]}" for j in jobs],
+    )
+    name_of = {f.key: j.name for f, j in zip(futures, jobs)}
+    results, errors = {}, {}
+    for future in as_completed(futures):
+        name = name_of[future.key]
+        if future.status == "error":
+            errors[name] = repr(future.exception())
+        else:
+            out = future.result()
+            results[name] = load(out) if bundle is not None else out
+    return results, errors
 
 
 def _seeded(jobs: list[Job], random_seed: int | None) -> list[Job]:
