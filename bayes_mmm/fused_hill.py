@@ -3,9 +3,10 @@
 Why. On Meridian's 40-geo panel the per-cell ``log`` and ``exp`` of Hill's
 ``sigmoid(slope · log(x / ec))`` are two thirds of a log-density gradient: 723–729 µs with
 them, 250–272 µs with ``x / (x + ec)`` in their place (``benchmarks/bench_gradient.py
---float32 [--rational-hill]``). PyTensor's numba backend evaluates them one scalar at a time:
-its elementwise loops index through generic strides, so LLVM does not vectorise them, and
-the pip build of llvmlite has no vector maths library. This kernel reads the adstocked media
+--float32 --unfused [--rational-hill]``; ``benchmarks/RESULTS.md``, section 4). PyTensor's
+numba backend evaluates them one scalar at a time: its elementwise loops index through
+generic strides, so LLVM does not vectorise them, and the pip build of llvmlite has no
+vector maths library. This kernel reads the adstocked media
 channel-first, ``(channel, date·geo)``, as :func:`transforms.adstock` produces them, runs one
 contiguous loop per channel, and computes ``exp``/``log`` with Cephes' float32 polynomials
 (pure arithmetic, so LLVM vectorises the loop: 7–11× faster than libm's scalar calls here).

@@ -6,37 +6,20 @@ initial point and multiplies:
 
     est_sample_s = grad_eval_s × STEPS_PER_DRAW × (draws + tune) × ceil(chains / cores)
 
-``STEPS_PER_DRAW`` is not a tree-depth guess but a measured calibration constant: the
-wall time nutpie actually spent per iteration divided by the gradient time this module
-measured on the same model, so it also absorbs warm-up's longer trees and the sampler's own
-overhead. Measured on the 2-core development machine (nutpie 0.16, default ``ModelSpec``,
-``bm.simulate`` panels, seed 1 with one control, seed 2 without; plan then fit in the same
-process; other jobs were running, load average in the last column):
+``STEPS_PER_DRAW`` is not a tree-depth guess but a calibration constant: the wall time
+nutpie spends per iteration divided by the gradient time this module measures on the same
+model, so it also absorbs warm-up's longer trees and the sampler's own overhead. The
+calibration fits (``benchmarks/RESULTS.md``, section 7) give ratios from 24 to 138: the
+ratio depends on the posterior's geometry, not only on its size, a short warm-up spends
+more of the run in long trees, and CPUs shared with other work inflate it. 50 is close to
+the geometric mean (44) of 24, 29, 50 and 103 (the 10-geo fit at the ~50 its idle-machine
+time implies, the 100-iteration warm-up left out) and within a factor 2.1 of each, so
+expect the sampling estimate to be right to a factor of 2–3.
 
-==============  ====  ===========  =========  ========  =====  =======  =====  ====
-panel g×w×c     seed  chains×iter  grad (µs)  sample s  ratio  n_steps  depth  load
-==============  ====  ===========  =========  ========  =====  =======  =====  ====
-3 × 60 × 3      1     2 × 600      29         0.4       24     15.0     4.0    2.9
-5 × 104 × 3     1     2 × 1000     66         1.9       29     21.1     4.2    2.3
-10 × 156 × 5    1     4 × 2000     252        139       138    31.5     4.9    5.9
-3 × 60 × 2      2     2 × 200      24         0.57      117    –        –      3.2
-5 × 104 × 3     2     2 × 1000     62         6.4       103    –        –      3.4
-==============  ====  ===========  =========  ========  =====  =======  =====  ====
-
-``ratio`` = sample_s × min(chains, cores) / (chains × iterations × grad_s); ``n_steps`` and
-``depth`` are the mean leapfrog steps and tree depth of the kept draws. The ratio depends
-on the posterior's geometry, not only on its size (the same panel shape gave 29 and 103
-with two seeds), and a short warm-up (100 iterations) spends more of the run in long
-trees. The 10-geo fit ran 4 chains on 2 cores shared with ~4 other busy processes; the
-project's own figure for it on the idle machine (~60 s, not re-measured here) implies a
-ratio of ~50. ``STEPS_PER_DRAW = 50`` is close to the
-geometric mean (44) of 24, 29, 50 and 103 and within a factor 2.1 of each, so expect the
-sampling estimate to be right to a factor of 2–3. The compile time, which dominates small
-fits, is measured; a fresh process pays numba's warm-up in it (14–22 s here, against 9–11 s
-for a second compile in the same process), as ``bm.fit`` in a new process does.
-Posteriors that mix badly
-(tree depth at its limit of 10) take up to 1024 steps per draw, which no plan made before
-sampling can foresee: the plan is the time of a well-identified model on idle CPUs.
+The compile time, which dominates small fits, is measured; a fresh process pays numba's
+warm-up in it, as ``bm.fit`` in a new process does. Posteriors that mix badly (tree depth
+at its limit of 10) take up to 1024 steps per draw, which no plan made before sampling can
+foresee: the plan is the time of a well-identified model on idle CPUs.
 
 Memory is the stored posterior (every ``parameter_names`` scalar, plus nutpie's sample
 statistics, × chain × draw × 8 bytes), the analysis peak (a few (CHUNK, date, geo, channel)
@@ -44,8 +27,8 @@ float64 tensors, see ``analysis.CHUNK``) and the data with its adstock lag stack
 ``fit.contributions()`` materialises the full (chain, draw, date, geo, channel) tensor; its
 size is reported separately as ``contributions_mb`` because many workflows never call it.
 
-On panels of ``LARGE_PANEL_GEOS`` geos or more the plan also lists the settings that were
-measured to help on Meridian's 40-geo panel (:func:`large_panel_advice`).
+On panels of ``LARGE_PANEL_GEOS`` geos or more the plan also lists the settings measured
+to help on Meridian's 40-geo panel (:func:`large_panel_advice`).
 """
 
 from __future__ import annotations
@@ -62,10 +45,13 @@ from bayes_mmm.data import MMMData
 from bayes_mmm.model import build_model, parameter_names
 from bayes_mmm.spec import ModelSpec
 
-STEPS_PER_DRAW = 50.0  # measured, see the module docstring
+#: Gradient evaluations per iteration, calibrated (``benchmarks/RESULTS.md``, section 7).
+STEPS_PER_DRAW = 50.0
 SAMPLE_STATS_PER_DRAW = 12  # nutpie's scalar statistics kept per draw (depth, energy, ...)
 ANALYSIS_COPIES = 4  # live (chunk, date, geo, channel) tensors in channel_contribution_draws
-LARGE_PANEL_GEOS = 20  # advice below applies from here (measured at 40 geos, not at 10)
+#: Panels this large get :func:`large_panel_advice`: it helps at 40 geos and costs ESS per
+#: second at 10 (``benchmarks/RESULTS.md``, sections 1 and 2).
+LARGE_PANEL_GEOS = 20
 MB = 1024**2
 
 
@@ -251,9 +237,9 @@ def plan_from_timing(
 def large_panel_advice(data: MMMData, spec: ModelSpec) -> tuple[str, ...]:
     """What to try on a panel of ``LARGE_PANEL_GEOS`` geos or more.
 
-    Both settings were measured on Meridian's 40-geo demo panel (``benchmarks/RESULTS.md``,
-    sixth and seventh sessions). On the 10-geo demo panel ``draw_diag`` lost 11–17% of ESS
-    per second, so neither is a default, and neither is suggested for small panels.
+    Both settings are measured on Meridian's 40-geo demo panel (``benchmarks/RESULTS.md``,
+    sections 2 and 4). On the 10-geo demo panel ``draw_diag`` loses 11–17% of ESS per second
+    (section 1), so neither is a default, and neither is suggested for small panels.
     """
     if len(data.geos) < LARGE_PANEL_GEOS:
         return ()

