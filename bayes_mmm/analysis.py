@@ -94,16 +94,6 @@ def mean_contributions(data: MMMData, spec: ModelSpec, draws: Mapping[str, np.nd
     return sums.sum(axis=0) / n
 
 
-def group_labels(data: MMMData) -> list[str]:
-    """ROI labels of spend groups: the channel's name when a group pays for one channel,
-    else the spend column's name."""
-    labels = []
-    for name in data.spend_groups:
-        members = [c for c, g in zip(data.channels, data.channel_group) if g == name]
-        labels.append(members[0] if len(members) == 1 else name)
-    return labels
-
-
 def roi_draws(
     data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray], shape, by: str | None = None
 ) -> xr.DataArray:
@@ -112,7 +102,7 @@ def roi_draws(
     Returns
     -------
     DataArray, dims (chain, draw, channel) or (chain, draw, geo, channel) with ``by="geo"``;
-    the ``channel`` coordinate holds spend-group labels (see :func:`group_labels`).
+    the ``channel`` coordinate holds spend-group labels (``MMMData.group_labels``).
     """
     if by not in (None, "geo"):
         raise ValueError(f"by={by!r}: use None or 'geo'.")
@@ -121,7 +111,7 @@ def roi_draws(
     )  # (sample, geo, channel)
     incr = total @ data.group_matrix  # (sample, geo, spend_group)
     spend = data.spend.sum(axis=0)  # (geo, spend_group)
-    labels = group_labels(data)
+    labels = data.group_labels
     if by == "geo":
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(spend > 0, incr / spend, np.nan)

@@ -73,7 +73,7 @@ import pandas as pd
 import xarray as xr
 
 from bayes_mmm import results
-from bayes_mmm.analysis import channel_contribution_draws, group_labels, summarize
+from bayes_mmm.analysis import channel_contribution_draws, summarize
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import SpecError
 from bayes_mmm.posterior import Posterior, as_posterior, chunked, to_sample_array
@@ -204,7 +204,7 @@ def total_roi_draws(posterior: Posterior) -> xr.DataArray:
     extra = (per_channel @ data.group_matrix) / spend
     base = results.roi_draws(post)
     extra = extra.reshape(*shape, -1)
-    out = base + xr.DataArray(extra, dims=base.dims, coords={"channel": group_labels(data)})
+    out = base + xr.DataArray(extra, dims=base.dims, coords={"channel": data.group_labels})
     return out.rename("total_roi")
 
 

@@ -14,7 +14,7 @@ Here:
    exposure 1 (``kinds.unit_saturation``), so ``beta[g, c]`` is the channel's
    contribution in a typical active week as a share of geo revenue. The data pin this
    down directly; ``ec`` and ``slope`` only bend the curve around it, and their prior
-   uncertainty no longer leaks into the effect size.
+   uncertainty does not leak into the effect size.
 3. **Bounded Hill slope.** ``slope`` is truncated to [0.5, 3]: steep S-curves create
    near-discontinuities that NUTS cannot traverse.
 4. **Non-centred log-normal geo hierarchy.** ``log beta[g, c] = beta_mu[c] +
@@ -60,10 +60,10 @@ Here:
     channel) cube (lag stack, adstock, saturation, coefficients) and its gradient run in
     float32; the baseline, likelihood and every posterior analysis stay float64. On
     Meridian's 40-geo panel this cuts a log-density gradient from ~910 to ~720 µs and moves
-    the log density by ~1e-9 relative (``benchmarks/RESULTS.md``, fourth session). Hill
+    the log density by ~1e-9 relative (``benchmarks/RESULTS.md``, section 4). Hill
     saturation there is one fused kernel on the channel-first adstock output
     (``bayes_mmm.fused_hill``: vectorised float32 ``exp``/``log``), which takes the
-    gradient to ~340 µs (sixth session).
+    gradient to ~340 µs (same section).
 
 The deterministic ``channel_contribution`` (target units) is part of the graph for users
 who want it from PyMC, but ``fit`` does not store it: analysis recomputes it from the

@@ -208,14 +208,13 @@ class ModelSpec:
         The log density differs from the float64 graph's by ~1e-9 relative. Hill then runs
         through one vectorised float32 kernel (``bayes_mmm.fused_hill``) under nutpie,
         and a gradient on a 40-geo panel costs ~340 µs against ~910 µs in float64
-        (``benchmarks/RESULTS.md``, sixth session). On a 10-geo
+        (``benchmarks/RESULTS.md``, section 4). On a 10-geo
         recovery panel four sampler seeds converge and cover every true ROI in both
         precisions (with the fused kernel too: ``tests/test_recovery.py``). Not the
-        default: before the fused kernel, two national slow acceptance fits (Robyn's data,
-        seed 003's mediation) that pass in float64 failed a gate with it (one divergence;
-        6 of 8 intervals). With the kernel both pass (one run each, sixth session), which
-        is not yet the seed sweep a default needs, so check convergence when you turn it
-        on.
+        default: the two national slow acceptance fits (Robyn's data, seed 003's
+        mediation) pass with the fused kernel on one run each (``benchmarks/RESULTS.md``,
+        section 6), which is not the seed sweep a default needs, so check convergence when
+        you turn it on.
     """
 
     adstock: str = "geometric"
@@ -433,7 +432,7 @@ class ModelSpec:
         d["lift_tests"] = [{**asdict(t), "geos": list(t.geos)} for t in self.lift_tests]
         for key in ("control_adstock", "mediators", "lift_tests", "centred"):
             if not d[key]:
-                d.pop(key)  # specs without them serialise exactly as before
+                d.pop(key)  # specs without them serialise without the key
         if not d["float32"]:
             d.pop("float32")  # the default
         d.pop("roi_priors")

@@ -156,7 +156,7 @@ def adstock(stack, weights):
     The stack is laid out channel-first, ``(channel, date·geo, lag)``, so the sum is a
     batched matmul against ``(channel, lag, 1)`` weights (a BLAS ``gemv`` per channel). In
     the model graph the stack is a :func:`graph_lag_stack`, already in that layout, and the
-    gradient with respect to the weights is one more ``gemv`` per channel: ~25% faster than
+    gradient with respect to the weights is one more ``gemv`` per channel: ~20% faster than
     a fused elementwise sum of lag slices on a 40-geo panel (``benchmarks/RESULTS.md``).
 
     Parameters

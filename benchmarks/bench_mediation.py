@@ -1,6 +1,6 @@
-"""Mediation recovery study: issue 4's acceptance over generator seeds of the seed-003 panel.
+"""Mediation recovery study: the seed-003 acceptance over generator seeds of its panel.
 
-Issue 4 asks, on the shipped national dataset, for a converged fit, a price effect whose 90%
+The acceptance asks, on the shipped national dataset, for a converged fit, a price effect whose 90%
 interval lies below 0, and the true direct and indirect effect of each of the four upstream
 channels inside its 90% interval: eight 90% intervals at once. How often does that hold on
 a dataset drawn by the same generator? For each generator seed of

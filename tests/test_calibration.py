@@ -98,7 +98,9 @@ def test_roi_priors_round_trip_and_name_paid_channels(national):
     spec = bm.ModelSpec(roi_priors={"tv": Prior("LogNormal", mu=0.5, sigma=0.2)})
     assert bm.ModelSpec.from_toml(spec.to_toml()) == spec
     assert bm.ModelSpec.from_dict(spec.to_dict()).roi_priors == spec.roi_priors
-    assert "roi_priors" not in bm.ModelSpec().to_dict()  # old specs serialise as before
+    assert (
+        "roi_priors" not in bm.ModelSpec().to_dict()
+    )  # specs without ROI priors serialise without the key
     with pytest.raises(bm.SpecError, match="Prior"):
         bm.ModelSpec(roi_priors={"tv": 2.0})
     with pytest.raises(bm.SpecError, match="'radio', which is not a channel"):

@@ -230,7 +230,7 @@ def test_simulator_produces_the_seed_schema(seed_sim):
     assert {"fb_spend", "google_spend", "yt_organic", "holiday"} <= set(df.columns)
     assert data.spend_groups == ("fb_spend", "google_spend")
     assert data.channel_group[-1] is None  # organic: no spend
-    assert list(truth.roi.index) == analysis.group_labels(data) == ["fb", "google_spend"]
+    assert list(truth.roi.index) == data.group_labels == ["fb", "google_spend"]
     assert list(truth.contributions.channel.values) == list(data.channels)
     surge = truth.params["event_coef"][:, 0]
     assert surge.shape == (3,) and np.ptp(surge) > 0.01  # one surge size per geo
@@ -370,14 +370,14 @@ def test_shipped_seed000_panel_loads_with_its_spend_groups():
     )
     assert (len(data.geos), data.n_dates) == (20, 156)
     roi = truth[truth.quantity == "roi"]
-    assert list(roi.name) == analysis.group_labels(data) == ["FB_IMP", "GOOGLE_SPEND", "AFF_IMP"]
+    assert list(roi.name) == data.group_labels == ["FB_IMP", "GOOGLE_SPEND", "AFF_IMP"]
     assert (roi.value > 0).all()
     surge = truth[truth.quantity == "holiday_effect"].value
     assert len(surge) == 20 and surge.std() > 0.05  # the surge differs by geo
 
 
 def test_optimizer_never_gives_organic_media_a_budget(seed_sim):
-    """Issue 3: with organic media present, budget goes to spend groups only, and the
+    """With organic media present, budget goes to spend groups only, and the
     organic channel keeps its history whatever the budget."""
     from bayes_mmm import optimize as opt
 

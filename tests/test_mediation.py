@@ -132,7 +132,7 @@ def test_drivers_table_with_mediation_and_negative_price(national_fit):
 
 @pytest.mark.slow
 def test_acceptance_on_the_shipped_national_dataset():
-    """Issue 4's acceptance fit (4 × 1000 draws): converged, a price effect below 0, and
+    """The seed-003 acceptance fit (4 × 1000 draws): converged, a price effect below 0, and
     the true direct, indirect and total effect of every upstream channel inside its 90%
     interval: all twelve.
 

@@ -46,12 +46,11 @@ def _check(fit, truth, r_hat_max, ess_min):
 
 def test_recovery_fast():
     # 3 geos × 2 years is the small-data regime where the sampler's advice on divergences
-    # applies (raise target_accept): at 0.9 this seed's chains hit 4 divergences or none
-    # depending on the last bits of the adstock sum (measured: 0 before the gemv adstock,
-    # 4 after); at 0.95 none, R-hat 1.010 with numba's cache warm, but R-hat 1.032 in a
-    # fresh clone (freshly compiled code differs in the last bits), and at 2 × 1000 draws
-    # 1 divergence with the cache warm: the gates sat inside their own noise. At 0.99 and
-    # 2 × 1000 draws both compile states pass with a margin (numbers in the session note).
+    # applies (raise target_accept): at 0.9 this seed's chains hit up to 4 divergences
+    # depending on the last bits of the adstock sum, and at 0.95 R-hat sits at 1.010-1.032
+    # depending on whether numba's cache is warm (freshly compiled code differs in the
+    # last bits): the gates sit inside their own noise. At 0.99 and 2 × 1000 draws both
+    # compile states pass with a margin.
     fit, truth = _fit(
         n_geos=3,
         n_weeks=104,

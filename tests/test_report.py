@@ -163,8 +163,8 @@ def test_converged_small_fit_renders_green(tmp_path):
         random_seed=2,
         # This test needs a converged fit, not a sampler stress test: 2 geos × 80 weeks is
         # the small-data regime where the convergence message itself says to raise
-        # target_accept. At 0.9 these chains hit 1 divergence once the model data became
-        # shared inputs (same graph, other floating-point order), 0 before.
+        # target_accept. At 0.9 these chains hit 1 divergence (the floating-point order of
+        # the shared-input graph decides it).
         target_accept=0.95,
         progress=False,
     )

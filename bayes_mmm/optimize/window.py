@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bayes_mmm.analysis import group_labels
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError, SpecError
 from bayes_mmm.kinds import SATURATIONS, saturation, saturation_groups
@@ -36,7 +35,7 @@ class Planner:
     weeks : int
     flighting : str
     labels : list of str, dims (spend_group,)
-        Spend-group labels (see ``analysis.group_labels``).
+        Spend-group labels (``MMMData.group_labels``).
     history_spend : ndarray, dims (geo, spend_group)
         Spend in the last ``weeks`` weeks of history.
     unit_media : ndarray, dims (date, geo, channel)
@@ -267,7 +266,7 @@ def planner(
         spec=spec,
         weeks=weeks,
         flighting=flighting,
-        labels=group_labels(data),
+        labels=data.group_labels,
         history_spend=hist_spend,
         unit_media=unit_media,
         base=base,
