@@ -440,9 +440,9 @@ def simulate_drivers(
     ``mediator_coef``) and the search spend not explained by social (``mediator_sigma``; it
     identifies search's own revenue effect apart from the social channels that move it).
     Flighting only TikTok and Snapchat and keeping Facebook and Instagram always on is
-    too little variation: with the true adstock and saturation *fixed*, least squares on 20 generator
-    seeds gave unbiased estimates (z-scores mean ≈ 0, sd ≈ 1, so truth and model agree),
-    but relative standard errors of 0.51 for the Facebook and Instagram mediator
+    too little variation: with the true adstock and saturation *fixed*, least squares on
+    20 generator seeds gave unbiased estimates (z-scores mean ≈ 0, sd ≈ 1, so truth and
+    model agree), but relative standard errors of 0.51 for the Facebook and Instagram mediator
     coefficients and 0.22 for search's revenue coefficient; at seed 3 the latter was drawn
     2.4 standard errors low, which put 3 of 4 true indirect effects outside their 90 %
     intervals. Flighting every social channel (as social campaigns usually are) halves the
