@@ -26,7 +26,7 @@ from bayes_mmm.optimize import optimize as allocate_budget
 from bayes_mmm.optimize import what_if as budget_scenario
 from bayes_mmm.posterior import Draws, Posterior
 from bayes_mmm.report import report as write_report
-from bayes_mmm.sample import SAMPLERS, prior_predictive, sample
+from bayes_mmm.sample import SAMPLERS, Run, prior_predictive, sample
 from bayes_mmm.spec import ModelSpec
 
 __all__ = ["SAMPLERS", "ConvergenceWarning", "Fit", "fit", "fit_many", "load"]
@@ -41,15 +41,8 @@ class Fit:
     Attributes
     ----------
     posterior : Posterior
-    data : MMMData
-    spec : ModelSpec
-    idata : xarray.DataTree
-        Groups ``posterior``, ``sample_stats`` and ``observed_data`` (``y``: the scaled
-        target, dims (date, geo)).
-    meta : dict
-        ``random_seed``, ``sampler``, ``draws``, ``tune``, ``chains``, ``compile_s``,
-        ``compile_reused`` (a compiled model of the same graph was reused, see
-        ``bayes_mmm.compile``), ``sample_s``, ``wall_s``.
+        The value underneath; ``data``, ``spec``, ``idata``, ``meta``, ``draws`` and
+        ``convergence`` read through to it (see :class:`~bayes_mmm.posterior.Posterior`).
     """
 
     __slots__ = ("posterior",)
@@ -236,20 +229,9 @@ def fit(
     ConvergenceWarning
         When any gate fails (R-hat > 1.01, ESS_bulk < 400, a divergence, BFMI < 0.3).
     """
-    posterior = sample(
-        data,
-        spec,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        random_seed=random_seed,
-        sampler=sampler,
-        target_accept=target_accept,
-        progress=progress,
-        sampler_kwargs=sampler_kwargs,
-    )
-    return Fit(posterior=posterior)
+    settings = (draws, tune, chains, cores, random_seed, sampler, target_accept, progress)
+    run = Run(*settings, sampler_kwargs=sampler_kwargs)
+    return Fit(posterior=sample(data, spec, **vars(run)))
 
 
 def fit_many(jobs, client=None, **kwargs: Any) -> dict[str, Fit]:

@@ -12,6 +12,7 @@ import os
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pymc as pm
@@ -27,22 +28,44 @@ from bayes_mmm.spec import ModelSpec
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 
 
-def sample(
-    data: MMMData,
-    spec: ModelSpec | None = None,
-    *,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    cores: int | None = None,
-    random_seed: int | None = None,
-    sampler: str = "nutpie",
-    target_accept: float = 0.9,
-    progress: bool = True,
-    sampler_kwargs: dict | None = None,
-) -> Posterior:
-    """Sample the posterior of ``build_model(data, spec)``; see ``bayes_mmm.fit`` for the
-    arguments (the facade's ``fit`` documents them for users).
+@dataclass(frozen=True)
+class Run:
+    """The sampler's settings for one fit; ``bayes_mmm.fit.fit`` documents each one."""
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    cores: int | None = None
+    random_seed: int | None = None
+    sampler: str = "nutpie"
+    target_accept: float = 0.9
+    progress: bool = True
+    sampler_kwargs: dict | None = None
+
+    def resolved(self) -> Run:
+        """These settings with the defaults that depend on the machine filled in: cores
+        (one per chain, at most the CPU count) and a drawn seed when none is given."""
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler={self.sampler!r}: choose one of {SAMPLERS}.")
+        seed = self.random_seed
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+        return replace(
+            self,
+            cores=self.cores or min(self.chains, os.cpu_count() or 1),
+            random_seed=int(seed),
+            sampler_kwargs=dict(self.sampler_kwargs or {}),
+        )
+
+
+def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterior:
+    """Sample the posterior of ``build_model(data, spec)``.
+
+    Parameters
+    ----------
+    settings
+        The fields of :class:`Run` (draws, tune, chains, cores, random_seed, sampler,
+        target_accept, progress, sampler_kwargs); ``bm.fit`` documents each one.
 
     Warns
     -----
@@ -50,34 +73,21 @@ def sample(
         When any gate fails (R-hat > 1.01, ESS_bulk < 400, a divergence, BFMI < 0.3).
     """
     spec = (spec or ModelSpec()).for_channels(data.channels)  # {channel: kind} in data order
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler={sampler!r}: choose one of {SAMPLERS}.")
-    if random_seed is None:
-        random_seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-    run = {
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "cores": cores or min(chains, os.cpu_count() or 1),
-        "random_seed": int(random_seed),
-        "target_accept": target_accept,
-        "progress": progress,
-        "sampler_kwargs": dict(sampler_kwargs or {}),
-    }
+    run = Run(**settings).resolved()
     t0 = time.perf_counter()
     model = build_model(data, spec)
     var_names = parameter_names(data, spec)
-    run_sampler = _nutpie if sampler == "nutpie" else _pymc
-    idata, cache_hit, t1 = run_sampler(model, var_names, spec, sampler, run)
+    run_sampler = _nutpie if run.sampler == "nutpie" else _pymc
+    idata, cache_hit, t1 = run_sampler(model, var_names, spec, run)
     t2 = time.perf_counter()
     meta = {
-        "random_seed": run["random_seed"],
-        "sampler": sampler,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "target_accept": target_accept,
-        "sampler_kwargs": run["sampler_kwargs"],
+        "random_seed": run.random_seed,
+        "sampler": run.sampler,
+        "draws": run.draws,
+        "tune": run.tune,
+        "chains": run.chains,
+        "target_accept": run.target_accept,
+        "sampler_kwargs": run.sampler_kwargs,
         "compile_s": t1 - t0,
         "compile_reused": cache_hit,
         "sample_s": t2 - t1,
@@ -89,7 +99,7 @@ def sample(
     return result
 
 
-def _nutpie(model, var_names, spec, sampler, run):
+def _nutpie(model, var_names, spec: ModelSpec, run: Run):
     """nutpie on the numba backend, reusing a compiled model of the same graph."""
     import nutpie
 
@@ -97,39 +107,39 @@ def _nutpie(model, var_names, spec, sampler, run):
     t1 = time.perf_counter()
     idata = nutpie.sample(
         compiled,
-        draws=run["draws"],
-        tune=run["tune"],
-        chains=run["chains"],
-        cores=run["cores"],
-        seed=run["random_seed"],
-        progress_bar=run["progress"],
+        draws=run.draws,
+        tune=run.tune,
+        chains=run.chains,
+        cores=run.cores,
+        seed=run.random_seed,
+        progress_bar=run.progress,
         save_warmup=False,
-        target_accept=run["target_accept"],
-        **run["sampler_kwargs"],
+        target_accept=run.target_accept,
+        **run.sampler_kwargs,
     )
     return idata, cache_hit, t1
 
 
-def _pymc(model, var_names, spec, sampler, run):
+def _pymc(model, var_names, spec: ModelSpec, run: Run):
     """PyMC's own NUTS (``"pymc"``) or its JAX path (``"numpyro"``)."""
-    if sampler == "numpyro" and spec.float32:
+    if run.sampler == "numpyro" and spec.float32:
         from bayes_mmm.fused_hill import register_jax
 
         register_jax()  # the float32 graph's fused Hill op, in JAX
     t1 = time.perf_counter()
     with model:
         idata = pm.sample(
-            draws=run["draws"],
-            tune=run["tune"],
-            chains=run["chains"],
-            cores=run["cores"],
-            random_seed=run["random_seed"],
-            target_accept=run["target_accept"],
-            nuts_sampler="pymc" if sampler == "pymc" else "numpyro",
+            draws=run.draws,
+            tune=run.tune,
+            chains=run.chains,
+            cores=run.cores,
+            random_seed=run.random_seed,
+            target_accept=run.target_accept,
+            nuts_sampler=run.sampler,
             var_names=var_names,
-            progressbar=run["progress"],
+            progressbar=run.progress,
             compute_convergence_checks=False,
-            **run["sampler_kwargs"],
+            **run.sampler_kwargs,
         )
     return idata, False, t1
 
