@@ -109,8 +109,9 @@ def run_pmm(args: argparse.Namespace) -> dict:
 # ---------------------------------------------------------------------- our side
 def truth_planner(data, flighting: str):
     """The simulator's true response as a one-draw planner for ``data`` (the demo panel)."""
+    from oracle import true_planner
+
     import bayes_mmm as bm
-    from bayes_mmm.optimize.oracle import true_planner
 
     _, truth = bm.simulate(n_geos=10, n_weeks=156, n_channels=5, seed=1)
     return true_planner(data, truth, weeks=WEEKS, flighting=flighting)
@@ -182,7 +183,8 @@ def score(data, spend, flighting: str, oracle_cache: dict) -> float:
     if flighting not in oracle_cache:
         oracle = truth_planner(data, flighting)
         cur = oracle.current()
-        best = opt.allocate(oracle, cur.sum(), (1, 1), by_geo=True, n_starts=12)
+        by_geo = opt.Constraints(by_geo=True)
+        best = opt.allocate(oracle, cur.sum(), (1, 1), by_geo, n_starts=12)
         oracle_cache[flighting] = (oracle, cur, float(best.uplift.values.ravel()[0]))
     oracle, cur, best_gain = oracle_cache[flighting]
     gain = float((oracle.revenue(spend) - oracle.revenue(cur))[0])

@@ -5,7 +5,7 @@ default ``ModelSpec`` (fits are saved under ``--fits`` and reused), and the 13-w
 of the last 13 weeks is re-allocated twice: per channel (``by_geo=False``, the API
 default: each channel keeps its current split across geos) and per geo × channel
 (``by_geo=True``). Each posterior plan is scored under the simulator's true response
-(``bayes_mmm.optimize.oracle``) as the share of the uplift of the true optimum *of the
+(``benchmarks/oracle.py``) as the share of the uplift of the true optimum *of the
 same problem* (the optimizer run on the truth with the same ``by_geo``, 12 starts).
 
 Reported per seed and plan kind:
@@ -48,11 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-
-import bayes_mmm as bm
-from bayes_mmm import optimize as opt
-from bayes_mmm.analysis import SAMPLE_DIMS, summarize
-from bayes_mmm.optimize.oracle import (
+from oracle import (
     regret_share,
     self_assessed_share,
     simulated,
@@ -60,6 +56,11 @@ from bayes_mmm.optimize.oracle import (
     true_optimum,
     true_planner,
 )
+
+import bayes_mmm as bm
+from bayes_mmm import optimize as opt
+from bayes_mmm.analysis import summarize
+from bayes_mmm.posterior import SAMPLE_DIMS
 
 MEDIA_PARAMS = ("alpha", "ec", "slope", "beta")
 
@@ -95,7 +96,7 @@ def plan_share(fit, draws, shape, oracle, best, by_geo, weeks):
     """The plan optimised on ``draws`` (an Allocation), its true share and the
     posterior-predicted share (its mean uplift over the true optimum's)."""
     plan = opt.planner(fit.data, fit.spec, draws, weeks=weeks)
-    alloc = opt.allocate(plan, best.budget, shape, by_geo=by_geo)
+    alloc = opt.allocate(plan, best.budget, shape, opt.Constraints(by_geo=by_geo))
     attainable = float(best.uplift.values.ravel()[0])
     return alloc, regret_share(oracle, alloc, best), float(alloc.uplift.mean()) / attainable
 
@@ -109,7 +110,7 @@ def thin(draws: dict, n: int) -> tuple[dict, tuple[int, int]]:
 
 def recovery(fit, data, truth) -> pd.DataFrame:
     """Per channel and parameter: posterior mean, sd, truth, z-score, truth in 90% HDI."""
-    draws, shape = fit._draws
+    draws, shape = fit.draws
     true = true_draws(data, truth)
     rows = []
     values = {k: (draws[k], true[k][0]) for k in ("slope", "ec", "alpha")}
@@ -141,7 +142,7 @@ def study(seed: int, args) -> tuple[list[dict], pd.DataFrame]:
     t0 = time.perf_counter()
     fit = fit_or_load(Path(args.fits) / f"fit_s{seed}", data, args)
     fit_s = time.perf_counter() - t0
-    draws, shape = fit._draws
+    draws, shape = fit.draws
     true = true_draws(data, truth)
     oracle = true_planner(data, truth, weeks=args.weeks)
     cur = oracle.current()

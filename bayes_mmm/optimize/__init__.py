@@ -26,8 +26,10 @@ finite differences, and nothing touches the PyMC model. The same numbers come ou
 
 Plans carry their own uncertainty: uplift draws against the current split, P(better),
 marginal ROI intervals and, with ``stability=k``, the spread of the optimum re-solved on
-``k`` disjoint subsets of the draws. The search is global in the expected revenue (the
-"envelope start", see ``allocate``) and then local (SLSQP) in the chosen utility.
+``k`` disjoint subsets of the draws and, with ``near_optimal=k``, the share of the best
+plan's uplift it earns under each of ``k`` draws taken as the truth. The search is global
+in the expected revenue (the "envelope start", see ``search``) and then local (SLSQP) in
+the chosen utility, within the plan's :class:`Constraints` (bounds, locks, ``by_geo``).
 
 Objectives are utilities over per-draw revenue: ``fn(revenue) -> (value, d value / d
 revenue)`` with ``revenue`` of dims (sample,). Built-ins: :func:`mean_utility`,
@@ -37,10 +39,19 @@ callable with the same signature.
 Mediation: with ``spec.mediators`` the planner is ``mediated.MediatedPlanner``, which values
 upstream channels by their total effect (direct + through the media they induce in the
 mediator); see ``bayes_mmm.optimize.mediated``.
+
+Modules, each importing only those before it: ``kernels`` (saturation and slope kind by
+kind) → ``window`` (the direct-effect :class:`Planner`) → ``mediated`` (the total-effect
+planner) → ``factory`` (``planner`` and the convergence gate) → ``utilities`` and
+``constraints`` → ``search`` (SLSQP multi-start) → ``allocate`` (:func:`optimize`,
+:func:`allocate` and their stability and near-optimality steps) → ``scenarios``
+(:func:`what_if`, :func:`response_curves`).
 """
 
 from bayes_mmm.kinds import saturation_derivative
 from bayes_mmm.optimize.allocate import Allocation, allocate, optimize
+from bayes_mmm.optimize.constraints import Constraints
+from bayes_mmm.optimize.factory import planner
 from bayes_mmm.optimize.mediated import MediatedPlanner, mediate
 from bayes_mmm.optimize.scenarios import WhatIf, response_curves, what_if
 from bayes_mmm.optimize.utilities import (
@@ -50,16 +61,18 @@ from bayes_mmm.optimize.utilities import (
     mean_utility,
     profit_utility,
 )
-from bayes_mmm.optimize.window import Planner, planner, window_baseline
+from bayes_mmm.optimize.window import Planner, marginal_roi, window_baseline
 
 __all__ = [
     "Allocation",
+    "Constraints",
     "MediatedPlanner",
     "Planner",
     "Utility",
     "WhatIf",
     "allocate",
     "cvar_utility",
+    "marginal_roi",
     "mean_sd_utility",
     "mean_utility",
     "mediate",

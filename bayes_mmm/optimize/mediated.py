@@ -22,7 +22,7 @@ channel's media as bought by its own spend only, so it values ``u`` by its direc
   social spend induced is already inside the mediator's media per unit of spend. Only the
   upstream *change* from history induces extra (or less) mediator media. Hence the current
   plan reproduces the plain planner exactly, and a plan that keeps upstream spend at
-  history values but moves the mediator's own spend is valued as before.
+  history values but moves the mediator's own spend is valued as by the plain planner.
 - **Clipping.** Media cannot be negative: cutting upstream spend below history removes at
   most the mediator's planned media in a week (``max(·, 0)``; the same floor as
   ``mediation.effect_draws``). Induced media in the tail weeks (``a_m = 0``) can therefore
@@ -35,10 +35,10 @@ Revenue is the plain planner's with the mediator's exposure raised by the adstoc
 media, so an upstream channel's marginal ROI is its **total effect** (direct + through the
 mediator) per unit of spend. The mediator's own marginal ROI is its direct one (plus the
 clipping term). Its gradient is exact (chain rule through the mediator's saturation, its
-adstock, the clip and the upstream saturation, :func:`kinds.saturation_derivative` by way
-of the fused ``_saturation_and_slope``), never finite differences.
+adstock, the clip and the upstream saturation, the registry's fused kernels by way of
+``kernels.grouped_saturation``), never finite differences.
 
-``cell_revenue`` (used only for the optimizer's envelope start) is no longer separable:
+``cell_revenue`` (used only for the optimizer's envelope start) is not separable here:
 each upstream cell gets its direct revenue plus the mediator revenue its own path induces
 with the other paths at reference, so the cells sum to the revenue only up to the
 paths' interaction through the mediator's saturation.
@@ -52,22 +52,10 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from bayes_mmm.errors import SpecError
-from bayes_mmm.optimize.window import CHUNK, Planner, _grouped_saturation
-from bayes_mmm.response import path_matrix
-from bayes_mmm.transforms import geometric_weights
-
-
-def _restrict(groups, channels) -> tuple:
-    """Saturation groups (``Planner.sat``) restricted to ``channels`` (channel indices), with
-    channel positions re-indexed into an array holding only those channels' columns."""
-    channels = list(channels)
-    out = []
-    for kind, idx, p in groups:
-        keep = [i for i, c in enumerate(idx) if c in channels]
-        if keep:
-            pos = np.array([channels.index(idx[i]) for i in keep])
-            out.append((kind, pos, {k: v[..., keep] for k, v in p.items()}))
-    return tuple(out)
+from bayes_mmm.kinds import ADSTOCKS
+from bayes_mmm.optimize.kernels import CHUNK, grouped_saturation, restrict
+from bayes_mmm.optimize.window import Planner
+from bayes_mmm.response import adstock_weights, path_matrix
 
 
 def _carry(x, w):
@@ -146,14 +134,14 @@ class MediatedPlanner(Planner):
         per_channel = (np.asarray(spend, dtype=float) @ m.T)[None, None]  # (1, 1, geo, channel)
         planned = self._planned(spend)[None]  # (1, date, geo, mediator)
         meds, ups = self.mediator_index, self.upstream_index
-        up_sat = _restrict(self.sat, ups)
+        up_sat = restrict(self.sat, ups)
         n = self.base.shape[0]
         rev = np.empty((n, *self.base.shape[2:-1], m.shape[1])) if cells else np.empty(n)
         g = np.empty((n, *self.base.shape[2:])) if grad else None
         for i in range(0, n, CHUNK):
             sl = slice(i, i + CHUNK)
             x = self.base[sl] + per_channel * self.unit[sl]
-            fu, dfu = _grouped_saturation(up_sat, x[..., ups].copy(), sl, grad)
+            fu, dfu = grouped_saturation(up_sat, x[..., ups].copy(), sl, grad)
             shift = self.path_coef[sl, None, None, :] * (
                 fu[..., self.path_upstream] - self.reference[sl]
             )
@@ -165,7 +153,7 @@ class MediatedPlanner(Planner):
             delta = shift @ self.path_to_mediator  # (sample, date, geo, mediator)
             live = delta > -planned
             x[..., meds] += _carry(np.maximum(delta, -planned), w)
-            f, df = _grouped_saturation(self.sat, x, sl, grad)
+            f, df = grouped_saturation(self.sat, x, sl, grad)
             rev[sl] = (f.sum(axis=1) * coef).sum(axis=(1, 2))
             if not grad:
                 continue
@@ -191,15 +179,15 @@ class MediatedPlanner(Planner):
         planner's, plus on each upstream channel the mediator revenue induced by its own
         path alone (see the module docstring)."""
         meds = self.mediator_index
-        med_sat = _restrict(self.sat, meds)
-        f_m, _ = _grouped_saturation(med_sat, x[..., meds].copy(), sl, False)
-        f, _ = _grouped_saturation(self.sat, x.copy(), sl, False)
+        med_sat = restrict(self.sat, meds)
+        f_m, _ = grouped_saturation(med_sat, x[..., meds].copy(), sl, False)
+        f, _ = grouped_saturation(self.sat, x.copy(), sl, False)
         out = f.sum(axis=1) * coef
         for p, (q, j) in enumerate(zip(self.path_upstream, self.path_mediator)):
             alone = np.zeros((*shift.shape[:-1], len(meds)))
             alone[..., j] = np.maximum(shift[..., p], -planned[..., j])
             xm = x[..., meds] + _carry(alone, w)
-            f_p, _ = _grouped_saturation(med_sat, xm, sl, False)
+            f_p, _ = grouped_saturation(med_sat, xm, sl, False)
             gain = ((f_p - f_m)[..., j]).sum(axis=1) * coef[..., meds[j]]
             out[..., self.upstream_index[q]] += gain
         return out
@@ -221,7 +209,7 @@ def mediate(plan: Planner, draws: Mapping[str, np.ndarray]) -> MediatedPlanner:
     Parameters
     ----------
     plan : Planner
-        Built by ``window.planner`` on the same ``draws`` (with ``mediated=False``).
+        Built by ``window.plain_planner`` on the same ``draws``.
     draws : dict of str to ndarray
         Parameters with a leading sample dim, including ``mediator_coef`` (sample, path).
 
@@ -244,12 +232,12 @@ def mediate(plan: Planner, draws: Mapping[str, np.ndarray]) -> MediatedPlanner:
     ups = list(dict.fromkeys(channels.index(u) for u, _ in paths))
     path_up = np.array([ups.index(channels.index(u)) for u, _ in paths])
     n = plan.base.shape[0]
-    f1, _ = _grouped_saturation(plan.sat, np.ones((n, 1, 1, len(channels))), slice(None), False)
+    f1, _ = grouped_saturation(plan.sat, np.ones((n, 1, 1, len(channels))), slice(None), False)
     ups = np.array(ups)
     path_coef = draws["mediator_coef"] / f1[:, 0, 0, ups[path_up]]
     per_channel = (plan.current() @ data.group_matrix.T)[None, None]
     x_ref = (plan.base + per_channel * plan.unit)[..., ups]
-    f_ref, _ = _grouped_saturation(_restrict(plan.sat, ups), x_ref, slice(None), False)
+    f_ref, _ = grouped_saturation(restrict(plan.sat, ups), x_ref, slice(None), False)
     unit = np.zeros((plan.base.shape[1], *plan.base.shape[2:-1], len(meds)))
     unit[: plan.weeks] = plan.unit_media[..., meds] / data.scaling.media[None, :, meds]
     unit *= (data.group_matrix[meds].sum(axis=1) > 0)[None, None]  # organic: no spend
@@ -262,5 +250,7 @@ def mediate(plan: Planner, draws: Mapping[str, np.ndarray]) -> MediatedPlanner:
         path_coef=path_coef,
         reference=f_ref[..., path_up],
         mediator_unit=unit,
-        mediator_weights=geometric_weights(draws["alpha"][:, meds], spec.l_max),
+        mediator_weights=adstock_weights(
+            {n: draws[n][:, meds] for n in ADSTOCKS[spec.adstock].names}, spec
+        ),
     )

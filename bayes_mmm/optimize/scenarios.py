@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_mmm.analysis import SAMPLE_DIMS, summarize
+from bayes_mmm.analysis import summarize
 from bayes_mmm.errors import SpecError
-from bayes_mmm.optimize.allocate import _gate, _label_index
-from bayes_mmm.optimize.window import planner, window_baseline
+from bayes_mmm.optimize.constraints import label_index
+from bayes_mmm.optimize.factory import gate, planner
+from bayes_mmm.optimize.window import window_baseline
+from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +45,7 @@ class WhatIf:
 
 
 def what_if(
-    fit,
+    posterior: Posterior,
     budget_change: float = 0.0,
     spend_change: Mapping[str, float] | None = None,
     weeks: int = 13,
@@ -56,6 +58,8 @@ def what_if(
 
     Parameters
     ----------
+    posterior : Posterior
+        Or a ``Fit`` (its posterior is used).
     budget_change : float
         Relative change of every spend group (0.10: +10%).
     spend_change : dict, optional
@@ -67,13 +71,14 @@ def what_if(
     -------
     WhatIf
     """
-    warning = _gate(fit, allow_unconverged)
-    draws, shape = fit.draws
-    plan = planner(fit.data, fit.spec, draws, weeks=weeks, flighting=flighting)
+    posterior = as_posterior(posterior)
+    warning = gate(posterior, allow_unconverged)
+    draws, shape = posterior.draws
+    plan = planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting=flighting)
     cur = plan.current()
     factor = np.full(len(plan.labels), 1.0 + budget_change)
     for key, ch in dict(spend_change or {}).items():
-        factor[_label_index(plan.labels, fit.data, key)] *= 1.0 + ch
+        factor[label_index(plan.labels, posterior.data, key)] *= 1.0 + ch
     if np.any(factor < 0):
         raise SpecError("A spend change below -100% gives negative spend: use ≥ -1.")
     new = cur * factor[None]
@@ -107,7 +112,7 @@ def what_if(
 
 
 def response_curves(
-    fit,
+    posterior: Posterior,
     weeks: int = 13,
     *,
     points: int = 21,
@@ -128,8 +133,9 @@ def response_curves(
     Dataset with dims (channel, point): ``spend``, ``mean``, ``lower``, ``upper``, and
     per channel ``current`` and ``optimal`` (NaN when no plan is given).
     """
-    draws, _ = fit.draws
-    plan = planner(fit.data, fit.spec, draws, weeks=weeks, flighting=flighting)
+    posterior = as_posterior(posterior)
+    draws, _ = posterior.draws
+    plan = planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting=flighting)
     cur = plan.current()
     mult = np.linspace(0.0, max_multiple, points)
     k_n = len(plan.labels)

@@ -63,7 +63,16 @@ def profit_utility(margin: float, budget: float) -> Utility:
     return fn
 
 
-def _utility(objective, alpha, risk_aversion, margin, budget) -> Utility:
+def resolve_utility(
+    objective: str | Utility, alpha: float, risk_aversion: float, margin: float, budget: float
+) -> Utility:
+    """The utility an ``objective`` names (built with its parameter), or the callable itself.
+
+    Raises
+    ------
+    SpecError
+        An unknown name.
+    """
     if callable(objective):
         return objective
     table = {

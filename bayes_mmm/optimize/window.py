@@ -1,7 +1,9 @@
 """The window problem: per-draw revenue of a spend plan, with exact gradients.
 
 See the package docstring (``bayes_mmm.optimize``) for the window, flighting, carryover
-and the ``A + s * B`` design.
+and the ``A + s * B`` design. :func:`plain_planner` builds the direct-effect
+:class:`Planner`; ``bayes_mmm.optimize.factory.planner`` adds the mediated paths when the
+spec has mediators.
 """
 
 from __future__ import annotations
@@ -13,20 +15,20 @@ import numpy as np
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError, SpecError
-from bayes_mmm.kinds import SATURATIONS, saturation, saturation_groups
-from bayes_mmm.response import baseline_response, make_design
+from bayes_mmm.kinds import saturation
+from bayes_mmm.optimize.kernels import CHUNK, grouped_saturation, kernel_groups, subset_draws
+from bayes_mmm.response import adstock_weights, baseline_response, make_design
 from bayes_mmm.spec import ModelSpec
-from bayes_mmm.transforms import adstock, geometric_weights, lag_stack
+from bayes_mmm.transforms import adstock, lag_stack
 
 FLIGHTINGS = ("history", "flat")
-CHUNK = 100
 
 
 @dataclass(frozen=True, eq=False)
 class Planner:
     """Per-draw revenue of spend plans over a future window, with exact gradients.
 
-    Build it with :func:`planner`.
+    Build it with ``bayes_mmm.optimize.planner`` (or :func:`plain_planner`).
 
     Attributes
     ----------
@@ -47,6 +49,8 @@ class Planner:
         Scaled, adstocked exposure of one unit of spend of the channel's group.
     coef : ndarray, dims (sample, 1, geo, channel)
         ``beta * target_scale / f(1)``: turns saturation into target units.
+    sat : tuple of kernels.SaturationGroup
+        The saturation parameters, kind by kind.
     """
 
     data: MMMData
@@ -127,7 +131,7 @@ class Planner:
         for i in range(0, n, CHUNK):  # cache-sized chunks of draws
             sl = slice(i, i + CHUNK)
             x = self.base[sl] + per_channel * self.unit[sl]
-            f, df = _grouped_saturation(self.sat, x, sl, grad)
+            f, df = grouped_saturation(self.sat, x, sl, grad)
             coef = self.coef[sl, 0]  # (sample, geo, channel)
             by_channel = f.sum(axis=1) * coef
             rev[sl] = by_channel @ m if cells else by_channel.sum(axis=(1, 2))
@@ -138,52 +142,46 @@ class Planner:
 
     def subset(self, index) -> Planner:
         """The same problem on a subset of draws (``index`` into the sample dim)."""
-        sat = tuple((kind, idx, {k: v[index] for k, v in p.items()}) for kind, idx, p in self.sat)
         return replace(
-            self, base=self.base[index], unit=self.unit[index], coef=self.coef[index], sat=sat
+            self,
+            base=self.base[index],
+            unit=self.unit[index],
+            coef=self.coef[index],
+            sat=subset_draws(self.sat, index),
         )
 
 
-def _saturation_groups(data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]):
-    """Saturation parameters per kind: tuples (kind, channel index, params) with params
-    expanded to (sample, 1, 1, channel-of-kind); one tuple for a single-kind spec."""
-    out = []
-    for kind, idx, pidx in saturation_groups(spec.saturation_kinds(data.channels)):
-        names = SATURATIONS[kind].names
-        out.append((kind, idx, {n: draws[n][:, pidx][:, None, None, :] for n in names}))
-    return tuple(out)
+def marginal_roi(gradient: np.ndarray, spend: np.ndarray) -> np.ndarray:
+    """Marginal ROI per spend group: the revenue of one more unit of spend, split across
+    geos like ``spend``.
+
+    Parameters
+    ----------
+    gradient : ndarray, dims (sample, geo, spend_group)
+        ``Planner.revenue(spend, grad=True)[1]``.
+    spend : ndarray, dims (geo, spend_group)
+        A group without spend splits its unit evenly across geos.
+
+    Returns
+    -------
+    ndarray, dims (sample, spend_group)
+    """
+    tot = spend.sum(axis=0, keepdims=True)
+    w = np.where(tot > 0, spend / np.where(tot > 0, tot, 1.0), 1.0 / spend.shape[0])
+    return (gradient * w[None]).sum(axis=1)
 
 
-def _grouped_saturation(groups, x, sl, grad):
-    """Saturation (and slope) of ``x`` (sample, date, geo, channel) for draws ``sl``, kind
-    by kind; ``x`` is overwritten."""
-    if len(groups) == 1:
-        kind, _, p = groups[0]
-        return _saturation_and_slope(kind, x, {k: v[sl] for k, v in p.items()}, grad)
-    f = np.empty_like(x)
-    df = np.empty_like(x) if grad else None
-    for kind, idx, p in groups:
-        fk, dfk = _saturation_and_slope(kind, x[..., idx], {k: v[sl] for k, v in p.items()}, grad)
-        f[..., idx] = fk
-        if grad:
-            df[..., idx] = dfk
-    return f, df
-
-
-def _saturation_and_slope(kind, x, sat, grad):
-    """Saturation and (when ``grad``) its derivative, the registry's kernel for ``kind``."""
-    return SATURATIONS[kind].kernel(x, sat, grad)
-
-
-def planner(
+def plain_planner(
     data: MMMData,
     spec: ModelSpec,
     draws: Mapping[str, np.ndarray],
     weeks: int = 13,
     flighting: str = "history",
-    mediated: bool = True,
 ) -> Planner:
-    """Precompute the window problem for posterior (or true) parameter draws.
+    """The direct-effect window problem for posterior (or true) parameter draws.
+
+    Every channel's media are bought by its own spend only (mediators, if any, ignored);
+    see ``bayes_mmm.optimize.factory.planner`` for the total-effect planner.
 
     Parameters
     ----------
@@ -194,11 +192,34 @@ def planner(
         Window length; the flighting pattern and cost per exposure come from the last
         ``weeks`` weeks of history.
     flighting : {"history", "flat"}
-    mediated : bool
-        When ``spec.mediators`` is non-empty, return the total-effect
-        ``mediated.MediatedPlanner`` (upstream channels valued direct + through the
-        mediator); ``False`` gives the plain, direct-effect planner.
     """
+    weeks = _check_window(data, weeks, flighting)
+    hist_spend = data.spend[-weeks:].sum(axis=0)  # (geo, group)
+    if hist_spend.sum() <= 0:
+        raise DataError(
+            f"No spend in the last {weeks} weeks: the current plan is undefined; choose a "
+            "longer `weeks`."
+        )
+    unit_media = _flighting(data.media[-weeks:], flighting) * _cost_per_exposure(data, weeks)[None]
+    base, unit = _exposures(data, spec, draws, unit_media)
+    sat = kernel_groups(data, spec, draws)
+    return Planner(
+        data=data,
+        spec=spec,
+        weeks=weeks,
+        flighting=flighting,
+        labels=data.group_labels,
+        history_spend=hist_spend,
+        unit_media=unit_media,
+        base=base,
+        unit=unit,
+        coef=_coefficients(data, draws, sat),
+        sat=sat,
+    )
+
+
+def _check_window(data: MMMData, weeks, flighting: str) -> int:
+    """``weeks`` as an int, after checking the window and flighting can be planned."""
     if flighting not in FLIGHTINGS:
         raise SpecError(f"flighting={flighting!r}: choose one of {FLIGHTINGS}.")
     if not isinstance(weeks, int | np.integer) or not 1 <= weeks <= data.n_dates:
@@ -208,16 +229,18 @@ def planner(
         )
     if not data.spend_groups:
         raise DataError("The panel has no spend columns (all media organic): nothing to plan.")
-    weeks, lag = int(weeks), spec.l_max - 1
+    return int(weeks)
+
+
+def _cost_per_exposure(data: MMMData, weeks: int) -> np.ndarray:
+    """Media bought per unit of spend, dims (geo, channel); 0 for organic channels.
+
+    The ratio of the last ``weeks`` weeks, else the geo's whole-history ratio, else the
+    panel-wide one.
+    """
     m = data.group_matrix  # (channel, group)
-    media_w, spend_w = data.media[-weeks:], data.spend[-weeks:]
-    hist_spend = spend_w.sum(axis=0)  # (geo, group)
-    if hist_spend.sum() <= 0:
-        raise DataError(
-            f"No spend in the last {weeks} weeks: the current plan is undefined; choose a "
-            "longer `weeks`."
-        )
-    # cost per exposure: window ratio, else the geo's whole-history ratio, else panel-wide
+    media_w = data.media[-weeks:]
+    hist_spend = data.spend[-weeks:].sum(axis=0)
     ratios = []
     for sp, md in (
         (hist_spend, media_w.sum(axis=0)),
@@ -233,52 +256,53 @@ def planner(
     ratio = ratios[0]
     for alt in ratios[1:]:
         ratio = np.where(np.isnan(ratio), alt, ratio)
-    ratio = np.nan_to_num(ratio) * (m.sum(axis=1) > 0)[None]
-    msum = media_w.sum(axis=0)
-    if flighting == "history":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pattern = np.where(msum > 0, media_w / msum, 1.0 / weeks)
-    else:
-        pattern = np.full(media_w.shape, 1.0 / weeks)
-    unit_media = pattern * ratio[None]  # (date, geo, channel)
+    return np.nan_to_num(ratio) * (m.sum(axis=1) > 0)[None]
 
-    paid = m.sum(axis=1) > 0
+
+def _flighting(media_w: np.ndarray, flighting: str) -> np.ndarray:
+    """Each week's share of a channel's window media, dims (date, geo, channel): the last
+    weeks' pattern (``"history"``; even where they had no media) or even (``"flat"``)."""
+    weeks = len(media_w)
+    if flighting == "history":
+        msum = media_w.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(msum > 0, media_w / msum, 1.0 / weeks)
+    return np.full(media_w.shape, 1.0 / weeks)
+
+
+def _exposures(data: MMMData, spec: ModelSpec, draws, unit_media: np.ndarray):
+    """Scaled, adstocked exposure over window + tail, dims (sample, date, geo, channel):
+    without window spend (history carryover and organic media) and of one unit of spend.
+
+    Parameters
+    ----------
+    unit_media : ndarray, dims (date, geo, channel)
+        Media bought by one unit of spend in each window week.
+    """
+    weeks, lag = len(unit_media), spec.l_max - 1
+    paid = data.group_matrix.sum(axis=1) > 0
     prefix = np.zeros((lag, *data.media.shape[1:]))
     if lag:
         hist = data.media[-lag:]
         prefix[lag - len(hist) :] = hist
-    window_base = np.where(paid, 0.0, media_w)
+    window_base = np.where(paid, 0.0, data.media[-weeks:])
     scale = data.scaling.media[None]
-    weights = geometric_weights(draws["alpha"], spec.l_max)
+    weights = adstock_weights(draws, spec)
 
     def adstocked(x):
         return adstock(lag_stack(x / scale, spec.l_max, tail=lag), weights)[:, lag:]
 
     base = adstocked(np.concatenate([prefix, window_base]))
     unit = adstocked(np.concatenate([np.zeros_like(prefix), unit_media]))
-    sat = _saturation_groups(data, spec, draws)
+    return base, unit
+
+
+def _coefficients(data: MMMData, draws, sat) -> np.ndarray:
+    """``beta * target_scale / f(1)``, dims (sample, 1, geo, channel)."""
     f1 = np.empty((len(draws["alpha"]), 1, 1, len(data.channels)))
     for kind, idx, p in sat:
         f1[..., idx] = saturation(kind, np.ones((1, 1, 1, len(idx))), **p)
-    coef = draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
-    plan = Planner(
-        data=data,
-        spec=spec,
-        weeks=weeks,
-        flighting=flighting,
-        labels=data.group_labels,
-        history_spend=hist_spend,
-        unit_media=unit_media,
-        base=base,
-        unit=unit,
-        coef=coef,
-        sat=sat,
-    )
-    if mediated and spec.mediators:
-        from bayes_mmm.optimize.mediated import mediate  # imports this module
-
-        return mediate(plan, draws)
-    return plan
+    return draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
 
 
 def window_baseline(plan: Planner, draws: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -1,13 +1,17 @@
 """The simulator's truth as a planner: the yardstick for regret studies.
 
 ``bm.simulate`` generates data from the model's own mean function at known parameters,
-so its true response over a future window is a :class:`~bayes_mmm.optimize.window.Planner`
+so its true response over a future window is a :class:`~bayes_mmm.optimize.Planner`
 built on one "draw" (the truth). Optimising that one-draw planner gives the true optimum;
 evaluating a posterior plan on it gives the plan's revenue under the truth
 (:func:`regret_share`). Taking posterior draws as the truth in turn gives the share the
-posterior expects of its own plan (:func:`self_assessed_share`): the yardstick for
-whether a miss is bias or lack of information. Used by the
-regret test (``tests/test_optimize.py``) and ``benchmarks/bench_regret.py``.
+posterior expects of its own plan (:func:`self_assessed_share`, the optimizer's own
+near-optimality step with the unconstrained optimum as the yardstick): the yardstick for
+whether a miss is bias or lack of information.
+
+Not part of the package: the optimizer tests (``tests/optimize``), the benchmarks
+(``bench_regret.py``, ``bench_optimizer.py``) and ``notebooks/03_budget.ipynb`` import it
+with ``benchmarks/`` on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from bayes_mmm.data import MMMData
-from bayes_mmm.optimize.allocate import Allocation, allocate
-from bayes_mmm.optimize.window import Planner, planner
+from bayes_mmm.optimize import Allocation, Constraints, Planner, allocate, planner
+from bayes_mmm.optimize.allocate import shares_of_best
 from bayes_mmm.simulate import Truth, simulate
 
 
@@ -93,14 +97,14 @@ def true_optimum(oracle: Planner, budget: float, by_geo: bool, n_starts: int = 1
     n_starts : int
         Starts of the multi-start search (cheap on one draw).
     """
-    return allocate(oracle, budget, (1, 1), by_geo=by_geo, n_starts=n_starts)
+    return allocate(oracle, budget, (1, 1), Constraints(by_geo=by_geo), n_starts=n_starts)
 
 
 def plan_cells(plan: Allocation, current: np.ndarray) -> np.ndarray:
     """An allocation's spend per (geo, spend group), dims (geo, spend_group).
 
     A channel-level plan (``by_geo=False``) keeps each channel's geo split of ``current``
-    (dims (geo, spend_group)), as :func:`~bayes_mmm.optimize.allocate.allocate` does.
+    (dims (geo, spend_group)), as :func:`~bayes_mmm.optimize.allocate` does.
     """
     spend = plan.spend.to_numpy()
     if spend.ndim == 2:
@@ -148,13 +152,14 @@ def self_assessed_share(
     """The regret share the posterior expects its own plan to earn.
 
     Each of ``n`` evenly spaced posterior draws is taken in turn as the truth: its
-    one-draw planner's optimum (same budget and ``by_geo``) is the yardstick for
-    ``allocation``. Under a calibrated posterior the share under the real truth is a
-    draw from this distribution, so a true share inside it is a miss for lack of
-    information in the data, not a bias of the model or the optimizer.
+    one-draw planner's :func:`true_optimum` (same budget and ``by_geo``, no bounds or
+    locks) is the yardstick for ``allocation`` (``optimize.allocate.shares_of_best``, the
+    optimizer's near-optimality step). Under a calibrated posterior the share under the
+    real truth is a draw from this distribution, so a true share inside it is a miss for
+    lack of information in the data, not a bias of the model or the optimizer.
 
-    The regret study's yardstick (unbounded one-draw optima). Users get the same view,
-    under the plan's own bounds and locks, from ``fit.optimize(..., near_optimal=k)``.
+    Users get the same view, under the plan's own bounds and locks, from
+    ``fit.optimize(..., near_optimal=k)``.
 
     Parameters
     ----------
@@ -173,9 +178,12 @@ def self_assessed_share(
     ndarray, dims (n,): the share under each draw taken as truth.
     """
     total = plan.base.shape[0]
-    out = []
-    for i in np.linspace(0, total - 1, min(n, total)).astype(int):
-        one = plan.subset([i])
+    index = np.linspace(0, total - 1, min(n, total)).astype(int)
+    current = plan.current(allocation.budget)
+    spend = plan_cells(allocation, current)
+
+    def optimum(one: Planner) -> np.ndarray:
         best = true_optimum(one, allocation.budget, by_geo, n_starts=n_starts)
-        out.append(regret_share(one, allocation, best))
-    return np.array(out)
+        return plan_cells(best, current)
+
+    return shares_of_best(plan, optimum, plan.revenue(spend), plan.revenue(current), index)

@@ -1,4 +1,5 @@
-"""Total-effect planning: the optimizer values upstream channels direct + through the mediator."""
+"""Total-effect planning (``optimize.mediated``): the optimizer values upstream channels
+direct + through the mediator."""
 
 import warnings
 
@@ -6,9 +7,7 @@ import numpy as np
 import pytest
 
 import bayes_mmm as bm
-from bayes_mmm.optimize.allocate import _mroi
-from bayes_mmm.optimize.mediated import MediatedPlanner
-from bayes_mmm.optimize.window import planner
+from bayes_mmm.optimize import MediatedPlanner, marginal_roi, planner
 from bayes_mmm.response import media_response, mediator_response, path_matrix
 from bayes_mmm.simulate import SEED003_UPSTREAM, seed003_setup, simulate_drivers
 from bayes_mmm.transforms import lag_stack
@@ -135,8 +134,8 @@ def test_fit_optimize_and_what_if_use_total_effects(mediated_fit):
     share = plain.current() / plain.current().sum(axis=0)
     opt = share * alloc.spend.to_numpy()[None]
     # the table's marginal ROI is the total-effect one: above the direct-only one upstream
-    total = _mroi(med.revenue(opt, grad=True)[1], opt, False).mean(axis=0)
-    direct = _mroi(plain.revenue(opt, grad=True)[1], opt, False).mean(axis=0)
+    total = marginal_roi(med.revenue(opt, grad=True)[1], opt).mean(axis=0)
+    direct = marginal_roi(plain.revenue(opt, grad=True)[1], opt).mean(axis=0)
     np.testing.assert_allclose(alloc.table["mroi_mean"].to_numpy(), total, rtol=1e-9)
     for u in SEED003_UPSTREAM:
         k = data.spend_groups.index(u)

@@ -1,0 +1,104 @@
+"""Saturation and slope of the window problem, one saturation kind at a time.
+
+A spec may give channels different saturation kinds. The planner keeps each kind's
+parameter draws as a :class:`SaturationGroup` and evaluates the registry's fused kernel
+(``kinds.SATURATIONS[kind].kernel``: the curve and its slope in one in-place pass) on that
+kind's channels; a single-kind spec is one group and one kernel call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from bayes_mmm.data import MMMData
+from bayes_mmm.kinds import SATURATIONS, saturation_groups
+from bayes_mmm.spec import ModelSpec
+
+CHUNK = 100  # draws per kernel pass: keeps the (sample, date, geo, channel) tensors cache-sized
+
+
+class SaturationGroup(NamedTuple):
+    """The channels of one saturation kind and their parameter draws.
+
+    Attributes
+    ----------
+    kind : str
+        A key of ``kinds.SATURATIONS``.
+    index : ndarray of int, dims (channel-of-kind,)
+        Positions of the kind's channels on the last axis of the evaluated exposure.
+    params : dict of str to ndarray, dims (sample, 1, 1, channel-of-kind)
+        The kind's parameters, broadcasting against (sample, date, geo, channel-of-kind).
+    """
+
+    kind: str
+    index: np.ndarray
+    params: dict[str, np.ndarray]
+
+
+def kernel_groups(
+    data: MMMData, spec: ModelSpec, draws: Mapping[str, np.ndarray]
+) -> tuple[SaturationGroup, ...]:
+    """The saturation groups of ``spec`` over ``data.channels``, one per kind in use.
+
+    Parameters
+    ----------
+    draws : dict of str to ndarray
+        Saturation parameters with a leading sample dim, dims (sample, parameter channel).
+    """
+    out = []
+    for kind, idx, pidx in saturation_groups(spec.saturation_kinds(data.channels)):
+        names = SATURATIONS[kind].names
+        params = {n: draws[n][:, pidx][:, None, None, :] for n in names}
+        out.append(SaturationGroup(kind, idx, params))
+    return tuple(out)
+
+
+def grouped_saturation(groups: Sequence[SaturationGroup], x: np.ndarray, sl, grad: bool):
+    """Saturation and (when ``grad``) its slope of ``x`` for the draws ``sl``, kind by kind.
+
+    Parameters
+    ----------
+    groups : sequence of SaturationGroup
+        Covering every channel of ``x``.
+    x : ndarray, dims (sample, date, geo, channel)
+        Exposure of the draws ``sl``; overwritten.
+    sl : slice or index
+        The draws of ``x`` in the groups' sample dim.
+
+    Returns
+    -------
+    f : ndarray like ``x``
+    df : ndarray like ``x``, or None without ``grad``
+    """
+    if len(groups) == 1:
+        kind, _, p = groups[0]
+        return SATURATIONS[kind].kernel(x, {k: v[sl] for k, v in p.items()}, grad)
+    f = np.empty_like(x)
+    df = np.empty_like(x) if grad else None
+    for kind, idx, p in groups:
+        fk, dfk = SATURATIONS[kind].kernel(x[..., idx], {k: v[sl] for k, v in p.items()}, grad)
+        f[..., idx] = fk
+        if grad:
+            df[..., idx] = dfk
+    return f, df
+
+
+def restrict(groups: Sequence[SaturationGroup], channels) -> tuple[SaturationGroup, ...]:
+    """The groups restricted to ``channels`` (channel indices), re-indexed onto an array
+    that holds only those channels, in that order."""
+    channels = list(channels)
+    out = []
+    for kind, idx, p in groups:
+        keep = [i for i, c in enumerate(idx) if c in channels]
+        if keep:
+            pos = np.array([channels.index(idx[i]) for i in keep])
+            out.append(SaturationGroup(kind, pos, {k: v[..., keep] for k, v in p.items()}))
+    return tuple(out)
+
+
+def subset_draws(groups: Sequence[SaturationGroup], index) -> tuple[SaturationGroup, ...]:
+    """The groups on a subset of draws (``index`` into the sample dim)."""
+    return tuple(g._replace(params={k: v[index] for k, v in g.params.items()}) for g in groups)
