@@ -36,7 +36,7 @@ def _lint(cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess:
 def test_the_layers_contract_holds():
     out = _lint(ROOT, ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "1 kept, 0 broken" in out.stdout
+    assert "2 kept, 0 broken" in out.stdout
 
 
 def test_no_import_cycles_among_modules():
@@ -62,7 +62,7 @@ def test_a_back_edge_breaks_the_contract(tmp_path):
     )
     out = _lint(tmp_path, tmp_path)
     assert out.returncode != 0
-    assert "0 kept, 1 broken" in out.stdout
+    assert "1 kept, 1 broken" in out.stdout
     assert "bayes_mmm.analysis -> bayes_mmm.fit" in out.stdout
 
 
