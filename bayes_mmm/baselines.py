@@ -45,6 +45,7 @@ import xarray as xr
 from bayes_mmm.data import MMMData
 from bayes_mmm.datachecks import design_frame, media_correlation, variance_inflation
 from bayes_mmm.errors import DataError, SpecError
+from bayes_mmm.posterior import SAMPLE_DIMS
 from bayes_mmm.transforms import geometric_adstock
 
 TRANSFORMS = ("log", "linear")
@@ -405,7 +406,7 @@ def compare_roi(
         the convergence ``warning``.
     """
     _check_same_data(baseline, data)
-    draws = roi_draws.stack(sample=("chain", "draw")).transpose("channel", "sample")
+    draws = roi_draws.stack(sample=SAMPLE_DIMS).transpose("channel", "sample")
     rows = []
     for label, group in zip(data.group_labels, data.spend_groups):
         members = [c for c, g in zip(data.channels, data.channel_group) if g == group]

@@ -76,7 +76,7 @@ from bayes_mmm import results
 from bayes_mmm.analysis import channel_contribution_draws, summarize
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import SpecError
-from bayes_mmm.posterior import Posterior, as_posterior, chunked, to_sample_array
+from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior, chunked, to_sample_array
 from bayes_mmm.response import make_design, mediator_response
 from bayes_mmm.spec import ModelSpec
 
@@ -172,9 +172,9 @@ def mediation(posterior: Posterior, hdi_prob: float = 0.9, interval: str = "hdi"
         table = summarize(ds[effect], hdi_prob)
         if interval == "eti":
             tails = [(1 - hdi_prob) / 2, (1 + hdi_prob) / 2]
-            bounds = ds[effect].quantile(tails, dim=("chain", "draw")).transpose("path", ...)
+            bounds = ds[effect].quantile(tails, dim=SAMPLE_DIMS).transpose("path", ...)
             table["lower"], table["upper"] = bounds.values.T
-        table["p_positive"] = (ds[effect] > 0).mean(("chain", "draw")).values
+        table["p_positive"] = (ds[effect] > 0).mean(SAMPLE_DIMS).values
         table["effect"] = effect
         parts.append(table)
     out = pd.concat(parts).reset_index().set_index(["path", "effect"]).sort_index()

@@ -17,7 +17,7 @@ import xarray as xr
 from bayes_mmm import results
 from bayes_mmm.analysis import summarize
 from bayes_mmm.convergence import flatten
-from bayes_mmm.posterior import Posterior, as_posterior
+from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 from bayes_mmm.sample import prior_predictive
 
 COVERAGE_PROBS = (0.5, 0.9)
@@ -67,8 +67,7 @@ def ppc_metrics(
 
 
 def _moments(ds: xr.Dataset) -> tuple[pd.Series, pd.Series]:
-    dims = ("chain", "draw")
-    return flatten(ds.mean(dims), "mean"), flatten(ds.std(dims), "sd")
+    return flatten(ds.mean(SAMPLE_DIMS), "mean"), flatten(ds.std(SAMPLE_DIMS), "sd")
 
 
 def prior_posterior_shift(
