@@ -210,7 +210,7 @@ class ModelSpec:
         and a gradient on a 40-geo panel costs ~340 µs against ~910 µs in float64
         (``benchmarks/RESULTS.md``, section 4). On a 10-geo
         recovery panel four sampler seeds converge and cover every true ROI in both
-        precisions (with the fused kernel too: ``tests/test_recovery.py``). Not the
+        precisions (with the fused kernel too: ``tests/cross_cutting/test_recovery.py``). Not the
         default: the two national slow acceptance fits (Robyn's data, seed 003's
         mediation) pass with the fused kernel on one run each (``benchmarks/RESULTS.md``,
         section 6), which is not the seed sweep a default needs, so check convergence when

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import bayes_mmm as bm
 from bayes_mmm import baselines, datachecks
@@ -24,15 +25,26 @@ def ols(tiny_fit):
     return baselines.ols_baseline(tiny_fit.data)
 
 
-def _panel(df, media=MEDIA, **kwargs):
-    return bm.MMMData.from_frame(
-        df, date="date", target="revenue", media=media, geo="geo", controls=["control_1"], **kwargs
-    )
+def _r2_by_hand(data, result):
+    """In-sample R² of the coefficient table's prediction on the (date × geo) rows:
+    intercept, adstocked-and-transformed media, raw controls and geo dummies."""
+    features = baselines.media_features(data, result.decay, result.transform, result.l_max)
+    coef = result.coefficients["coef"]
+    pred = np.full(data.target.shape, coef["intercept"])
+    for i, channel in enumerate(data.channels):
+        pred += coef[channel] * features[..., i]
+    for k, control in enumerate(data.controls):
+        pred += coef[control] * data.control_values[..., k]
+    for g, geo in enumerate(data.geos[1:], start=1):
+        pred[:, g] += coef[f"geo[{geo}]"]
+    y = data.target
+    return 1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum()
 
 
 def test_ridge_baseline_fits_with_finite_roi_per_spend_group(tiny_fit, ridge):
     assert ridge.method == "ridge"
     assert 0.0 < ridge.r2 <= 1.0
+    assert ridge.r2 == pytest.approx(_r2_by_hand(tiny_fit.data, ridge), rel=1e-9)
     assert ridge.penalty in baselines.DEFAULT_ALPHAS
     assert list(ridge.roi.index) == list(tiny_fit.roi().index)
     assert np.isfinite(ridge.roi["roi"]).all()
@@ -43,11 +55,16 @@ def test_ridge_baseline_fits_with_finite_roi_per_spend_group(tiny_fit, ridge):
     assert ridge.coefficients.loc[kinds != "intercept", "std_coef"].notna().all()
 
 
-def test_ols_baseline_has_p_values_and_fits_at_least_as_well_as_ridge(ridge, ols):
+def test_ols_baseline_has_p_values_and_fits_at_least_as_well_as_ridge(tiny_fit, ridge, ols):
     media = ols.coefficients[ols.coefficients["kind"] == "media"]
-    assert media["p_value"].between(0, 1).all()
     assert (media["std_err"] > 0).all()
+    # Two-sided t-test of each coefficient, residual degrees of freedom = rows − terms.
+    n_rows, n_terms = tiny_fit.data.target.size, len(ols.coefficients)
+    t = (media["coef"] / media["std_err"]).abs()
+    expected = 2 * stats.t.sf(t, n_rows - n_terms)
+    np.testing.assert_allclose(media["p_value"], expected, rtol=1e-8)
     assert 0.0 < ols.r2 <= 1.0
+    assert ols.r2 == pytest.approx(_r2_by_hand(tiny_fit.data, ols), rel=1e-9)
     # Same design, OLS minimises the in-sample squared error: ridge cannot beat it.
     assert ols.r2 >= ridge.r2 - 1e-12
     assert np.isfinite(ols.roi["roi"]).all()
@@ -75,14 +92,15 @@ def test_media_features_reproduce_the_seeds_recursion(tiny_fit):
     np.testing.assert_allclose(logged, np.log1p(expected), rtol=1e-10)
 
 
-def test_vif_flags_a_collinear_column(sim_frame, tiny_fit):
-    df, _ = sim_frame
+def test_vif_flags_a_collinear_column(make_panel, tiny_fit):
     assert np.isfinite(baselines.vif(tiny_fit.data)).all()
     assert (baselines.vif(tiny_fit.data) >= 1.0).all()
-    # Near-duplicate (correlation about 0.995): exact duplicates are refused by MMMData.
-    noise = np.exp(np.random.default_rng(0).normal(0, 0.05, len(df)))
-    df = df.assign(tv_copy=df["tv"] * 2.0 * noise)
-    data = _panel(df, media=[*MEDIA, "tv_copy"])
+
+    def near_copy(df):  # correlation about 0.995: exact duplicates are refused by MMMData
+        noise = np.exp(np.random.default_rng(0).normal(0, 0.05, len(df)))
+        return df.assign(tv_copy=df["tv"] * 2.0 * noise)
+
+    data, _, _ = make_panel(prepare=near_copy, media=[*MEDIA, "tv_copy"])
     table = baselines.vif(data)
     assert list(table.index) == [*MEDIA, "tv_copy", "control_1"]
     assert table["tv_copy"] > 100 and table["tv"] > 100
@@ -118,7 +136,8 @@ def test_side_by_side_has_one_row_per_spend_group_with_both_sides(tiny_fit, ridg
     assert table[baseline_cols + posterior_cols].notna().all().all()
     np.testing.assert_allclose(table["posterior_mean"], post["mean"])
     np.testing.assert_allclose(table["baseline_roi"], ridge.roi["roi"])
-    assert table["p_roi_above_breakeven"].between(0, 1).all()
+    above = (tiny_fit.roi_draws() > 1.0).mean(("chain", "draw")).to_series()
+    np.testing.assert_allclose(table["p_roi_above_breakeven"], above[table.index])
     assert table["baseline_p_value"].isna().all()  # ridge has no p-values
     assert table.attrs["method"] == "ridge" and table.attrs["hdi_prob"] == 0.9
     assert "warning" in table.attrs  # the fixture is deliberately unconverged
@@ -172,9 +191,9 @@ def test_negative_coefficient_is_never_supported_by_the_positive_effect_model(ti
     assert np.isnan(row["p_roi_above_baseline"])
 
 
-def test_side_by_side_refuses_a_baseline_from_other_data(tiny_fit, sim_frame):
-    df, _ = sim_frame
-    other = baselines.ridge_baseline(_panel(df.assign(revenue=df["revenue"] * 1.01)))
+def test_side_by_side_refuses_a_baseline_from_other_data(tiny_fit, make_panel):
+    other_data, _, _ = make_panel(prepare=lambda df: df.assign(revenue=df["revenue"] * 1.01))
+    other = baselines.ridge_baseline(other_data)
     with pytest.raises(bm.DataError, match="same MMMData"):
         baselines.side_by_side(tiny_fit, other)
 
@@ -188,11 +207,10 @@ def test_bad_options_raise_spec_errors(tiny_fit):
         baselines.ridge_baseline(tiny_fit.data, cv=1)
 
 
-def test_ridge_and_posterior_on_the_same_simulated_data_side_by_side(tiny_fit, sim_frame):
-    """Issue acceptance: the seeds' ridge and the posterior, computed on the same
+def test_ridge_and_posterior_on_the_same_simulated_data_side_by_side(tiny_fit, make_panel):
+    """Acceptance: the seeds' ridge and the posterior, computed on the same
     simulated panel (known truth), in one table."""
-    df, truth = sim_frame  # the panel tiny_fit was sampled on (scripts/make_fixtures.py)
-    data = _panel(df)
+    data, truth, _ = make_panel()  # the panel of tiny_fit (scripts/make_fixtures.py)
     assert data.data_hash == tiny_fit.data.data_hash
     ridge = baselines.ridge_baseline(data)
     table = baselines.side_by_side(tiny_fit, ridge).join(truth.roi.rename("true_roi"))
@@ -210,11 +228,11 @@ def test_ridge_and_posterior_on_the_same_simulated_data_side_by_side(tiny_fit, s
 
 
 @pytest.mark.slow
-def test_posterior_beats_the_seeds_ridge_on_a_real_simulated_fit():
+@pytest.mark.sampling
+def test_posterior_beats_the_seeds_ridge_on_a_real_simulated_fit(make_panel):
     """5 geos × 104 weeks: the posterior covers every true ROI and is closer to truth
     than the seeds' ridge ROI on the same data (about 60 s)."""
-    df, truth = bm.simulate(n_geos=5, n_weeks=104, n_channels=3, seed=11)
-    data = _panel(df)
+    data, truth, _ = make_panel(n_geos=5, n_weeks=104, seed=11)
     fit = bm.fit(data, bm.ModelSpec(), draws=500, tune=500, chains=2, random_seed=1, progress=False)
     table = baselines.side_by_side(fit, baselines.ridge_baseline(data)).join(truth.roi.rename("t"))
     assert (

@@ -1,9 +1,13 @@
+"""Bundles: save and load a fit, version checks on load, and refusals of damaged bundles."""
+
 import json
 import subprocess
 import sys
+import warnings
 
 import pandas as pd
 import pytest
+import xarray as xr
 
 import bayes_mmm as bm
 
@@ -58,3 +62,37 @@ def test_truncated_and_foreign_bundles_raise_bundle_error(tiny_fit, tmp_path):
         bm.load(path)
     with pytest.raises(bm.BundleError, match="No bundle"):
         bm.load(tmp_path / "nowhere")
+
+
+def test_lenient_bundle_load_warns_on_major_version_change(tiny_fit, tmp_path):
+    path = tiny_fit.save(tmp_path / "old")
+    meta = json.loads((path / "meta.json").read_text())
+    meta["versions"]["arviz"] = "0.17.1"
+    (path / "meta.json").write_text(json.dumps(meta))
+    with pytest.warns(bm.BundleVersionWarning, match=r"arviz 0\.17\.1"):
+        fit = bm.load(path)
+    pd.testing.assert_frame_equal(fit.roi(), tiny_fit.roi())
+
+
+def test_minor_version_change_is_silent(tiny_fit, tmp_path):
+    path = tmp_path / "minor"
+    tiny_fit.save(path)
+    meta = json.loads((path / "meta.json").read_text())
+    major, *_ = meta["versions"]["pymc"].split(".")
+    meta["versions"]["pymc"] = f"{major}.0.0"
+    (path / "meta.json").write_text(json.dumps(meta))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bm.BundleVersionWarning)
+        bm.load(path, strict=True)
+
+
+def test_bundle_without_posterior_parameters_is_refused(tiny_fit, tmp_path):
+    path = tiny_fit.save(tmp_path / "run")
+    groups = {
+        "posterior": tiny_fit.idata["posterior"].to_dataset().drop_vars("alpha"),
+        "sample_stats": tiny_fit.idata["sample_stats"].to_dataset(),
+    }
+    (path / "posterior.nc").unlink()
+    xr.DataTree.from_dict(groups).to_netcdf(path / "posterior.nc", engine="h5netcdf")
+    with pytest.raises(bm.BundleError, match=r"lacks \['alpha'\]"):
+        bm.load(path)

@@ -1,9 +1,11 @@
-"""The ``bayes-mmm`` command: config parsing, clear errors, and fit → report on a shipped
-CSV as a subprocess."""
+"""The ``bayes-mmm`` command: config parsing, clear errors, the demo's config lookup, fit →
+report → optimize on a shipped CSV as a subprocess, and entry points that never look for
+the repository around the package."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import bayes_mmm as bm
 from bayes_mmm import cli, datasets
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Path(bm.__file__).resolve().parent
 PANEL = datasets.path(datasets.DEMO_PANEL)
 QUICK = datasets.path(datasets.DEMO_QUICK_CONFIG)
 
@@ -40,8 +44,6 @@ def small_csv(tmp_path_factory):
 
 
 def test_shipped_configs_parse():
-    import bayes_mmm as bm
-
     configs = [datasets.path(n) for n in datasets.names() if n.endswith(".toml")]
     assert len(configs) == 2
     for path in configs:
@@ -71,6 +73,7 @@ def test_bad_config_and_bad_data_print_one_message(tmp_path, small_csv, capsys):
     assert "No bundle" in capsys.readouterr().err
 
 
+@pytest.mark.sampling
 def test_check_prints_collinearity_and_runtime(small_csv, capsys):
     assert cli.main(["check", str(small_csv), "--config", str(QUICK)]) == cli.EXIT_OK
     out = capsys.readouterr().out
@@ -78,6 +81,7 @@ def test_check_prints_collinearity_and_runtime(small_csv, capsys):
     assert "Runtime plan" in out and "one gradient" in out
 
 
+@pytest.mark.sampling
 def test_fit_then_report_then_optimize(small_csv, tmp_path, capsys):
     run = tmp_path / "run"
     config = tmp_path / "quick.toml"  # QUICK ends in its [fit] table: sampler options go on
@@ -119,7 +123,6 @@ def test_fit_then_report_then_optimize(small_csv, tmp_path, capsys):
     assert proc.returncode == cli.EXIT_OK, proc.stderr
     assert (run / "report.html").stat().st_size > 50_000
 
-    pytest.importorskip("bayes_mmm.optimize")
     plan = tmp_path / "plan.csv"
     args = ["optimize", str(run), "--budget", "300000", "--weeks", "4", "--out", str(plan)]
     assert cli.main(args) == cli.EXIT_NOT_CONVERGED  # refuses an unconverged fit
@@ -127,3 +130,26 @@ def test_fit_then_report_then_optimize(small_csv, tmp_path, capsys):
     assert "Share of the best plan's uplift, by the posterior: median" in capsys.readouterr().out
     table = pd.read_csv(plan, index_col=0)
     assert table["optimal"].sum() == pytest.approx(300000, rel=1e-6)
+
+
+def test_demo_config_resolves_shipped_names_and_keeps_paths(tmp_path, monkeypatch):
+    assert cli.demo_config(None) == datasets.path(datasets.DEMO_CONFIG)
+    quick = datasets.path(datasets.DEMO_QUICK_CONFIG)
+    assert cli.demo_config("demo_geo_panel_quick") == quick
+    assert cli.demo_config("demo_geo_panel_quick.toml") == quick
+    # A file in the working directory wins over a shipped config of the same name.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo_geo_panel_quick.toml").write_text(quick.read_text())
+    assert cli.demo_config("demo_geo_panel_quick.toml") == Path("demo_geo_panel_quick.toml")
+    assert cli.demo_config("missing.toml") == Path("missing.toml")
+
+
+@pytest.mark.parametrize("module", ["cli.py", "demo.py"])
+def test_cli_and_demo_do_not_reach_for_the_repository(module):
+    source = (PACKAGE / module).read_text()
+    # Paths built from the module's own location reach for the source tree around it.
+    assert "__file__" not in source
+    assert not re.search(r"\.parents\[|\.parent\.parent", source)
+    for folder in ("data", "configs"):
+        joined = rf"""/\s*["']{folder}["']|["']{folder}["']\s*/|["']{folder}/"""
+        assert not re.search(joined, source), f"a path into the repository's {folder}/"

@@ -19,12 +19,21 @@ from bayes_mmm.compile import clear_cache
 SPEC = bm.ModelSpec(l_max=4, yearly_seasonality=0)
 
 
-def panel(seed: int, geo_names=("g0", "g1")):
-    df, _ = bm.simulate(n_geos=2, n_weeks=40, n_channels=2, seed=seed)
-    df["geo"] = df["geo"].map(dict(zip(sorted(df["geo"].unique()), geo_names, strict=True)))
-    return bm.MMMData.from_frame(
-        df, date="date", target="revenue", media=["tv", "search"], geo="geo"
-    )
+pytestmark = pytest.mark.sampling
+
+
+@pytest.fixture(scope="module")
+def panel(make_panel):
+    """A 2-geo × 40-week × 2-channel panel of simulator ``seed``, geos named ``geo_names``."""
+
+    def build(seed: int, geo_names=("g0", "g1")):
+        def rename(df):
+            names = dict(zip(sorted(df["geo"].unique()), geo_names, strict=True))
+            return df.assign(geo=df["geo"].map(names))
+
+        return make_panel(2, 40, 2, seed, controls=(), prepare=rename)[0]
+
+    return build
 
 
 def quick_fit(data, spec=SPEC):
@@ -34,7 +43,7 @@ def quick_fit(data, spec=SPEC):
 
 
 @pytest.fixture(scope="module")
-def fits():
+def fits(panel):
     clear_cache()
     first = quick_fit(panel(21))
     reused = quick_fit(panel(22, geo_names=("north", "south")))
@@ -66,7 +75,7 @@ def test_a_reused_model_samples_exactly_as_a_fresh_compile(fits):
     assert list(post_r["beta"].geo.values) == ["north", "south"]
 
 
-def test_a_different_spec_does_not_reuse():
+def test_a_different_spec_does_not_reuse(panel):
     """Another prior changes a constant of the graph: the key must see it."""
     clear_cache()
     data = panel(21)

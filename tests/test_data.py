@@ -1,3 +1,6 @@
+"""``MMMData``: building a panel from a frame, its scaling, round trips, spend groups,
+events and holidays, geo groups, population, and the errors that name the bad input."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -153,10 +156,16 @@ def test_group_labels_name_one_channel_groups_after_the_channel(frame):
     assert make(frame).group_labels == MEDIA  # media are their own spend
 
 
-def test_group_labels_label_the_simulated_true_roi():
+def test_group_labels_label_the_simulated_true_roi(make_panel):
     groups = {"video": ["tv", "social"], "search": ["search"]}
-    df, truth = bm.simulate(n_geos=2, n_weeks=30, n_channels=3, seed=1, spend_groups=groups)
-    data = make(df, spend={m: g for g, members in groups.items() for m in members})
+    data, truth, _ = make_panel(
+        n_geos=2,
+        n_weeks=30,
+        seed=1,
+        spend_groups=groups,
+        media=MEDIA,
+        from_frame={"spend": {m: g for g, members in groups.items() for m in members}},
+    )
     assert data.group_labels == ["video", "search"]
     assert list(truth.roi.index) == data.group_labels
 
@@ -188,3 +197,95 @@ def test_truncate_keeps_the_first_periods_of_every_dated_array(frame):
 def test_truncate_refuses_a_length_outside_the_panel(frame, n_dates):
     with pytest.raises(bm.DataError, match=rf"^Cannot keep {n_dates} of 60 periods\.$"):
         make(frame).truncate(n_dates)
+
+
+def test_holiday_calendar_becomes_event_columns(frame):
+    calendar = pd.DataFrame(
+        {
+            "ds": ["2022-12-25", "2023-01-01", "2022-12-25", "2022-11-24", "1999-01-01"],
+            "holiday": ["Christmas", "New Year", "Christmas", "Thanksgiving", "New Year"],
+            "country": ["US", "US", "DE", "US", "US"],
+        }
+    )
+    data = bm.MMMData.from_frame(
+        frame,
+        date="date",
+        target="revenue",
+        media=MEDIA,
+        geo="geo",
+        holidays=calendar,
+        country="US",
+    )
+    assert data.events == ("holiday:Christmas", "holiday:New Year", "holiday:Thanksgiving")
+    hits = {e: data.dates[data.event_values[:, 0, k] > 0] for k, e in enumerate(data.events)}
+    # Weekly periods start on Mondays: each holiday lands in the week containing it.
+    assert list(hits["holiday:Christmas"]) == [pd.Timestamp("2022-12-19")]
+    assert list(hits["holiday:New Year"]) == [pd.Timestamp("2022-12-26")]
+    assert list(hits["holiday:Thanksgiving"]) == [pd.Timestamp("2022-11-21")]
+    assert (data.event_values == data.event_values[:, :1]).all()  # same in every geo
+    with pytest.raises(bm.DataError, match="country='FR'"):
+        bm.MMMData.from_frame(
+            frame,
+            date="date",
+            target="revenue",
+            media=MEDIA,
+            geo="geo",
+            holidays=calendar,
+            country="FR",
+        )
+
+
+def test_event_column_errors_name_the_column(frame):
+    with pytest.raises(bm.DataError, match="'promo'"):
+        bm.MMMData.from_frame(
+            frame, date="date", target="revenue", media=MEDIA, geo="geo", events=["promo"]
+        )
+    with pytest.raises(bm.DataError, match="'tv'"):
+        bm.MMMData.from_frame(
+            frame, date="date", target="revenue", media=MEDIA, geo="geo", events=["tv"]
+        )
+
+
+def test_events_survive_the_dataset_roundtrip(event_panel):
+    back = bm.MMMData.from_dataset(event_panel.to_dataset())
+    assert back.events == event_panel.events
+    np.testing.assert_array_equal(back.event_values, event_panel.event_values)
+    assert back.data_hash == event_panel.data_hash
+
+
+def test_geo_group_must_be_constant_within_a_geo(region_frame):
+    bad = region_frame.copy()
+    bad.loc[bad.index[5], "region"] = "east" if bad.loc[bad.index[5], "region"] != "east" else "x"
+    geo = bad.loc[bad.index[5], "geo"]
+    with pytest.raises(bm.DataError, match=f"'region'.*{geo}"):
+        bm.MMMData.from_frame(
+            bad, date="date", target="revenue", media=MEDIA, geo="geo", geo_group="region"
+        )
+
+
+@pytest.mark.sampling
+def test_population_sets_the_target_scale_per_capita(region_frame):
+    df = region_frame.copy()
+    pop = {"geo_00": 1e5, "geo_01": 2e5, "geo_02": 5e4, "geo_03": 1e5}
+    df["pop"] = df["geo"].map(pop)
+    data = bm.MMMData.from_frame(
+        df, date="date", target="revenue", media=MEDIA, geo="geo", population="pop"
+    )
+    np.testing.assert_allclose(data.population, [pop[g] for g in data.geos])
+    per_capita = data.target.sum() / (data.n_dates * data.population.sum())
+    np.testing.assert_allclose(data.scaling.target, data.population * per_capita)
+    # Scaled target levels are each geo's per-capita revenue relative to the panel.
+    levels = (data.target / data.scaling.target).mean(axis=0)
+    own = data.target.mean(axis=0) / data.population
+    np.testing.assert_allclose(levels, own / per_capita)
+    back = bm.MMMData.from_dataset(data.to_dataset())
+    np.testing.assert_allclose(back.scaling.target, data.scaling.target)
+    assert back.data_hash == data.data_hash
+    model = bm.build_model(data, bm.ModelSpec())
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+    bad = df.copy()
+    bad.loc[bad.index[0], "pop"] = 7.0
+    with pytest.raises(bm.DataError, match=r"'pop'.*geo_00"):
+        bm.MMMData.from_frame(
+            bad, date="date", target="revenue", media=MEDIA, geo="geo", population="pop"
+        )

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-import bayes_mmm as bm
 from bayes_mmm import datachecks
 
 
-def test_data_checks_flag_collinear_media(sim_frame):
-    df, _ = sim_frame
-    noise = np.random.default_rng(0).normal(0, 0.05, len(df))
-    df = df.assign(tv_copy=df["tv"] * (1.0 + noise))
-    data = bm.MMMData.from_frame(
-        df,
-        date="date",
-        target="revenue",
-        geo="geo",
-        media=["tv", "search", "tv_copy"],
-        controls=["control_1"],
-    )
+def test_data_checks_flag_collinear_media(make_panel):
+    def near_copy(df):
+        noise = np.random.default_rng(0).normal(0, 0.05, len(df))
+        return df.assign(tv_copy=df["tv"] * (1.0 + noise))
+
+    data, _, _ = make_panel(prepare=near_copy, media=["tv", "search", "tv_copy"])
     checks = datachecks.data_checks(data)
     assert checks.loc["tv", "flag"] and checks.loc["tv_copy", "flag"]
     assert checks.loc["tv", "most_correlated_with"] == "tv_copy"

@@ -13,11 +13,8 @@ F = np.float32
 
 
 @pytest.fixture(scope="module")
-def panel():
-    df, _ = bm.simulate(n_geos=3, n_weeks=60, n_channels=3, seed=5)
-    return bm.MMMData.from_frame(
-        df, date="date", target="revenue", media=["tv", "search", "social"], geo="geo"
-    )
+def panel(make_panel):
+    return make_panel(seed=5, controls=())[0]
 
 
 def test_exp_and_log_match_libm_across_the_float32_range():
@@ -83,6 +80,7 @@ def test_kernel_and_its_gradient_match_the_reference():
         np.testing.assert_allclose([want[1][c], want[2][c]], fd, rtol=1e-5)
 
 
+@pytest.mark.sampling
 @pytest.mark.parametrize("mode", ["NUMBA", "FAST_COMPILE"])
 def test_float32_graph_uses_the_kernel_and_keeps_the_density(panel, mode, monkeypatch):
     """The float32 graph holds the fused op (on the (channel, date·geo) cube) and no
@@ -110,6 +108,7 @@ def test_kernel_is_not_used_off_its_path(panel):
         assert not any(isinstance(op, fused_hill.HillChannelFirst) for op in ops)
 
 
+@pytest.mark.sampling
 def test_jax_backend_computes_the_same_density(panel):
     """``register_jax`` (what ``sampler="numpyro"`` calls for a float32 spec) gives JAX the
     two ops: the same log density and gradient as the numba kernel."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pytest
 
@@ -17,11 +15,8 @@ FIT = dict(draws=50, tune=50, chains=1)
 
 
 @pytest.fixture(scope="module")
-def small_data():
-    df, _ = bm.simulate(n_geos=2, n_weeks=52, n_channels=2, seed=5)
-    return bm.MMMData.from_frame(
-        df, date="date", target="revenue", media=["tv", "search"], geo="geo"
-    )
+def small_data(make_panel):
+    return make_panel(n_geos=2, n_weeks=52, n_channels=2, seed=5, controls=())[0]
 
 
 def test_time_slice_jobs_expand_and_hold_out(small_data):
@@ -59,6 +54,7 @@ def client():
     cluster.close()
 
 
+@pytest.mark.sampling
 def test_four_fits_on_a_cluster_come_back_as_fits(small_data, client, tmp_path):
     specs = {"hill": bm.ModelSpec(), "log": bm.ModelSpec(saturation="log")}
     jobs = spec_grid_jobs(small_data, specs, **FIT)
@@ -80,14 +76,7 @@ def test_four_fits_on_a_cluster_come_back_as_fits(small_data, client, tmp_path):
     assert seeds == [int(s.generate_state(1)[0] >> 1) for s in spawned]
 
 
-def test_a_fit_pickles_whole(tiny_fit):
-    """Without bundle_dir, Dask sends each Fit back pickled: nothing may be lost."""
-    back = pickle.loads(pickle.dumps(tiny_fit))
-    assert back.spec == tiny_fit.spec and back.meta == tiny_fit.meta
-    assert back.idata["posterior"].to_dataset().equals(tiny_fit.idata["posterior"].to_dataset())
-    np.testing.assert_array_equal(back.roi()["mean"], tiny_fit.roi()["mean"])
-
-
+@pytest.mark.sampling
 def test_failed_job_is_named(small_data):
     jobs = [Job("broken", small_data, fit_kwargs={"sampler": "no-such-sampler", **FIT})]
     with pytest.raises(RuntimeError, match=r"broken.*no-such-sampler"):

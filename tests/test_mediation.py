@@ -1,4 +1,4 @@
-"""Mediation: the simulated truth, the joint model and the direct/indirect/total effects."""
+"""Mediation: the direct, indirect and total effects, at the true parameters and from a fit."""
 
 import numpy as np
 import pandas as pd
@@ -8,52 +8,11 @@ import bayes_mmm as bm
 from bayes_mmm import datasets
 from bayes_mmm.mediation import effect_draws, mediation_draws, path_labels
 from bayes_mmm.response import make_design, mediator_response
-from bayes_mmm.simulate import (
-    SEED003_GENERATOR_SEED,
-    SEED003_UPSTREAM,
-    seed003_setup,
-    simulate_drivers,
-)
-
-SEED_COLUMNS = [
-    "facebook_spend", "google_spend", "tiktok_spend", "instagram_spend", "snapchat_spend",
-    "social_followers", "average_price", "promotions", "emails_send", "sms_send", "revenue",
-]  # fmt: skip
+from bayes_mmm.simulate import SEED003_UPSTREAM, seed003_setup
 
 
-@pytest.fixture(scope="module")
-def national():
-    frame, truth, params = simulate_drivers(n_weeks=104, seed=11)
-    kwargs, spec = seed003_setup()
-    return bm.MMMData.from_frame(frame, **kwargs), spec, truth, params
-
-
-def test_simulated_panel_has_the_seed_columns_and_a_mediation_path(national):
-    data, _, truth, _ = national
-    frame, *_ = simulate_drivers(n_weeks=104, seed=11)
-    assert set(SEED_COLUMNS) <= set(frame.columns) and len(frame) == 104
-    assert data.national
-    for u in SEED003_UPSTREAM:
-        label = f"{u}->google_spend"
-        direct, indirect, total = (truth.loc[f"{label} {e}", "value"] for e in
-                                   ("direct", "indirect", "total"))  # fmt: skip
-        assert indirect > 0 and total == pytest.approx(direct + indirect)
-    assert truth.loc["average_price", "value"] < 0
-
-
-def test_shipped_dataset_is_the_generator_output():
-    """The shipped ``seed003_*.csv`` (``bayes_mmm/datasets/``) are what
-    ``scripts/make_seed003_data.py`` writes for the declared generator seed: the shipped
-    series is reproducible and its seed is stated."""
-    frame, truth, _ = simulate_drivers(n_weeks=156, seed=SEED003_GENERATOR_SEED)
-    shipped = datasets.read_csv("seed003_national.csv", parse_dates=["date"])
-    pd.testing.assert_frame_equal(shipped, frame, check_dtype=False, rtol=1e-12)
-    shipped_truth = datasets.read_csv("seed003_truth.csv", index_col=0)
-    pd.testing.assert_frame_equal(shipped_truth, truth, rtol=1e-9)
-
-
-def test_true_parameters_reproduce_the_truth(national):
-    data, spec, truth, params = national
+def test_true_parameters_reproduce_the_truth(drivers_panel):
+    data, spec, truth, params = drivers_panel
     true = {k: np.asarray(v)[None] for k, v in params.items()}
     eff = effect_draws(data, spec, true)
     for p, label in enumerate(path_labels(spec)):
@@ -68,26 +27,15 @@ def test_true_parameters_reproduce_the_truth(national):
     assert np.corrcoef(paths, google)[0, 1] > 0.2
 
 
-def test_model_has_the_mediator_equation(national):
-    data, spec, *_ = national
-    model = bm.build_model(data, spec)
-    observed = model.rvs_to_values[model["mediator_obs"]].eval()  # (date, geo, mediator)
-    assert model.named_vars_to_dims["mediator_obs"] == ("date", "geo", "mediator")
-    google = data.channels.index("google_spend")
-    expect = data.media[..., [google]] / data.scaling.media[None, :, [google]]
-    np.testing.assert_allclose(observed, expect)
-    assert model.named_vars_to_dims["mediator_coef"] == ("path",)
-    assert list(model.coords["path"]) == path_labels(spec)
-
-
 @pytest.fixture(scope="module")
-def national_fit(national):
-    data, spec, *_ = national
+def national_fit(drivers_panel):
+    data, spec, *_ = drivers_panel
     return bm.fit(data, spec, draws=100, tune=150, chains=2, random_seed=5, progress=False)
 
 
-def test_mediation_table_and_total_roi(national_fit, national):
-    _, spec, _, _ = national
+@pytest.mark.sampling
+def test_mediation_table_and_total_roi(national_fit, drivers_panel):
+    _, spec, _, _ = drivers_panel
     table = national_fit.mediation(hdi_prob=0.9)
     assert list(table.columns) == ["mean", "median", "lower", "upper", "p_positive"]
     assert len(table) == 3 * len(spec.mediator_paths())
@@ -103,6 +51,7 @@ def test_mediation_table_and_total_roi(national_fit, national):
     assert total.loc["google_spend", "mean"] == pytest.approx(roi.loc["google_spend", "mean"])
 
 
+@pytest.mark.sampling
 def test_equal_tailed_intervals_are_the_quantiles_of_the_effect_draws(national_fit):
     hdi = bm.mediation(national_fit, hdi_prob=0.8)
     eti = bm.mediation(national_fit, hdi_prob=0.8, interval="eti")
@@ -121,16 +70,18 @@ def test_equal_tailed_intervals_are_the_quantiles_of_the_effect_draws(national_f
     pd.testing.assert_frame_equal(national_fit.mediation(0.8, interval="eti"), eti)
 
 
+@pytest.mark.sampling
 def test_drivers_table_with_mediation_and_negative_price(national_fit):
     table = national_fit.drivers(hdi_prob=0.9)
     assert "facebook_spend->google_spend (indirect)" in table.index
     assert set(table["kind"]) == {"media", "organic", "control", "indirect"}
     price = table.loc["average_price"]
     assert price["upper"] < 0 and price["p_positive"] < 0.05
-    assert isinstance(table, pd.DataFrame) and table["p_rank1"].sum() == pytest.approx(1.0)
+    assert table["p_rank1"].sum() == pytest.approx(1.0)
 
 
 @pytest.mark.slow
+@pytest.mark.sampling
 def test_acceptance_on_the_shipped_national_dataset():
     """The seed-003 acceptance fit (4 × 1000 draws): converged, a price effect below 0, and
     the true direct, indirect and total effect of every upstream channel inside its 90%

@@ -8,12 +8,13 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from matplotlib.figure import Figure
 
 import bayes_mmm as bm
-from bayes_mmm import plot
+from bayes_mmm import optimize, plot
 
 
 @pytest.fixture(autouse=True)
@@ -27,15 +28,10 @@ def _visible_axes(fig):
 
 
 @pytest.fixture(scope="module")
-def big_fit(tiny_fit):
+def big_fit(tiny_fit, make_panel):
     """A 40-geo × 8-channel fit whose draws are the tiny fit's, tiled over geos and
     channels (real draws, shaped like a large panel; for layout checks only)."""
-    df, _ = bm.simulate(n_geos=40, n_weeks=60, n_channels=8, seed=2)
-    media = [c for c in df.columns if c not in ("date", "geo", "revenue", "control_1")]
-    media = [c for c in media if not c.endswith("_spend")][:8]
-    data = bm.MMMData.from_frame(
-        df, date="date", target="revenue", geo="geo", media=media, controls=["control_1"]
-    )
+    data, _, _ = make_panel(n_geos=40, n_channels=8, seed=2)
     post = tiny_fit.idata["posterior"].to_dataset()
     gi = np.arange(40) % 3
     ci = np.arange(8) % 3
@@ -68,8 +64,12 @@ def test_contributions_and_waterfall_add_up(tiny_fit):
     fig = plot.contributions_over_time(tiny_fit)
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels[:4] == ["baseline", "tv", "search", "social"]
+    observed = fig.axes[0].lines[0].get_ydata()  # the observed total over all geos
+    np.testing.assert_allclose(observed, tiny_fit.data.target.sum(axis=1))
     fig = plot.decomposition_waterfall(tiny_fit)
     bars = fig.axes[0].patches
+    baseline = tiny_fit.baseline().mean(("chain", "draw")).sum().item()
+    assert bars[0].get_height() == pytest.approx(baseline, rel=1e-9)
     total = tiny_fit.expected_target().mean(("chain", "draw")).sum().item()
     assert bars[-1].get_height() == pytest.approx(total, rel=1e-9)
     assert sum(b.get_height() for b in bars[:-1]) == pytest.approx(total, rel=1e-9)
@@ -93,6 +93,11 @@ def test_response_curves_pass_through_observed_contribution(tiny_fit):
     assert (mean.sel(factor=2.0) < 2 * mean.sel(factor=1.0)).all()
     fig = plot.response_curves(tiny_fit, curves)
     assert len(_visible_axes(fig)) == 3
+    median = curves.median(("chain", "draw"))
+    for ax, channel in zip(_visible_axes(fig), tiny_fit.data.channels):
+        assert ax.get_title() == channel
+        np.testing.assert_allclose(ax.lines[0].get_xdata(), [0.0, 1.0, 2.0])
+        np.testing.assert_allclose(ax.lines[0].get_ydata(), median.sel(channel=channel))
 
 
 def test_response_curves_thin_draws_evenly_per_chain(tiny_fit):
@@ -112,16 +117,31 @@ def test_adstock_weights_sum_to_one(tiny_fit):
     heights = [p.get_height() for p in axes[0].patches]
     assert len(heights) == tiny_fit.spec.l_max
     assert heights == sorted(heights, reverse=True)  # geometric decay
+    # Each draw's geometric weights alpha**lag / Σ alpha**k sum to one; the bars are their
+    # posterior medians, channel by channel.
+    alpha = tiny_fit.idata["posterior"]["alpha"]
+    lags = np.arange(tiny_fit.spec.l_max)
+    for ax, channel in zip(axes, ["tv", "search", "social"]):
+        a = alpha.sel(channel=channel).values.reshape(-1, 1)
+        weights = a**lags / (a**lags).sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-12)
+        bars = [p.get_height() for p in ax.patches]
+        np.testing.assert_allclose(bars, np.median(weights, axis=0), rtol=1e-10)
 
 
 def test_prior_posterior_and_budget_plots(tiny_fit):
-    import pandas as pd
-
     shift = pd.DataFrame(
         {"sd_ratio": [0.1, 0.9], "shift": [2.0, 0.1], "informed": [True, False]}, index=["a", "b"]
     )
-    assert isinstance(plot.prior_posterior(shift), Figure)
-    optimize = pytest.importorskip("bayes_mmm.optimize")
+    fig = plot.prior_posterior(shift)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    # One scatter per group at (sd_ratio, shift), each parameter named, break-even at sd 1.
+    points = [np.asarray(c.get_offsets()).tolist() for c in ax.collections]
+    assert points == [[[0.9, 0.1]], [[0.1, 2.0]]]
+    assert ax.get_legend_handles_labels()[1] == ["mostly prior", "informed by data"]
+    assert sorted(t.get_text() for t in ax.texts) == ["a", "b"]
+    assert [list(line.get_xdata()) for line in ax.lines] == [[1.0, 1.0]]
     plan = optimize.optimize(
         tiny_fit,
         budget=float(tiny_fit.data.spend[-4:].sum()),
@@ -131,12 +151,29 @@ def test_prior_posterior_and_budget_plots(tiny_fit):
     )
     fig = plot.budget(plan)
     assert "P(plan beats current)" in fig.axes[1].get_title()
+    assert f"{float(plan.prob_better):.0%}" in fig.axes[1].get_title()
+    # Left: current then planned spend per channel; right: a histogram of every uplift draw.
+    bars = [p.get_height() for p in fig.axes[0].patches]
+    np.testing.assert_allclose(bars, [*plan.table["current"], *plan.table["optimal"]])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(plan.table.index)
+    counts = sum(p.get_height() for p in fig.axes[1].patches)
+    assert counts == np.asarray(plan.uplift).size
 
 
 def test_arviz_diagnostic_plots(tiny_fit):
-    assert isinstance(plot.trace(tiny_fit, ["alpha"]), Figure)
+    alpha = tiny_fit.idata["posterior"]["alpha"]
+    fig = plot.trace(tiny_fit, ["alpha"])
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes] == [f"alpha\n{c}" for c in tiny_fit.data.channels]
+    for ax, channel in zip(fig.axes, tiny_fit.data.channels):
+        assert len(ax.lines) == 2  # one trace per chain, every draw
+        for chain, line in enumerate(ax.lines):
+            np.testing.assert_array_equal(line.get_xdata(), np.arange(100))
+            np.testing.assert_allclose(line.get_ydata(), alpha.sel(channel=channel)[chain])
     fig = plot.rank(tiny_fit, ["alpha"])
-    assert isinstance(fig, Figure) and len(fig.axes) >= 3
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes] == [f"alpha\n{c}" for c in tiny_fit.data.channels]
+    assert all(len(ax.lines) == 2 for ax in fig.axes)  # one rank curve per chain
 
 
 def test_plots_stay_readable_at_40_geos_8_channels(big_fit):

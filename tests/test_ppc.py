@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from bayes_mmm import ppc
@@ -15,12 +16,26 @@ def test_ppc_metrics(tiny_fit):
     r2, mape = table.loc["r2"], table.loc["mape"]
     assert 0 < r2["lower"] <= r2["mean"] <= r2["upper"] < 1
     assert 0 < mape["lower"] <= mape["mean"] <= mape["upper"] < 0.2
+    # R² (SS_tot around each geo's mean) and MAPE per draw of the expected target.
+    y = tiny_fit.data.target
+    mu_draws = tiny_fit.expected_target().values.reshape(-1, *y.shape)
+    r2_draws = 1 - ((mu_draws - y) ** 2).sum(axis=(1, 2)) / ((y - y.mean(axis=0)) ** 2).sum()
+    mape_draws = (np.abs(mu_draws - y) / np.abs(y)).mean(axis=(1, 2))
+    assert r2["mean"] == pytest.approx(r2_draws.mean(), rel=1e-12)
+    assert r2["median"] == pytest.approx(np.median(r2_draws), rel=1e-12)
+    assert mape["mean"] == pytest.approx(mape_draws.mean(), rel=1e-12)
+    # Coverage: the share of observations inside the central interval of the posterior
+    # predictive draws (seed 0, the default).
+    pred = tiny_fit.posterior_predictive(random_seed=0).values.reshape(-1, *y.shape)
+    for prob in (0.5, 0.9):
+        lo, hi = np.quantile(pred, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+        share = ((y >= lo) & (y <= hi)).mean()
+        assert table.loc[f"coverage_{round(prob * 100)}", "mean"] == pytest.approx(share)
     # A calibrated model covers about the nominal share of observations.
     assert 0.35 < table.loc["coverage_50", "mean"] < 0.65
     assert 0.8 < table.loc["coverage_90", "mean"] <= 1.0
     # Independent check of R² from the posterior-mean fit.
     mu = tiny_fit.expected_target().mean(("chain", "draw")).values
-    y = tiny_fit.data.target
     r2_mean = 1 - ((y - mu) ** 2).sum() / ((y - y.mean(axis=0)) ** 2).sum()
     assert r2_mean >= r2["mean"] - 1e-9  # Jensen: the mean fit beats the average draw
 
@@ -34,6 +49,7 @@ def test_crps_matches_normal_closed_form():
     np.testing.assert_allclose(ppc.crps_draws(pred, obs), exact, rtol=0.03)
 
 
+@pytest.mark.sampling
 def test_prior_posterior_shift(tiny_fit):
     prior = tiny_fit.prior_predictive(samples=200, random_seed=1)
     table = ppc.prior_posterior_shift(tiny_fit, prior)

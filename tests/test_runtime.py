@@ -9,17 +9,22 @@ import pytest
 import bayes_mmm as bm
 from bayes_mmm.runtime import STEPS_PER_DRAW, ModelTiming, memory_mb, plan_from_timing
 
-
-def _data(n_geos: int, n_weeks: int = 52):
-    df, _ = bm.simulate(n_geos=n_geos, n_weeks=n_weeks, n_channels=2, seed=2)
-    return bm.MMMData.from_frame(
-        df, date="date", target="revenue", media=["tv", "search"], geo="geo"
-    )
+pytestmark = pytest.mark.sampling
 
 
 @pytest.fixture(scope="module")
-def small():
-    data = _data(2)
+def panel(make_panel):
+    """A 2-channel panel of ``n_geos`` geos × ``n_weeks`` weeks (seed 2), no controls."""
+
+    def build(n_geos: int, n_weeks: int = 52):
+        return make_panel(n_geos, n_weeks, n_channels=2, seed=2, controls=())[0]
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def small(panel):
+    data = panel(2)
     spec = bm.ModelSpec().for_channels(data.channels)
     plan = bm.plan_runtime(data, spec, draws=200, chains=2, cores=2, n_eval=50)
     timing = ModelTiming(plan.compile_s, plan.grad_eval_us * 1e-6, plan.n_parameters, plan.n_stored)
@@ -57,9 +62,9 @@ def test_estimate_grows_with_draws_chains_and_shrinks_with_cores(small):
         est(draws=0)
 
 
-def test_memory_counts_posterior_and_grows_with_geos(small):
+def test_memory_counts_posterior_and_grows_with_geos(small, panel):
     data, spec, timing, _ = small
-    big = _data(6)
+    big = panel(6)
     one, contrib = memory_mb(data, spec, timing.n_stored, draws=1000, chains=4)
     assert contrib == pytest.approx(4 * 1000 * 52 * 2 * 2 * 8 / 2**20)
     assert one > 4 * 1000 * timing.n_stored * 8 / 2**20  # at least the stored posterior
@@ -67,11 +72,11 @@ def test_memory_counts_posterior_and_grows_with_geos(small):
 
 
 @pytest.mark.slow
-def test_estimate_is_within_3x_of_a_real_fit():
-    data = _data(3, 60)
+def test_estimate_is_within_3x_of_a_real_fit(panel):
+    data = panel(3, 60)
     spec = bm.ModelSpec()
     plan = bm.plan_runtime(data, spec, draws=100, chains=2, tune=100)
-    big = bm.plan_runtime(_data(8, 60), spec, draws=100, chains=2, tune=100)
+    big = bm.plan_runtime(panel(8, 60), spec, draws=100, chains=2, tune=100)
     assert big.grad_eval_us > plan.grad_eval_us  # more geos, slower gradient
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -80,10 +85,10 @@ def test_estimate_is_within_3x_of_a_real_fit():
     assert 1 / 3 < ratio < 3, (plan, fit.meta)
 
 
-def test_large_panels_get_advice_small_ones_none(small):
+def test_large_panels_get_advice_small_ones_none(small, panel):
     _, spec, timing, plan = small
     assert plan.advice == () and "advice" not in str(plan)
-    big = _data(20, n_weeks=8)
+    big = panel(20, n_weeks=8)
     text = str(plan_from_timing(timing, big, spec, 100, 2, 100, 2))
     assert "float32=True" in text and "draw_diag" in text
     f32 = plan_from_timing(timing, big, bm.ModelSpec(float32=True), 100, 2, 100, 2)

@@ -124,6 +124,7 @@ def mediated_fit(national):
         return bm.fit(data, spec, draws=60, tune=100, chains=2, random_seed=3, progress=False)
 
 
+@pytest.mark.sampling
 def test_fit_optimize_and_what_if_use_total_effects(mediated_fit):
     fit = mediated_fit
     data, (draws, _) = fit.data, fit.draws

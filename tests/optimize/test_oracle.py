@@ -80,6 +80,7 @@ def regret_case(request):
 
 
 @pytest.mark.slow
+@pytest.mark.sampling
 def test_regret_under_the_true_response(regret_case):
     """The posterior plan earns ≥ 95% of the true optimum's uplift under the simulator."""
     oracle, plan, best = regret_case

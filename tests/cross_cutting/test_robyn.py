@@ -16,7 +16,7 @@ import pytest
 
 import bayes_mmm as bm
 
-ROBYN = Path(__file__).resolve().parents[1] / "data" / "external" / "robyn"
+ROBYN = Path(__file__).resolve().parents[2] / "data" / "external" / "robyn"
 CSV = ROBYN / "dt_simulated_weekly.csv"
 SPEND = {"tv_S": "tv_S", "ooh_S": "ooh_S", "print_S": "print_S",
          "facebook_I": "facebook_S", "search_clicks_P": "search_S"}  # fmt: skip
@@ -46,6 +46,7 @@ def test_robyn_columns_map_onto_the_panel():
 
 
 @pytest.mark.slow
+@pytest.mark.sampling
 def test_robyn_fit_converges_and_is_sane():
     """4 × 1000 draws: R-hat 1.005, min ESS 899, 0 divergences, R² 0.91 when last run."""
     fit = bm.fit(robyn_data(), draws=1000, tune=1000, chains=4, random_seed=1, progress=False)

@@ -1,22 +1,21 @@
-"""The bad-input corpus (``tests/bad_inputs/cases.json``): every malformed dataset or call
-raises the package's own error (a ``ValueError``) whose message names the problem and
-the fix, never a PyMC/pytensor/pandas exception and never a silent result. Inputs marked
-``error: null`` must be accepted. ``from_frame`` must leave every input frame untouched.
+"""The bad-input corpus (``tests/cross_cutting/bad_inputs/cases.json``): every malformed
+dataset or call raises the package's own error (a ``ValueError``) whose message names the
+problem and the fix, never a PyMC/pytensor/pandas exception and never a silent result.
+Inputs marked ``error: null`` must be accepted. ``from_frame`` must leave every input frame
+untouched.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import xarray as xr
 
 import bayes_mmm as bm
-from bayes_mmm import errors
+from bayes_mmm import errors, optimize
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 SPEC = json.loads((CORPUS / "cases.json").read_text())
@@ -49,7 +48,6 @@ def run_case(case: dict, tmp_path: Path, tiny_fit):
         data = bm.MMMData.from_frame(read_frame(case), **kwargs_of(case))
         return bm.build_model(data, bm.ModelSpec(**case["spec"]))
     if call == "optimize":
-        optimize = pytest.importorskip("bayes_mmm.optimize")
         return optimize.optimize(tiny_fit, **case["call_kwargs"])
     if call == "load":
         path = damage_bundle(tiny_fit, tmp_path / "bundle", case["damage"])
@@ -126,36 +124,3 @@ def test_unsorted_rows_give_the_base_panel_sorted():
     assert data.dates.is_monotonic_increasing
     assert data.geos == ("geo_a", "geo_b")
     assert data.data_hash == base_panel().data_hash
-
-
-def test_lenient_bundle_load_warns_on_major_version_change(tiny_fit, tmp_path):
-    path = damage_bundle(
-        tiny_fit, tmp_path / "old", {"file": "meta.json", "set": {"versions.arviz": "0.17.1"}}
-    )
-    with pytest.warns(bm.BundleVersionWarning, match=r"arviz 0\.17\.1"):
-        fit = bm.load(path)
-    pd.testing.assert_frame_equal(fit.roi(), tiny_fit.roi())
-
-
-def test_minor_version_change_is_silent(tiny_fit, tmp_path):
-    path = tmp_path / "minor"
-    tiny_fit.save(path)
-    meta = json.loads((path / "meta.json").read_text())
-    major, *_ = meta["versions"]["pymc"].split(".")
-    meta["versions"]["pymc"] = f"{major}.0.0"
-    (path / "meta.json").write_text(json.dumps(meta))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", bm.BundleVersionWarning)
-        bm.load(path, strict=True)
-
-
-def test_bundle_without_posterior_parameters_is_refused(tiny_fit, tmp_path):
-    path = tiny_fit.save(tmp_path / "run")
-    groups = {
-        "posterior": tiny_fit.idata["posterior"].to_dataset().drop_vars("alpha"),
-        "sample_stats": tiny_fit.idata["sample_stats"].to_dataset(),
-    }
-    (path / "posterior.nc").unlink()
-    xr.DataTree.from_dict(groups).to_netcdf(path / "posterior.nc", engine="h5netcdf")
-    with pytest.raises(bm.BundleError, match=r"lacks \['alpha'\]"):
-        bm.load(path)

@@ -10,17 +10,11 @@ import pytest
 
 import bayes_mmm as bm
 
+pytestmark = pytest.mark.sampling
 
-def _fit(n_geos, n_weeks, n_channels, draws, tune, chains, seed, **kw):
-    df, truth = bm.simulate(n_geos=n_geos, n_weeks=n_weeks, n_channels=n_channels, seed=seed)
-    data = bm.MMMData.from_frame(
-        df,
-        date="date",
-        target="revenue",
-        media=list(truth.roi.index),
-        geo="geo",
-        controls=["control_1"],
-    )
+
+def _fit(make_panel, n_geos, n_weeks, n_channels, draws, tune, chains, seed, **kw):
+    data, truth, _ = make_panel(n_geos, n_weeks, n_channels, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bm.ConvergenceWarning)
         fit = bm.fit(
@@ -44,7 +38,7 @@ def _check(fit, truth, r_hat_max, ess_min):
     assert ((lo <= true) & (true <= hi)).all(), (lo, true, hi)
 
 
-def test_recovery_fast():
+def test_recovery_fast(make_panel):
     # 3 geos × 2 years is the small-data regime where the sampler's advice on divergences
     # applies (raise target_accept): at 0.9 this seed's chains hit up to 4 divergences
     # depending on the last bits of the adstock sum, and at 0.95 R-hat sits at 1.010-1.032
@@ -52,6 +46,7 @@ def test_recovery_fast():
     # last bits): the gates sit inside their own noise. At 0.99 and 2 × 1000 draws both
     # compile states pass with a margin.
     fit, truth = _fit(
+        make_panel,
         n_geos=3,
         n_weeks=104,
         n_channels=3,
@@ -66,10 +61,11 @@ def test_recovery_fast():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("float32", [False, True], ids=["float64", "float32"])
-def test_recovery_acceptance_10_geos(float32):
+def test_recovery_acceptance_10_geos(make_panel, float32):
     """The acceptance run, in both precisions: float32 samples through the fused Hill
     kernel (``bayes_mmm.fused_hill``), whose chains differ from the reference graph's."""
     fit, truth = _fit(
+        make_panel,
         n_geos=10,
         n_weeks=156,
         n_channels=5,

@@ -23,20 +23,6 @@ import bayes_mmm as bm
 from bayes_mmm import analysis
 from bayes_mmm.model import parameter_names
 
-MEDIA = ["tv", "search", "social"]
-
-
-@pytest.fixture(scope="module")
-def frame():
-    df, _ = bm.simulate(n_geos=3, n_weeks=40, n_channels=3, seed=5)
-    return df
-
-
-def panel(df, geo=True):
-    kw = dict(date="date", target="revenue", media=MEDIA, controls=["control_1"])
-    return bm.MMMData.from_frame(df, geo="geo" if geo else None, **kw)
-
-
 LOW_SLOPE = bm.ModelSpec(
     priors={"slope": Prior("TruncatedNormal", mu=0.6, sigma=0.1, lower=0.5, upper=3.0)}
 )
@@ -45,20 +31,36 @@ LOW_SLOPE = bm.ModelSpec(
 def awkward(df):
     """tv never spends in geo_01 and geo_02's target is constant."""
     df = df.assign(tv=np.where(df.geo == "geo_01", 0.0, df.tv))
-    return panel(df.assign(revenue=np.where(df.geo == "geo_02", 5000.0, df.revenue)))
+    return df.assign(revenue=np.where(df.geo == "geo_02", 5000.0, df.revenue))
+
+
+def first_geo(df):
+    return df[df.geo == "geo_00"].drop(columns="geo")
 
 
 # Every case has zero-media weeks (the simulated channels are spiky); the awkward panel adds
 # a channel that never spends in one geo and a geo whose target is constant.
+# Each case: (frame preparation, geo column, spec).
 CASES = {
-    "hill_slope_below_one_at_zero_media": (awkward, LOW_SLOPE),
-    "log_saturation_at_zero": (awkward, bm.ModelSpec(saturation="log", likelihood="student_t")),
-    "neg_exp_at_zero": (awkward, bm.ModelSpec(saturation="neg_exp", pooling="unpooled")),
-    "national_panel": (
-        lambda df: panel(df[df.geo == "geo_00"].drop(columns="geo"), geo=False),
-        LOW_SLOPE,
+    "hill_slope_below_one_at_zero_media": (awkward, "geo", LOW_SLOPE),
+    "log_saturation_at_zero": (
+        awkward,
+        "geo",
+        bm.ModelSpec(saturation="log", likelihood="student_t"),
     ),
+    "neg_exp_at_zero": (awkward, "geo", bm.ModelSpec(saturation="neg_exp", pooling="unpooled")),
+    "national_panel": (first_geo, None, LOW_SLOPE),
 }
+
+
+@pytest.fixture(scope="module")
+def panel(make_panel):
+    """The 3-geo × 40-week panel (seed 5) read from the prepared frame."""
+
+    def build(prepare, geo):
+        return make_panel(n_weeks=40, seed=5, prepare=prepare, geo=geo)[0]
+
+    return build
 
 
 def edge_points(model):
@@ -96,10 +98,11 @@ def extreme_draws(data, spec):
     return out
 
 
+@pytest.mark.sampling
 @pytest.mark.parametrize("name", list(CASES))
-def test_logp_and_gradient_finite_at_initial_and_edge_points(frame, name):
-    build, spec = CASES[name]
-    data = build(frame)
+def test_logp_and_gradient_finite_at_initial_and_edge_points(panel, name):
+    prepare, geo, spec = CASES[name]
+    data = panel(prepare, geo)
     model = bm.build_model(data, spec)
     # FAST_COMPILE skips pytensor's stabilising rewrites: the guards must be in the graph as
     # written (and it compiles in seconds instead of tens of seconds).
@@ -111,9 +114,9 @@ def test_logp_and_gradient_finite_at_initial_and_edge_points(frame, name):
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_analysis_on_extreme_draws_is_finite(frame, name):
-    build, spec = CASES[name]
-    data = build(frame)
+def test_analysis_on_extreme_draws_is_finite(panel, name):
+    prepare, geo, spec = CASES[name]
+    data = panel(prepare, geo)
     draws = extreme_draws(data, spec)
     names = set(parameter_names(data, spec)) & set(draws)
     draws = {k: draws[k] for k in names}
@@ -129,8 +132,8 @@ def test_analysis_on_extreme_draws_is_finite(frame, name):
     assert np.array_equal(np.isfinite(by_geo), np.broadcast_to(spend > 0, by_geo.shape))
 
 
-def test_channel_that_never_spends_in_a_geo_contributes_nothing_there(frame):
-    data = awkward(frame)
+def test_channel_that_never_spends_in_a_geo_contributes_nothing_there(panel):
+    data = panel(awkward, "geo")
     spec = bm.ModelSpec()
     draws = extreme_draws(data, spec)
     contrib = analysis.channel_contribution_draws(data, spec, draws)

@@ -1,7 +1,8 @@
 """Write the bad-input corpus: ``frames/*.csv`` plus ``cases.json``.
 
-Run ``python tests/bad_inputs/make_corpus.py`` after changing a case; commit the outputs.
-``tests/test_bad_inputs.py`` reads only the written files, so the corpus is plain data.
+Run ``python tests/cross_cutting/bad_inputs/make_corpus.py`` after changing a case; commit
+the outputs. ``tests/cross_cutting/test_bad_inputs.py`` reads only the written files, so the
+corpus is plain data.
 
 Every case is a JSON entry::
 

@@ -1,4 +1,5 @@
-"""The HTML report: self-contained, offline, red when unconverged, renders in a browser."""
+"""``bm.report``: the HTML report is self-contained, offline, red when unconverged, and
+renders in a browser."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import numpy as np
 import pytest
 
 import bayes_mmm as bm
-from bayes_mmm import convergence
-from bayes_mmm.report import build, render, wording
 from bayes_mmm.report import report as write_report
+from bayes_mmm.report import wording
 
 
 class _Resources(HTMLParser):
@@ -44,6 +44,7 @@ def html(html_path):
     return html_path.read_text()
 
 
+@pytest.mark.sampling
 def test_report_is_self_contained(html):
     parser = _Resources()
     parser.feed(html)
@@ -55,6 +56,7 @@ def test_report_is_self_contained(html):
     assert not re.search(r"(src|href)\s*=\s*['\"]https?://", html)
 
 
+@pytest.mark.sampling
 def test_unconverged_fit_shows_red_verdict(tiny_fit, html):
     assert 'class="verdict fail"' in html and "verdict pass" not in html
     assert "NOT CONVERGED" in html
@@ -62,6 +64,7 @@ def test_unconverged_fit_shows_red_verdict(tiny_fit, html):
         assert gate.remedy in html  # each failure comes with its fix
 
 
+@pytest.mark.sampling
 def test_report_sections_and_numbers(tiny_fit, html):
     for title in (
         wording.SECTION_HEADLINES,
@@ -84,39 +87,7 @@ def test_report_sections_and_numbers(tiny_fit, html):
     assert html.count("<img") >= 9  # fit, prior, ranks, 4 contribution/ROI, curves, adstock
 
 
-def test_converged_verdict_switches_to_green(tiny_fit):
-    """The template switch, fed a passing set of gates."""
-    gates = tuple(
-        convergence.Gate(g.name, g.value, g.threshold, True, g.remedy)
-        for g in tiny_fit.convergence.gates
-    )
-    v = build.verdict(tiny_fit, convergence.Convergence(gates))
-    assert v.css == "pass" and v.title == wording.VERDICT_PASS
-    assert all(row[3] == wording.GATE_PASS for row in v.gates.rows)
-
-
-def test_report_with_budget_plan(tiny_fit, tmp_path):
-    optimize = pytest.importorskip("bayes_mmm.optimize")
-    plan = optimize.optimize(
-        tiny_fit,
-        budget=float(tiny_fit.data.spend[-4:].sum()),
-        weeks=4,
-        allow_unconverged=True,
-        n_starts=1,
-        near_optimal=8,
-    )
-    payload = build.build_payload(tiny_fit, plan=plan)
-    section = next(s for s in payload.sections if s.anchor == "budget")
-    assert f"{float(plan.prob_better):.0%}" in section.intro
-    near = plan.near_optimal
-    assert "Taking 8 posterior draws" in section.intro
-    assert f"a median {near['median']:.0%} of the extra" in section.intro
-    assert section.images and section.tables[0].rows
-    assert len(section.tables[0].rows) == len(plan.table)
-    html = render(payload)
-    assert wording.BUDGET_FIGURE in html
-
-
+@pytest.mark.sampling
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_report_renders_in_headless_chromium(html_path, tmp_path):
     from PIL import Image
@@ -149,11 +120,9 @@ def test_report_renders_in_headless_chromium(html_path, tmp_path):
 
 
 @pytest.mark.slow
-def test_converged_small_fit_renders_green(tmp_path):
-    df, _ = bm.simulate(n_geos=2, n_weeks=80, n_channels=2, seed=4)
-    data = bm.MMMData.from_frame(
-        df, date="date", target="revenue", geo="geo", media=["tv", "search"], controls=["control_1"]
-    )
+@pytest.mark.sampling
+def test_converged_small_fit_renders_green(make_panel, tmp_path):
+    data, _, _ = make_panel(n_geos=2, n_weeks=80, n_channels=2, seed=4)
     fit = bm.fit(
         data,
         bm.ModelSpec(l_max=4, yearly_seasonality=1),

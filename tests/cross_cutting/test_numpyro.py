@@ -13,11 +13,9 @@ pytest.importorskip("jax")
 pytest.importorskip("numpyro")
 
 
-def test_numpyro_fit_is_a_full_fit(tmp_path):
-    df, _ = bm.simulate(n_geos=2, n_weeks=40, n_channels=2, seed=4)
-    data = bm.MMMData.from_frame(
-        df, date="date", target="revenue", media=["tv", "search"], geo="geo"
-    )
+@pytest.mark.sampling
+def test_numpyro_fit_is_a_full_fit(make_panel, tmp_path):
+    data, _, _ = make_panel(n_geos=2, n_weeks=40, n_channels=2, seed=4, controls=())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # 30 draws do not converge, by design
         fit = bm.fit(

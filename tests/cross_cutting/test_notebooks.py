@@ -20,7 +20,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SMALL = {
     "BAYES_MMM_DRAWS": "100",
     "BAYES_MMM_TUNE": "100",
@@ -85,6 +85,7 @@ def test_notebooks_are_stripped_and_configurable():
                 assert not cell.outputs and cell.execution_count is None, path.name
 
 
+@pytest.mark.sampling
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs(name, tmp_path):
     """Every cell executes with small draws, in the venv's interpreter, from notebooks/."""
