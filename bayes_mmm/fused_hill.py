@@ -18,8 +18,8 @@ else (numpy posterior draws, float64 graphs, other backends through ``perform``,
 unchanged: the fused graph's log density and gradient match the reference graph's to
 float32 rounding (``tests/test_fused_hill.py``).
 
-Accuracy. ``_expf`` and ``_logf`` have a relative error below 1e-7 on their domain
-(``_logf`` is for positive, normal floats: the kernel only takes logs of positive media and
+Accuracy. ``expf`` and ``logf`` have a relative error below 1e-7 on their domain
+(``logf`` is for positive, normal floats: the kernel only takes logs of positive media and
 of ``ec``), the same order as libm's float32 functions.
 """
 
@@ -60,7 +60,7 @@ def _float_to_int(typingctx, f):
 
 
 @numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
-def _expf(x):
+def expf(x):
     """Cephes ``expf``: ``x = n·ln 2 + r``; ``exp(r)`` by a polynomial, ``2**n`` by bits.
 
     0 below -87.3 (where float32 ``exp`` leaves the normal range), capped above 88.7.
@@ -82,7 +82,7 @@ def _expf(x):
 
 
 @numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
-def _logf(x):
+def logf(x):
     """Cephes ``logf`` for positive ``x``: ``x = m·2**e``, ``m`` in [√½, √2).
 
     Subnormal ``x`` (below 2**-126, e.g. a small channel's carryover many weeks out) are
@@ -120,14 +120,14 @@ def hill_kernel(x, ec, slope):
     out = np.empty_like(x)
     for c in range(x.shape[0]):
         s = slope[c]
-        shift = s * _logf(ec[c])
+        shift = s * logf(ec[c])
         xc, oc = x[c], out[c]
         for i in range(xc.shape[0]):
             v = xc[i]
             pos = v > F(0.0)
-            z = s * _logf(v if pos else F(1.0)) - shift
+            z = s * logf(v if pos else F(1.0)) - shift
             # exp of a non-positive argument only: no overflow, exact 0 far below ec.
-            e = _expf(-abs(z))
+            e = expf(-abs(z))
             y = F(1.0) / (F(1.0) + e) if z >= F(0.0) else e / (F(1.0) + e)
             oc[i] = y if pos else F(0.0)
     return out
@@ -146,7 +146,7 @@ def hill_grad_kernel(x, ec, slope, gy):
     gslope = np.zeros_like(slope)
     for c in range(x.shape[0]):
         s = slope[c]
-        log_ec = _logf(ec[c])
+        log_ec = logf(ec[c])
         xc, gc, gxc = x[c], gy[c], gx[c]
         # The two sums over date·geo accumulate in float64: their terms cancel, and a float32
         # sum of thousands of them loses digits.
@@ -156,8 +156,8 @@ def hill_grad_kernel(x, ec, slope, gy):
             v = xc[i]
             pos = v > F(0.0)
             safe = v if pos else F(1.0)
-            log_ratio = _logf(safe) - log_ec
-            e = _expf(-abs(s * log_ratio))
+            log_ratio = logf(safe) - log_ec
+            e = expf(-abs(s * log_ratio))
             one_e = F(1.0) + e
             w = gc[i] * e / (one_e * one_e) if pos else F(0.0)  # gy · dy/dz; 0 at x = 0
             # Divide by at least the smallest normal float: 1 / a subnormal overflows to inf,

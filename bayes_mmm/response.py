@@ -42,6 +42,9 @@ from bayes_mmm.transforms import (
 )
 
 YEAR_DAYS = 365.25
+#: Build float32 Hill graphs through the fused kernel (``bayes_mmm.fused_hill``). False
+#: builds the reference graph of separate ops, against which the kernel is tested.
+FUSED_HILL = True
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,8 @@ def _fused_hill_applies(stack, params: Mapping, spec: ModelSpec) -> bool:
     """Use :mod:`bayes_mmm.fused_hill`: a float32 model graph, Hill on every channel and
     parameters without sample dims (the numpy path on draws never takes it)."""
     return (
-        isinstance(stack, Variable)
+        FUSED_HILL
+        and isinstance(stack, Variable)
         and stack.dtype == "float32"
         and not spec.mixed_saturation
         and spec.saturation == "hill"
