@@ -474,20 +474,15 @@ def optimize(
     alpha, risk_aversion, margin : float
         ``"cvar"``'s tail share, ``"mean_sd"``'s λ, ``"profit"``'s profit per unit revenue.
     n_starts : int
-        SLSQP starts (``solver="slsqp"``): the envelope start (``search.envelope_start``),
-        the current plan, the equal split, then random points (drawn with ``seed``).
+        SLSQP's starts (``search.search``), drawn with ``seed`` beyond the third.
     allow_unconverged : bool
         Proceed on a fit that failed its convergence gates (the plan carries the warning).
-    stability : int
-        When ≥ 2, re-solve the plan on this many disjoint random subsets of the draws
-        (``Allocation.stability``); costs about one more full optimisation.
-    near_optimal : int
-        When ≥ 1, score the plan against the optimum of this many draws, each taken as
-        the truth (``Allocation.near_optimal``).
+    stability, near_optimal : int
+        When ≥ 2 (≥ 1), re-solve the plan on this many disjoint random subsets of the
+        draws (score it against the optimum of this many draws, each taken as the truth):
+        ``Allocation.stability`` (``Allocation.near_optimal``).
     solver : {"auto", "structured", "slsqp"}
-        ``"structured"`` (``optimize.separable``: envelope of the cells' curves, then a
-        Newton polish; cost linear in cells) or ``"slsqp"`` (``optimize.search``: SLSQP
-        multi-start); ``"auto"`` is ``"structured"`` unless the planner is mediated.
+        See the module docstring; ``"auto"`` is ``"structured"`` unless the planner is mediated.
 
     Raises
     ------
