@@ -52,9 +52,9 @@ from bayes_mmm.optimize.utilities import Utility, mean_utility
 from bayes_mmm.optimize.window import Planner
 
 STEP_TOL = 1e-10  # the polish stops when no variable moves by more than this share of budget
-GAIN_TOL = 1e-11  # ... or when a full step would gain less than this share of the utility
+GAIN_TOL = 1e-10  # ... or when a full step would gain less than this share of the utility
 MAX_STEPS = 60  # Newton steps per polish
-TEMPERATURES = (1e-1, 1e-2, 1e-3)  # CVaR smoothing, in units of the revenue's sd over draws
+TEMPERATURES = (1e-2, 1e-3)  # CVaR smoothing, in units of the revenue's sd over draws
 
 
 @dataclass(frozen=True)
