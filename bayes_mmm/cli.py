@@ -213,6 +213,7 @@ def cmd_optimize(args) -> int:
         objective=args.objective,
         allow_unconverged=args.allow_unconverged,
         near_optimal=args.near_optimal,
+        by_geo=args.by_geo,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -312,6 +313,11 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--out", required=True, help="CSV of the plan")
     o.add_argument("--report", help="also write a report with the plan to this HTML path")
     o.add_argument("--allow-unconverged", action="store_true")
+    o.add_argument(
+        "--by-geo",
+        action="store_true",
+        help="plan each geo × spend group cell (the CSV stays per spend group)",
+    )
     o.add_argument(
         "--near-optimal",
         type=int,

@@ -95,7 +95,8 @@ def true_optimum(oracle: Planner, budget: float, by_geo: bool, n_starts: int = 1
         ``True`` frees every (geo, channel) cell; a posterior plan must be compared with
         the optimum of the same problem.
     n_starts : int
-        Starts of the multi-start search (cheap on one draw).
+        Starts of the SLSQP multi-start search; the default solver (the structured one,
+        ``optimize.separable``) does not use them.
     """
     return allocate(oracle, budget, (1, 1), Constraints(by_geo=by_geo), n_starts=n_starts)
 

@@ -20,16 +20,19 @@ the adstocked, scaled exposure of every draw is ``A + s[g, k(c)] * B`` where ``A
 carryover and organic media) and ``B`` (adstock of one unit of spend) are computed once per
 call with ``transforms.lag_stack``/``adstock``. Each objective evaluation is then one
 saturation over (sample, date, geo, channel) and its *exact* gradient follows from
-:func:`saturation_derivative` by the chain rule: SLSQP gets analytic gradients, never
-finite differences, and nothing touches the PyMC model. The same numbers come out of
+:func:`saturation_derivative` by the chain rule: the solvers get analytic gradients, never
+finite differences of the revenue, and nothing touches the PyMC model. The same numbers come out of
 ``analysis.channel_contribution_draws`` for the explicit media plan (tested).
 
 Plans carry their own uncertainty: uplift draws against the current split, P(better),
 marginal ROI intervals and, with ``stability=k``, the spread of the optimum re-solved on
 ``k`` disjoint subsets of the draws and, with ``near_optimal=k``, the share of the best
 plan's uplift it earns under each of ``k`` draws taken as the truth. The search is global
-in the expected revenue (the "envelope start", see ``search``) and then local (SLSQP) in
-the chosen utility, within the plan's :class:`Constraints` (bounds, locks, ``by_geo``).
+in the expected revenue (the concave envelope of the cells' tabulated curves) and then
+local in the chosen utility, within the plan's :class:`Constraints` (bounds, locks,
+``by_geo``): by the structured solver (``separable``; cost linear in cells) on the
+direct-effect planner, by SLSQP (``search``) on the mediated one or with
+``solver="slsqp"``.
 
 Objectives are utilities over per-draw revenue: ``fn(revenue) -> (value, d value / d
 revenue)`` with ``revenue`` of dims (sample,). Built-ins: :func:`mean_utility`,
@@ -43,9 +46,9 @@ mediator); see ``bayes_mmm.optimize.mediated``.
 Modules, each importing only those before it: ``kernels`` (saturation and slope kind by
 kind) → ``window`` (the direct-effect :class:`Planner`) → ``mediated`` (the total-effect
 planner) → ``factory`` (``planner`` and the convergence gate) → ``utilities`` and
-``constraints`` → ``search`` (SLSQP multi-start) → ``allocate`` (:func:`optimize`,
-:func:`allocate` and their stability and near-optimality steps) → ``scenarios``
-(:func:`what_if`, :func:`response_curves`).
+``constraints`` → ``search`` (SLSQP multi-start) → ``separable`` (the structured solver)
+→ ``allocate`` (:func:`optimize`, :func:`allocate` and their stability and
+near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`).
 """
 
 from bayes_mmm.kinds import saturation_derivative

@@ -2,10 +2,16 @@
 
 ``allocate`` poses one :class:`~bayes_mmm.optimize.search.Problem` (planner, budget,
 :class:`~bayes_mmm.optimize.constraints.Constraints`, utility) and runs up to three steps
-on it: the search for the best plan (``search.search``), and on request the stability
-step (:func:`stability_range`: the optimum re-solved on disjoint subsets of the draws)
-and the near-optimality step (:func:`near_optimality`: each of ``k`` draws taken as the
-truth scores the plan against that draw's own optimum).
+on it: the search for the best plan, and on request the stability step
+(:func:`stability_range`: the optimum re-solved on disjoint subsets of the draws) and the
+near-optimality step (:func:`near_optimality`: each of ``k`` draws taken as the truth
+scores the plan against that draw's own optimum).
+
+Two solvers run the steps. ``"structured"`` (``optimize.separable``: cell curves, their
+concave envelope and a projected diagonal-Newton polish, cost linear in cells; the
+stability and near-optimality problems solved as one batch) is the default for the
+direct-effect planner; ``"slsqp"`` (``optimize.search``: SLSQP multi-start) is the
+mediated planner's, whose revenue is not separable across cells, and the reference.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ import xarray as xr
 
 from bayes_mmm.analysis import summarize
 from bayes_mmm.errors import SpecError
+from bayes_mmm.optimize import separable
 from bayes_mmm.optimize.constraints import Constraints
 from bayes_mmm.optimize.factory import gate, planner
+from bayes_mmm.optimize.mediated import MediatedPlanner
 from bayes_mmm.optimize.search import Problem, make_problem, one_blas_thread, search
 from bayes_mmm.optimize.utilities import Utility, mean_utility, resolve_utility
 from bayes_mmm.optimize.window import Planner, marginal_roi
@@ -105,6 +113,7 @@ def allocate(
     warning: str | None = None,
     stability: int = 0,
     near_optimal: int = 0,
+    solver: str = "auto",
 ) -> Allocation:
     """Optimize a :class:`Planner`'s window budget.
 
@@ -135,12 +144,18 @@ def allocate(
     problem = make_problem(plan, budget, constraints, utility)
     _check_draw_counts(plan.base.shape[0], stability, near_optimal)
     rng = np.random.default_rng(seed)
-    y, starts = search(problem, n_starts, rng)
+    how = Method(_solver(plan, solver), _kind(objective), alpha)
+    if how.solver == "structured":
+        y, starts = separable.structured_search(problem, how.kind, alpha)
+    else:
+        y, starts = search(problem, n_starts, rng)
     x = problem.feasible(y * budget)
     cells = problem.cells(x)
     revenue, gradient = plan.revenue(cells, grad=True)
-    stable = stability_range(problem, y, cells, rng, stability) if stability else None
-    near = near_optimality(problem, [y, *starts], revenue, near_optimal) if near_optimal else None
+    stable = stability_range(problem, y, cells, rng, stability, how) if stability else None
+    near = (
+        near_optimality(problem, [y, *starts], revenue, near_optimal, how) if near_optimal else None
+    )
     spend, current = _frames(problem, x, cells)
     uplift = revenue - problem.current_revenue
     return Allocation(
@@ -157,6 +172,43 @@ def allocate(
         stability=stable,
         near_optimal=near,
     )
+
+
+@dataclass(frozen=True)
+class Method:
+    """How ``allocate`` solves its problems.
+
+    Attributes
+    ----------
+    solver : {"structured", "slsqp"}
+    kind : {"mean", "profit", "cvar", "other"}
+        The objective, as the structured solver treats it.
+    alpha : float
+        CVaR's tail share.
+    """
+
+    solver: str = "slsqp"
+    kind: str = "mean"
+    alpha: float = 0.1
+
+
+def _solver(plan: Planner, solver: str) -> str:
+    """The solver ``solver`` names for ``plan``: ``"auto"`` is ``"structured"`` unless the
+    planner is mediated (not separable across cells)."""
+    if solver not in ("auto", "structured", "slsqp"):
+        raise SpecError(f"solver={solver!r}: choose 'auto', 'structured' or 'slsqp'.")
+    mediated = isinstance(plan, MediatedPlanner)
+    if solver == "structured" and mediated:
+        raise SpecError(
+            "solver='structured' needs a direct-effect planner: the mediated planner's revenue "
+            "is not separable across cells; use solver='slsqp' (or 'auto')."
+        )
+    return "slsqp" if solver == "slsqp" or mediated else "structured"
+
+
+def _kind(objective) -> str:
+    """The structured solver's treatment of ``objective``."""
+    return objective if objective in ("mean", "profit", "cvar") else "other"
 
 
 def _check_draw_counts(n: int, stability: int, near_optimal: int) -> None:
@@ -214,7 +266,12 @@ def _table(problem: Problem, cells, gradient, shape, hdi_prob: float, warning) -
 
 # ---------------------------------------------------------------------- stability
 def stability_range(
-    problem: Problem, y: np.ndarray, cells: np.ndarray, rng: np.random.Generator, k: int
+    problem: Problem,
+    y: np.ndarray,
+    cells: np.ndarray,
+    rng: np.random.Generator,
+    k: int,
+    how: Method = Method(),
 ) -> pd.DataFrame:
     """The optimum re-solved from ``y`` on ``k`` disjoint random subsets of the draws.
 
@@ -226,6 +283,8 @@ def stability_range(
         The optimal plan.
     rng : Generator
         Draws the subsets.
+    how : Method
+        The structured solver re-solves all subsets as one batch, SLSQP one by one.
 
     Returns
     -------
@@ -233,10 +292,15 @@ def stability_range(
         Per spend group: ``optimal`` and the ``lower``/``median``/``upper`` (5%, 50%, 95%
         quantiles) of the re-solved optimal spend; ``attrs["subsets"]`` = ``k``.
     """
-    plan = problem.plan
-    parts = np.array_split(rng.permutation(plan.base.shape[0]), k)
-    with one_blas_thread():
-        ys = [problem.solve(problem.objective(plan.subset(np.sort(i))), y, 1e-8)[0] for i in parts]
+    plan, budget = problem.plan, problem.budget
+    parts = [np.sort(i) for i in np.array_split(rng.permutation(plan.base.shape[0]), k)]
+    if how.solver == "structured":
+        bt = separable.batch(plan, parts)
+        x0 = np.tile(problem.feasible(y * budget), (k, 1))
+        ys = list(separable.solve(problem, bt, how.kind, how.alpha, x0=x0) / budget)
+    else:
+        with one_blas_thread():
+            ys = [problem.solve(problem.objective(plan.subset(i)), y, 1e-8)[0] for i in parts]
     per_part = np.stack([problem.cells(y_i * problem.budget).sum(axis=0) for y_i in ys])
     q = np.quantile(per_part, [0.05, 0.5, 0.95], axis=0)
     stable = pd.DataFrame(
@@ -249,13 +313,19 @@ def stability_range(
 
 # ---------------------------------------------------------------------- near-optimality
 def near_optimality(
-    problem: Problem, starts: Sequence[np.ndarray], revenue: np.ndarray, k: int
+    problem: Problem,
+    starts: Sequence[np.ndarray],
+    revenue: np.ndarray,
+    k: int,
+    how: Method = Method(),
 ) -> pd.Series:
     """How close to the best plan the posterior expects a plan to be.
 
     Each of ``k`` evenly spaced draws is taken in turn as the truth: its expected-revenue
-    optimum under the problem's budget and constraints (SLSQP from each of ``starts``, the
-    best kept) is the yardstick for the plan (:func:`shares_of_best`).
+    optimum under the problem's budget and constraints is the yardstick for the plan
+    (:func:`shares_of_best`). The structured solver finds the ``k`` optima as one batch
+    (each draw's own envelope split, polished); SLSQP runs from each of ``starts`` per
+    draw and keeps the best.
 
     Parameters
     ----------
@@ -263,12 +333,20 @@ def near_optimality(
         Starting budget shares, the plan's own first.
     revenue : ndarray, dims (sample,)
         The plan's revenue.
+    how : Method
 
     Returns
     -------
     Series
         :func:`near_optimal_summary` of the shares.
     """
+    index = np.linspace(0, problem.plan.base.shape[0] - 1, k).astype(int)
+    if how.solver == "structured":
+        bt = separable.batch(problem.plan, [[i] for i in index])
+        x = separable.solve(problem, bt, "mean", how.alpha)
+        best = separable.evaluate(problem, bt, x)[0]
+        r0 = problem.current_revenue[index]
+        return near_optimal_summary(share_of_gain(best, revenue[index], r0))
     revenue_only = mean_utility()
 
     def optimum(one: Planner) -> np.ndarray:
@@ -276,7 +354,6 @@ def near_optimality(
         y = min((problem.solve(fun, y0, 1e-9) for y0 in starts), key=lambda t: t[1])[0]
         return problem.cells(y * problem.budget)
 
-    index = np.linspace(0, problem.plan.base.shape[0] - 1, k).astype(int)
     shares = shares_of_best(problem.plan, optimum, revenue, problem.current_revenue, index)
     return near_optimal_summary(shares)
 
@@ -309,18 +386,28 @@ def shares_of_best(
     -------
     ndarray, dims (len(index),)
     """
-    shares = []
-    with one_blas_thread():
-        for i in index:
-            one = plan.subset([i])  # this draw as the truth: its revenue is the yardstick
-            r0 = current_revenue[i]
-            best = max(one.revenue(optimum(one))[0], revenue[i], r0)
-            gain = best - r0
-            if gain > 1e-12 * abs(r0):
-                shares.append((revenue[i] - r0) / gain)
-            else:  # nothing to gain under this draw: the plan is optimal if it loses nothing
-                shares.append(1.0 if revenue[i] >= r0 else 0.0)
-    return np.asarray(shares)
+    index = np.asarray(index, dtype=int)
+    with one_blas_thread():  # each draw as the truth: its revenue is the yardstick
+        best = np.array([plan.subset([i]).revenue(optimum(plan.subset([i])))[0] for i in index])
+    return share_of_gain(best, revenue[index], current_revenue[index])
+
+
+def share_of_gain(best: np.ndarray, revenue: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """The share of the attainable uplift a plan earns, draw by draw.
+
+    The attainable uplift is the best of ``best``, the plan and the current plan (each
+    feasible) minus the current plan's revenue. With nothing to gain, the share is 1 when
+    the plan loses nothing and 0 otherwise.
+
+    Parameters
+    ----------
+    best, revenue, current : ndarray, dims (draw,)
+        Revenue of each draw's own optimum, of the plan and of the current plan.
+    """
+    gain = np.maximum(np.maximum(best, revenue), current) - current
+    some = gain > 1e-12 * np.abs(current)
+    flat = np.where(revenue >= current, 1.0, 0.0)
+    return np.where(some, (revenue - current) / np.where(some, gain, 1.0), flat)
 
 
 def near_optimal_summary(shares: np.ndarray) -> pd.Series:
@@ -365,6 +452,7 @@ def optimize(
     allow_unconverged: bool = False,
     stability: int = 0,
     near_optimal: int = 0,
+    solver: str = "auto",
 ) -> Allocation:
     """Allocate ``budget`` over the next ``weeks`` periods to maximise a utility over draws.
 
@@ -386,17 +474,15 @@ def optimize(
     alpha, risk_aversion, margin : float
         ``"cvar"``'s tail share, ``"mean_sd"``'s λ, ``"profit"``'s profit per unit revenue.
     n_starts : int
-        SLSQP starts: the envelope start (``search.envelope_start``), the current plan,
-        the equal split, then random points (drawn with ``seed``).
+        SLSQP's starts (``search.search``), drawn with ``seed`` beyond the third.
     allow_unconverged : bool
         Proceed on a fit that failed its convergence gates (the plan carries the warning).
-    stability : int
-        When ≥ 2, re-solve the plan on this many disjoint random subsets of the draws
-        (``Allocation.stability``); costs about one more full optimisation.
-    near_optimal : int
-        When ≥ 1, score the plan against the optimum of this many draws, each taken as
-        the truth (``Allocation.near_optimal``); 40 draws take seconds on a 10 × 5 geo ×
-        channel plan.
+    stability, near_optimal : int
+        When ≥ 2 (≥ 1), re-solve the plan on this many disjoint random subsets of the
+        draws (score it against the optimum of this many draws, each taken as the truth):
+        ``Allocation.stability`` (``Allocation.near_optimal``).
+    solver : {"auto", "structured", "slsqp"}
+        See the module docstring; ``"auto"`` is ``"structured"`` unless the planner is mediated.
 
     Raises
     ------
@@ -424,4 +510,5 @@ def optimize(
         warning=warning,
         stability=stability,
         near_optimal=near_optimal,
+        solver=solver,
     )

@@ -87,6 +87,8 @@ class Planner:
         Parameters
         ----------
         spend : ndarray, dims (geo, spend_group)
+            One plan for every draw; the plain planner also takes dims (sample, geo,
+            spend_group), one plan per draw.
 
         Returns
         -------
@@ -124,13 +126,15 @@ class Planner:
 
     def _revenue(self, spend, grad, cells):
         m = self.data.group_matrix
-        per_channel = (np.asarray(spend, dtype=float) @ m.T)[None, None]  # (1, 1, geo, channel)
+        per_channel = np.asarray(spend, dtype=float) @ m.T  # (geo, channel) or (sample, ...)
+        shared = per_channel.ndim == 2
+        per_channel = per_channel[None, None] if shared else per_channel[:, None]
         n = self.base.shape[0]
         rev = np.empty((n, *self.base.shape[2:-1], m.shape[1])) if cells else np.empty(n)
         g = np.empty((n, *self.base.shape[2:])) if grad else None
         for i in range(0, n, CHUNK):  # cache-sized chunks of draws
             sl = slice(i, i + CHUNK)
-            x = self.base[sl] + per_channel * self.unit[sl]
+            x = self.base[sl] + (per_channel if shared else per_channel[sl]) * self.unit[sl]
             f, df = grouped_saturation(self.sat, x, sl, grad)
             coef = self.coef[sl, 0]  # (sample, geo, channel)
             by_channel = f.sum(axis=1) * coef

@@ -11,8 +11,10 @@ from bayes_mmm import optimize as opt
 SOLVED = 90  # of the 100 random sets (seeded), at least this many are feasible and checked
 
 
-def test_constraints_hold_over_random_sets(tiny_fit, draws):
-    """Budget exact to 1e-9 and every bound kept, for 100 random constraint sets."""
+@pytest.mark.parametrize("solver", ["structured", "slsqp"])
+def test_constraints_hold_over_random_sets(tiny_fit, draws, solver):
+    """Budget exact to 1e-9 and every bound kept, for 100 random constraint sets, by each
+    solver."""
     data = tiny_fit.data
     plan = opt.planner(data, tiny_fit.spec, draws[0], weeks=13).subset(np.arange(0, 200, 10))
     rng = np.random.default_rng(1)
@@ -34,7 +36,7 @@ def test_constraints_hold_over_random_sets(tiny_fit, draws):
                 lock.append(key)
         constraints = opt.Constraints(bounds, relative=relative, lock=lock, by_geo=by_geo)
         try:
-            res = opt.allocate(plan, budget, (1, 20), constraints, n_starts=2)
+            res = opt.allocate(plan, budget, (1, 20), constraints, n_starts=2, solver=solver)
         except bm.SpecError as err:  # an infeasible draw must say so, naming the fix
             assert "budget" in str(err)
             continue

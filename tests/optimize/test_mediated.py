@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import bayes_mmm as bm
+from bayes_mmm import optimize as opt
 from bayes_mmm.optimize import MediatedPlanner, marginal_roi, planner
 from bayes_mmm.response import media_response, mediator_response, path_matrix
 from bayes_mmm.simulate import SEED003_UPSTREAM, seed003_setup, simulate_drivers
@@ -151,3 +152,16 @@ def test_fit_optimize_and_what_if_use_total_effects(mediated_fit):
     s[:, data.spend_groups.index("facebook_spend")] *= 1.5
     expect = med.revenue(s) - med.revenue(plain.current())
     np.testing.assert_allclose(wi.change.values.reshape(-1), expect, rtol=1e-9)
+
+
+def test_the_mediated_planner_keeps_slsqp(national, true_draws):
+    """Not separable across cells: ``solver="auto"`` runs SLSQP on it and the structured
+    solver refuses it."""
+    data, spec, _ = national
+    plan = opt.planner(data, spec, true_draws, weeks=13)
+    budget = plan.current().sum()
+    with pytest.raises(bm.SpecError, match="not separable"):
+        opt.allocate(plan, budget, (1, 3), solver="structured")
+    auto = opt.allocate(plan, budget, (1, 3), n_starts=1)
+    ref = opt.allocate(plan, budget, (1, 3), n_starts=1, solver="slsqp")
+    np.testing.assert_array_equal(auto.spend, ref.spend)

@@ -1,0 +1,411 @@
+"""The structured solver: window problems solved through their separability across cells.
+
+A plain planner's revenue under one draw is a sum over (geo, spend group) cells of each
+cell's own response curve (organic media add a constant), so it is separable across the
+decision variables: a (geo, spend group) cell with ``by_geo``, else a spend group spread
+over geos like history (a sum of its cells). The solver uses that twice.
+
+**Envelope step (global, for the expected revenue).** Each variable's expected revenue
+curve is tabulated on ``ENVELOPE_POINTS + 1`` spends between its lower and upper limit
+(cubic spacing: fine near the lower limit, where S-shaped curves turn on), one planner
+pass per grid point for every variable at once. The budget split that maximises the sum
+of the curves' *upper concave envelopes* is found with one Lagrange multiplier: at a
+multiplier ``lam`` each variable takes the grid point maximising ``R_i(x) - lam x``;
+``lam`` is bisected and the two picks around it interpolated to spend the budget exactly.
+That split is the exact global optimum of the concave relaxation of the tabulated problem
+(respecting every bound and lock), not of the exact problem: where a curve lies below its
+envelope (the convex foot of an S-curve) or between grid points, the polish moves it.
+
+**Polish (local, exact functions).** Projected diagonal-Newton ascent on the exact utility
+of every draw: the utility's draw weights ``w = dU/dR`` give the gradient
+``sum_s w_s dR_s/dx`` (``Planner.revenue(..., grad=True)``, analytic), and with ``w`` held
+the Hessian of ``sum_s w_s R_s(x)`` is diagonal (separability): its diagonal is one
+finite difference of the weighted gradient along all variables at once. The step solves
+the separable quadratic model under the budget equality and the limits exactly (one more
+multiplier, bisected), and an Armijo backtracking line search on the exact utility
+accepts it. It stops when the step is below ``STEP_TOL`` of the budget or no step
+ascends: for the expected revenue that is a KKT point of the exact problem (equal
+marginal revenue across free variables, the bound ones pushing against their bound).
+
+**Other utilities.** The polish runs with the utility itself, warm-started from the
+expected-revenue plan; CVaR, a corner function of the draws, is first polished through
+its Rockafellar–Uryasev smoothing (:class:`SmoothCVaR`, whose curvature in the revenue
+enters the diagonal) at decreasing temperatures, and the plan with the best exact CVaR
+among the start and each stage's is kept. That is a local ascent, not a proof of
+optimality: the result is never worse than its start under the exact utility.
+
+Every step costs planner passes (linear in draws × cells) and vectorised bisections over
+the variables: no dense linear algebra in the number of variables. Several independent
+problems on disjoint draw sets (near-optimality: one per draw; stability: one per subset)
+are solved as one :class:`Batch`, one planner pass per step for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bayes_mmm.optimize.search import COARSE, ENVELOPE_POINTS, Problem, project
+from bayes_mmm.optimize.utilities import Utility, mean_utility
+from bayes_mmm.optimize.window import Planner
+
+STEP_TOL = 1e-10  # the polish stops when no variable moves by more than this share of budget
+GAIN_TOL = 1e-10  # ... or when a full step would gain less than this share of the utility
+MAX_STEPS = 60  # Newton steps per polish
+TEMPERATURES = (1e-2, 1e-3)  # CVaR smoothing, in units of the revenue's sd over draws
+
+
+@dataclass(frozen=True)
+class SmoothCVaR:
+    """CVaR smoothed at ``temperature`` (revenue units): a :data:`Utility` with curvature.
+
+    The Rockafellar–Uryasev form of ``cvar_utility(alpha)`` (the mean of the ``k =
+    ceil(alpha n)`` worst draws), ``max_t t - T sum_s softplus((t - r_s) / T) / k``, with
+    the kink of ``(t - r)_+`` smoothed: below the CVaR by at most ``T n log 2 / k``,
+    equal to it as ``T -> 0``. Its weights are the draws' soft membership of the tail,
+    ``sigmoid((t* - r_s) / T) / k``.
+    """
+
+    alpha: float
+    temperature: float
+
+    def tail(self, r: np.ndarray):
+        """``t*`` and the scaled distances ``z = (t* - r) / T``, dims (sample,)."""
+        k = max(1, int(np.ceil(self.alpha * r.size)))
+        a, b = r.min() - 60.0 * self.temperature, r.max() + 60.0 * self.temperature
+        for _ in range(100):  # t*: the soft tail holds k draws
+            t = 0.5 * (a + b)
+            inside = (0.5 * (1.0 + np.tanh(0.5 * (t - r) / self.temperature))).sum()
+            a, b = (t, b) if inside < k else (a, t)
+        t = 0.5 * (a + b)
+        return t, (t - r) / self.temperature, k
+
+    def __call__(self, r: np.ndarray):
+        t, z, k = self.tail(r)
+        value = t - self.temperature * np.logaddexp(0.0, z).sum() / k
+        return float(value), 0.5 * (1.0 + np.tanh(0.5 * z)) / k
+
+    def diagonal(self, r: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """The utility's curvature along each variable, dims (variable,): the diagonal of
+        ``Gᵀ (d²U/dr²) G`` for the revenue gradient ``g`` (sample, variable), i.e. minus the
+        spread of the variable's marginal revenue over the draws at the tail's edge."""
+        _, z, k = self.tail(r)
+        s = 0.5 * (1.0 + np.tanh(0.5 * z))
+        a = s * (1.0 - s) / (k * self.temperature)
+        mean = (a[:, None] * g).sum(axis=0) / max(a.sum(), 1e-300)
+        return -(a[:, None] * (g - mean[None]) ** 2).sum(axis=0)
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """Independent problems with one budget and limits, each on its own draws.
+
+    Attributes
+    ----------
+    plan : Planner
+        Draws ordered by problem: problem ``b`` owns the draws ``starts[b]:starts[b + 1]``.
+    starts : ndarray of int, dims (problem + 1,)
+    """
+
+    plan: Planner
+    starts: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """The number of problems."""
+        return len(self.starts) - 1
+
+    @property
+    def owner(self) -> np.ndarray:
+        """The problem of each draw, dims (sample,)."""
+        return np.repeat(np.arange(self.size), np.diff(self.starts))
+
+    def segments(self):
+        """One slice of draws per problem."""
+        return [slice(a, b) for a, b in zip(self.starts[:-1], self.starts[1:])]
+
+    def total(self, per_draw: np.ndarray) -> np.ndarray:
+        """Sum over each problem's draws, dims (problem, ...) from (sample, ...)."""
+        return np.add.reduceat(per_draw, self.starts[:-1], axis=0)
+
+
+def batch(plan: Planner, parts: Sequence[np.ndarray]) -> Batch:
+    """The problems owning the draws ``parts`` (index arrays into ``plan``'s sample dim)."""
+    index = np.concatenate([np.asarray(p, dtype=int) for p in parts])
+    n = plan.base.shape[0]
+    same = len(index) == n and np.array_equal(index, np.arange(n))
+    starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+    return Batch(plan if same else plan.subset(index), starts)
+
+
+# ---------------------------------------------------------------------- variables ↔ cells
+def to_cells(problem: Problem, x: np.ndarray) -> np.ndarray:
+    """Spend per cell of decision variables ``x`` (problem, variable), dims (problem, geo,
+    spend_group)."""
+    if problem.by_geo:
+        return x.reshape(len(x), *problem.current.shape)
+    return problem.share[None] * x[:, None, :]
+
+
+def pull(problem: Problem, g: np.ndarray) -> np.ndarray:
+    """A per-cell gradient (sample, geo, spend_group) as one over the variables."""
+    return g.reshape(len(g), -1) if problem.by_geo else (g * problem.share[None]).sum(axis=1)
+
+
+def evaluate(problem: Problem, bt: Batch, x: np.ndarray):
+    """Revenue and its gradient per draw, each problem's draws at its own plan.
+
+    Parameters
+    ----------
+    x : ndarray, dims (problem, variable)
+
+    Returns
+    -------
+    revenue : ndarray, dims (sample,)
+    gradient : ndarray, dims (sample, variable)
+    """
+    cells = to_cells(problem, x)
+    spend = cells[0] if bt.size == 1 else cells[bt.owner]
+    revenue, g = bt.plan.revenue(spend, grad=True)
+    return revenue, pull(problem, g)
+
+
+def utility_of(bt: Batch, utility: Utility, revenue: np.ndarray):
+    """``utility`` of each problem's draws: values (problem,) and weights (sample,)."""
+    values, weights = np.empty(bt.size), np.empty(revenue.shape)
+    for b, sl in enumerate(bt.segments()):
+        values[b], weights[sl] = utility(revenue[sl])
+    return values, weights
+
+
+# ---------------------------------------------------------------------- envelope step
+def envelope(problem: Problem, bt: Batch, points: int = ENVELOPE_POINTS) -> np.ndarray:
+    """The budget split maximising the concave envelopes of each problem's expected revenue
+    curves, tabulated on a grid of each variable's limits, then again with a second grid
+    of as many points from the lower limit to three times the first split (plus an even
+    share of the widest limits) added.
+
+    Returns
+    -------
+    ndarray, dims (problem, variable): spend, summing to the budget within each problem.
+    """
+    lo, hi = problem.lower, problem.upper
+    u = np.linspace(0.0, 1.0, points + 1)[:, None]
+    grid = lo[None] + (hi - lo)[None] * u**3
+    values = tabulate(problem, bt, grid)
+    first = split_budget(grid, values, float(problem.budget))
+    reach = np.minimum(hi, lo + 3.0 * (first.max(axis=0) - lo) + (hi - lo).max() / len(lo))
+    fine = lo[None] + (reach - lo)[None] * u[1:] ** 2
+    grid = np.concatenate([grid, fine])
+    values = np.concatenate([values, tabulate(problem, bt, fine)])
+    order = np.argsort(grid, axis=0, kind="stable")
+    grid = np.take_along_axis(grid, order, axis=0)
+    values = np.take_along_axis(values, np.broadcast_to(order[:, None], values.shape), axis=0)
+    return split_budget(grid, values, float(problem.budget))
+
+
+def tabulate(problem: Problem, bt: Batch, grid: np.ndarray) -> np.ndarray:
+    """Each problem's expected revenue of each variable at the spends ``grid`` (point,
+    variable), dims (point, problem, variable): one planner pass per point."""
+    sizes = np.diff(bt.starts)
+    weights = np.repeat(1.0 / sizes, sizes)
+    values = np.empty((len(grid), bt.size, grid.shape[1]))
+    for j, xj in enumerate(grid):
+        cells = bt.plan.cell_revenue(to_cells(problem, xj[None])[0])  # (sample, geo, group)
+        per_var = cells.reshape(len(cells), -1) if problem.by_geo else cells.sum(axis=1)
+        values[j] = bt.total(weights[:, None] * per_var)
+    return values
+
+
+def split_budget(grid: np.ndarray, values: np.ndarray, total: float) -> np.ndarray:
+    """Maximise the sum of the tabulated curves' concave envelopes, spending ``total``.
+
+    Parameters
+    ----------
+    grid : ndarray, dims (point, variable)
+        Increasing spends per variable.
+    values : ndarray, dims (point, problem, variable)
+
+    Returns
+    -------
+    ndarray, dims (problem, variable)
+    """
+    cols = np.arange(grid.shape[1])
+
+    def pick(lam):
+        j = np.argmax(values - lam[None, :, None] * grid[:, None, :], axis=0)
+        return grid[j, cols[None]]
+
+    slopes = np.diff(values, axis=0) / np.maximum(np.diff(grid, axis=0), 1e-300)[:, None]
+    a = np.full(values.shape[1], min(float(slopes.min()), 0.0) - 1.0)
+    b = np.full(values.shape[1], max(float(slopes.max()), 0.0) + 1.0)
+    for _ in range(64):
+        lam = 0.5 * (a + b)
+        over = pick(lam).sum(axis=1) >= total
+        a, b = np.where(over, lam, a), np.where(over, b, lam)
+    high, lo = pick(a), grid[0][None]  # spends at least the total
+    theta = (total - lo.sum()) / np.maximum((high - lo).sum(axis=1, keepdims=True), 1e-300)
+    return lo + np.clip(theta, 0.0, 1.0) * (high - lo)
+
+
+# ---------------------------------------------------------------------- polish
+def newton_step(g, h, x, lo, hi) -> np.ndarray:
+    """The step maximising ``g d + h d² / 2`` per variable with ``sum d = 0`` and
+    ``lo <= x + d <= hi``, each problem (row) on its own.
+
+    Parameters
+    ----------
+    g, h, x : ndarray, dims (problem, variable)
+        Gradient, diagonal curvature and the current plan. A variable where the curve is
+        not concave (``h >= 0``: the foot of an S-curve) gets the curvature ``|g| / (|x| +
+        0.001 span / n)`` instead (``span`` the widest limits, ``n`` the number of variables): a
+        step of about its own size.
+    lo, hi : ndarray, dims (variable,)
+    """
+    span = max(float((hi - lo).max()), 1e-300)
+    floor = (np.abs(g) + 1e-300) / (np.abs(x) + 1e-3 * span / x.shape[1])
+    c = np.where(h < 0, -h, floor)
+    dlo, dhi = lo[None] - x, hi[None] - x
+    a, b = (g - c * dhi).min(axis=1), (g - c * dlo).max(axis=1)
+    for _ in range(100):
+        lam = 0.5 * (a + b)
+        up = np.clip((g - lam[:, None]) / c, dlo, dhi).sum(axis=1) > 0
+        a, b = np.where(up, lam, a), np.where(up, b, lam)
+    return np.clip((g - 0.5 * (a + b)[:, None]) / c, dlo, dhi)
+
+
+def curvature(problem: Problem, bt: Batch, utility, x, state, g) -> np.ndarray:
+    """Diagonal of the utility's Hessian in the variables, dims (problem, variable).
+
+    The separable part, that of ``sum_s w_s R_s(x)`` at the utility's weights ``w``, is the
+    weighted gradient differenced along every variable at once (exact up to the
+    difference's truncation: each variable's slope depends on it alone), on the draws
+    with a weight only. A utility with a ``diagonal`` method (:class:`SmoothCVaR`) adds its
+    own curvature in the revenue.
+    """
+    _, revenue, weights, grad = state
+    step = 1e-5 * np.abs(x) + 1e-8 * float(problem.budget)
+    keep = np.abs(weights) > 1e-12 * np.abs(weights).max()
+    sub = bt if keep.all() else Batch(bt.plan.subset(np.flatnonzero(keep)), _starts(bt, keep))
+    _, g2 = evaluate(problem, sub, x + step)
+    h = (sub.total(weights[keep][:, None] * g2) - g) / step
+    if hasattr(utility, "diagonal"):
+        h = h + np.stack([utility.diagonal(revenue[sl], grad[sl]) for sl in bt.segments()])
+    return h
+
+
+def _starts(bt: Batch, keep: np.ndarray) -> np.ndarray:
+    """The problems' first draws after dropping those not in ``keep`` (each keeps one)."""
+    return np.concatenate([[0], np.cumsum([keep[sl].sum() for sl in bt.segments()])])
+
+
+def line_search(problem, bt, utility, x, state, d, slope):
+    """Armijo backtracking along ``d`` for each problem whose ``slope`` ascends; updates
+    ``x`` and ``state`` (value, revenue, weights, gradient) in place.
+
+    Returns
+    -------
+    ndarray, dims (problem,): the step length taken, 0 where none ascended.
+    """
+    value, revenue, weights, grad = state
+    t, todo = np.ones(bt.size), slope > 0
+    moved = np.zeros(bt.size, dtype=bool)
+    for _ in range(30):
+        if not todo.any():
+            break
+        xt = np.where(todo[:, None], x + t[:, None] * d, x)
+        rt, gt = evaluate(problem, bt, xt)
+        vt, wt = utility_of(bt, utility, rt)
+        ok = todo & (vt >= value + 1e-4 * t * slope) & (vt > value)
+        rows = ok[bt.owner]
+        x[ok], value[ok] = xt[ok], vt[ok]
+        revenue[rows], weights[rows], grad[rows] = rt[rows], wt[rows], gt[rows]
+        moved |= ok
+        todo &= ~ok
+        t = np.where(todo, 0.5 * t, t)
+    return np.where(moved, t, 0.0)
+
+
+def polish(problem: Problem, bt: Batch, utility: Utility, x: np.ndarray) -> np.ndarray:
+    """Projected diagonal-Newton ascent of ``utility`` from ``x`` (problem, variable),
+    within the budget and limits; returns the final plans, each spending the budget."""
+    lo, hi, total = problem.lower, problem.upper, float(problem.budget)
+    x = np.array([project(row, lo, hi, total) for row in x])
+    revenue, grad = evaluate(problem, bt, x)
+    value, weights = utility_of(bt, utility, revenue)
+    state = (value, revenue, weights, grad)
+    active = np.ones(bt.size, dtype=bool)
+    for _ in range(MAX_STEPS):
+        g = bt.total(weights[:, None] * grad)
+        d = newton_step(g, curvature(problem, bt, utility, x, state, g), x, lo, hi)
+        d[~active] = 0.0
+        slope = (g * d).sum(axis=1)
+        active &= (np.abs(d).max(axis=1) > STEP_TOL * total) & (slope > GAIN_TOL * np.abs(value))
+        if not active.any():
+            break
+        t = line_search(problem, bt, utility, x, state, d, np.where(active, slope, 0.0))
+        active &= t > 0
+        if not active.any():
+            break
+    return np.array([project(row, lo, hi, total) for row in x])
+
+
+# ---------------------------------------------------------------------- entry points
+def solve(problem: Problem, bt: Batch, kind: str, alpha: float, x0=None) -> np.ndarray:
+    """The plan of each problem in ``bt``: the envelope split (unless ``x0`` is given)
+    polished on the expected revenue, then, unless ``kind`` ranks plans like the
+    expected revenue, on the problem's utility.
+
+    Parameters
+    ----------
+    kind : {"mean", "profit", "cvar", "other"}
+    x0 : ndarray, dims (problem, variable), optional
+        Start instead of the envelope split.
+
+    Returns
+    -------
+    ndarray, dims (problem, variable): spend per decision variable.
+    """
+    x = envelope(problem, bt) if x0 is None else np.array(x0, dtype=float)
+    x = polish(problem, bt, mean_utility(), x)
+    if kind in ("mean", "profit"):
+        return x
+    if kind == "cvar":
+        return smoothed(problem, bt, alpha, x)
+    return polish(problem, bt, problem.utility, x)
+
+
+def smoothed(problem: Problem, bt: Batch, alpha: float, x: np.ndarray) -> np.ndarray:
+    """CVaR polished through its smoothing at decreasing temperatures (each a share of the
+    revenue's spread over draws at ``x``); per problem, the plan with the best exact CVaR
+    among ``x`` and each stage's."""
+    revenue, _ = evaluate(problem, bt, x)
+    spread = max(float(revenue.std()), 1e-12 * max(float(np.abs(revenue).max()), 1.0))
+    best, best_value = x, utility_of(bt, problem.utility, revenue)[0]
+    for temperature in TEMPERATURES:
+        x = polish(problem, bt, SmoothCVaR(alpha, temperature * spread), x)
+        value = utility_of(bt, problem.utility, evaluate(problem, bt, x)[0])[0]
+        better = value > best_value
+        best, best_value = np.where(better[:, None], x, best), np.maximum(value, best_value)
+    return best
+
+
+def structured_search(problem: Problem, kind: str, alpha: float):
+    """The best budget shares of ``problem``: the envelope split on at most ``COARSE``
+    draws, polished on every draw (:func:`solve`).
+
+    Returns
+    -------
+    y : ndarray, dims (variable,)
+        Feasible budget shares.
+    starts : list of ndarray, each dims (variable,)
+        The envelope split, as budget shares.
+    """
+    plan, budget = problem.plan, float(problem.budget)
+    n = plan.base.shape[0]
+    coarse = np.arange(n) if n <= COARSE else np.linspace(0, n - 1, COARSE).astype(int)
+    start = envelope(problem, batch(plan, [coarse]))
+    x = solve(problem, batch(plan, [np.arange(n)]), kind, alpha, x0=start)[0]
+    return x / budget, [start[0] / budget]
