@@ -122,11 +122,12 @@ def holdout_forecast(
 def _metrics(mu: np.ndarray, pred: np.ndarray, obs: np.ndarray) -> pd.Series:
     """MAPE of the mean forecast, CRPS (absolute and relative) and coverage; ``mu`` and
     ``pred`` dims (sample, date, geo), ``obs`` dims (date, geo)."""
+    crps = float(crps_draws(pred, obs).mean())
     return pd.Series(
         {
             "mape": float(np.mean(np.abs(mu.mean(axis=0) - obs) / np.abs(obs))),
-            "crps": float(crps_draws(pred, obs).mean()),
-            "crps_rel": float(crps_draws(pred, obs).mean() / np.abs(obs).mean()),
+            "crps": crps,
+            "crps_rel": float(crps / np.abs(obs).mean()),
             **{f"coverage_{round(p * 100)}": coverage(pred, obs, p) for p in COVERAGE_PROBS},
         },
         name="holdout",

@@ -26,6 +26,7 @@ from bayes_mmm import results
 from bayes_mmm.analysis import channel_contribution_draws
 from bayes_mmm.kinds import ADSTOCKS
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
+from bayes_mmm.response import adstock_weights
 
 MAX_COLS = 4
 OBSERVED = "#222222"
@@ -232,8 +233,11 @@ def adstock_decay(posterior: Posterior, prob: float = 0.9) -> Figure:
     """Share of an exposure's effect in each week after it (geometric adstock weights)."""
     post = as_posterior(posterior)
     alpha = post.idata["posterior"]["alpha"]  # (chain, draw, channel)
-    weights = ADSTOCKS[post.spec.adstock].weights
-    w = weights(alpha.transpose(*SAMPLE_DIMS, "channel").values, post.spec.l_max)
+    params = {
+        n: post.idata["posterior"][n].transpose(*SAMPLE_DIMS, "channel").values
+        for n in ADSTOCKS[post.spec.adstock].names
+    }
+    w = adstock_weights(params, post.spec)  # (chain, draw, lag, channel)
     da = xr.DataArray(
         w, dims=(*SAMPLE_DIMS, "lag", "channel"), coords={"channel": alpha["channel"].values}
     )

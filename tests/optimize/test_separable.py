@@ -57,20 +57,16 @@ def test_two_cells_against_a_grid(plan13, draws, objective):
     assert plan.objective <= best + 1e-4 * abs(best)  # the grid is within its step of it
 
 
-def test_spend_groups_scale_their_channels_together():
+def test_spend_groups_scale_their_channels_together(make_panel):
     """A spend column paying two channels is one variable: the structured plan keeps its
     bounds and the budget and matches SLSQP."""
     groups = {"video": ["tv", "social"], "search": ["search"]}
-    df, truth = bm.simulate(n_geos=3, n_weeks=60, n_channels=3, seed=1, spend_groups=groups)
     spend = {m: g for g, members in groups.items() for m in members}
-    data = bm.MMMData.from_frame(
-        df,
-        date="date",
-        target="revenue",
+    data, truth, _ = make_panel(
+        seed=1,
+        spend_groups=groups,
         media=["tv", "search", "social"],
-        geo="geo",
-        controls=["control_1"],
-        spend=spend,
+        from_frame={"spend": spend},
     )
     rng = np.random.default_rng(0)
     one = true_draws(data, truth)
