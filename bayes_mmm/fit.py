@@ -210,13 +210,17 @@ def fit(
 
     Notes
     -----
-    **Large geo panels.** nutpie's default mass matrix comes from gradient variances. On
-    Meridian's 40-geo demo panel that under-scales the organic channel's geo spread
-    (``beta_sigma``). With ``ModelSpec(float32=True)`` and
-    ``sampler_kwargs={"adaptation": "draw_diag"}`` (draw variances, as Stan), trajectories
-    are ~2× longer but that parameter's ESS triples (``benchmarks/RESULTS.md``, Meridian
-    section). On the 10-geo demo panel ``draw_diag`` gives 11–17% fewer ESS per second, so
-    it is not the default: use it when the slow parameters are geo-spread scales.
+    **Settings picked from the panel.** On panels of 20 geos or more the media part of the
+    graph runs in single precision (``ModelSpec.float32=None``) and nutpie's mass matrix
+    comes from draw variances (``adaptation="draw_diag"``, as Stan), because the default
+    gradient-based adaptation under-scales geo-spread scales (``beta_sigma``) there: on
+    Meridian's 40-geo panel trajectories are ~1.9× longer and the slowest parameter's ESS
+    2–3× higher (``benchmarks/RESULTS.md``, section 2). Smaller panels keep float64 and
+    nutpie's default, where ``draw_diag`` costs 11–17% of ESS per second. The geo hierarchy
+    is centred cell by cell where the data identify it (``ModelSpec.centred="auto"``).
+    ``fit.meta`` records each choice (``float32``, ``adaptation``, ``centring``) and the
+    report lists them; ``ModelSpec(float32=False)``, ``sampler_kwargs={"adaptation":
+    "diag"}`` and ``ModelSpec(centred=())`` override them.
 
     **Reproducibility.** A seed gives the same draws on the same machine once numba's disk
     cache holds the compiled graph. The very first compile of a graph (an empty cache) can

@@ -17,11 +17,19 @@ Here:
    uncertainty does not leak into the effect size.
 3. **Bounded Hill slope.** ``slope`` is truncated to [0.5, 3]: steep S-curves create
    near-discontinuities that NUTS cannot traverse.
-4. **Non-centred log-normal geo hierarchy.** ``log beta[g, c] = beta_mu[c] +
-   beta_sigma[c] * beta_z[g, c]`` with ``beta_z ~ N(0, 1)`` keeps coefficients positive
-   and avoids the funnel when geos carry little individual information. Channels in
-   ``spec.centred`` are sampled centred instead (``log beta ~ N(beta_mu, beta_sigma)``),
-   the better geometry when each geo's effect is well identified.
+4. **Log-normal geo hierarchy, centred where the data say so.** ``log beta[g, c] ~
+   Normal(beta_mu[c], beta_sigma[c])`` keeps coefficients positive. Each cell is sampled with
+   its own centring weight ``w`` (``beta_z ~ Normal(w·mu, sigma**w)``, ``log beta = mu +
+   sigma**(1-w)·(beta_z - w·mu)``): non-centred (``w = 0``) where a geo's own data barely
+   see the effect, which avoids the funnel, centred (``w = 1``) where they pin it down,
+   partly centred in between. ``spec.centred="auto"`` (default) estimates the weights from
+   the data (:mod:`bayes_mmm.centring`: per-cell regressions and the weight that makes the
+   sampled variable's posterior scale independent of ``beta_sigma``); a tuple of channels
+   centres those channels fully and leaves the rest non-centred. The weights reparameterise,
+   they do not change the model. On Meridian's 40-geo panel, where a few large geos identify
+   their effects of channels 2–4 and the rest do not, the estimated weights centre 51 of
+   240 cells and raise the min ESS at 4 × 1,000 draws from 234–439 to 344–510
+   (``benchmarks/RESULTS.md``, section 2).
 5. **Centred baseline.** The sampled per-geo parameter is ``level`` (the geo's mean scaled
    target, ≈ 1 by construction); the intercept is derived as level minus the time-mean of
    every other component. Without this, intercepts trade off against the mean of always-on
@@ -56,7 +64,8 @@ Here:
     the default model; the default (geo mean) scaling is still preferred when population
     is unknown or when geos differ in per-capita demand for reasons media do not explain.
 
-11. **Single-precision media cube (opt-in).** With ``spec.float32`` the (date, geo,
+11. **Single-precision media cube on large panels.** With ``spec.use_float32(n_geos)``
+    (``float32=None``, the default: from ``spec.FLOAT32_GEOS`` geos up) the (date, geo,
     channel) cube (lag stack, adstock, saturation, coefficients) and its gradient run in
     float32; the baseline, likelihood and every posterior analysis stay float64. On
     Meridian's 40-geo panel this cuts a log-density gradient from ~910 to ~720 µs and moves
@@ -78,6 +87,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from pymc_extras.prior import Prior
 
+from bayes_mmm.centring import centring_weights
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError
 from bayes_mmm.kinds import mixed_dim_channels
@@ -185,7 +195,7 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     design = make_design(data, spec)
     with pm.Model(coords=coords(data, spec)) as model:
         tensors, packed = _graph_inputs(data, spec, design)
-        params = _media_parameters(data, spec, design)
+        params = _media_parameters(data, spec, design, packed.get("centring"))
         media = _graph_media_response(tensors.stack, params, spec)
         contribution = media * design.target_scale[None, :, None]  # target units
         pm.Deterministic("channel_contribution", contribution, dims=("date", "geo", "channel"))
@@ -210,8 +220,9 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
         ``design`` with its arrays as graph data; the lag stack in ``spec``'s precision.
     packed : dict
         The packed small inputs: ``y`` (the scaled target, dims (date, geo)), ``trend``,
-        ``fourier``, ``controls``, and ``events`` and ``mediator`` (the scaled mediators,
-        dims (date, geo, mediator)) when the model has them.
+        ``fourier``, ``controls``, and ``events``, ``mediator`` (the scaled mediators,
+        dims (date, geo, mediator)) and ``centring`` (dims (geo, channel), see
+        :func:`centring`) when the model has them.
     """
     small = {
         "y": scaled_target(data),
@@ -224,10 +235,15 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
     if spec.mediators:
         meds = [data.channels.index(m) for m in spec.mediators]
         small["mediator"] = data.media[..., meds] / data.scaling.media[None, :, meds]
+    weights = centring(data, spec)
+    if weights is not None:
+        small["centring"] = weights
     packed = graph_data_pack(small, "model_data")
     tensors = Design(
         stack=graph_lag_stack(
-            design.stack.astype("float32" if spec.float32 else "float64", copy=False)
+            design.stack.astype(
+                "float32" if spec.use_float32(len(data.geos)) else "float64", copy=False
+            )
         ),
         trend=packed["trend"],
         fourier=packed["fourier"],
@@ -242,9 +258,10 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
     return tensors, packed
 
 
-def _media_parameters(data: MMMData, spec: ModelSpec, design: Design) -> dict:
+def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, weights=None) -> dict:
     """Every sampled parameter but the level, noise and mediator ones (inside a model
-    context): baseline terms, adstock, saturation, events and the coefficients ``beta``."""
+    context): baseline terms, adstock, saturation, events and the coefficients ``beta``.
+    ``weights`` (dims (geo, channel), graph data) are the hierarchy's centring weights."""
     params = {}
     if spec.trend:
         params["trend"] = spec.prior("trend").create_variable("trend")
@@ -259,10 +276,9 @@ def _media_parameters(data: MMMData, spec: ModelSpec, design: Design) -> dict:
         params[name] = _saturation_prior(spec, name).create_variable(name)
     if design.events is not None:
         params["event_coef"] = _event_coefficients(spec, len(data.geos))
-    centred = np.array([float(c in spec.centred) for c in data.channels])
     pooling = spec.resolved_pooling(len(data.geos))
     params["beta"] = _channel_coefficients(
-        spec, pooling, len(data.geos), group_index=_group_index(data), centred=centred
+        spec, pooling, len(data.geos), group_index=_group_index(data), centring=weights
     )
     if spec.roi_priors:
         params["beta"] = _roi_prior_coefficients(data, spec, params)
@@ -368,24 +384,25 @@ def _channel_coefficients(
     pooling: str,
     n_geos: int,
     group_index: np.ndarray | None = None,
-    centred: np.ndarray | None = None,
+    centring=None,
 ):
     """Positive channel coefficients ``beta`` (dims (geo, channel)) under ``pooling``;
     ``group_index`` (dims (geo,)) adds a geo-group level to the hierarchy.
 
-    ``centred`` (dims (channel,), 0 or 1) picks the parameterisation channel by channel
-    with one variable: ``beta_z ~ Normal(w·mu, sigma**w)`` and ``log beta = mu +
-    sigma**(1-w) · (beta_z - w·mu)``, which is the non-centred ``mu + sigma·z`` at ``w = 0``
-    and the centred ``log beta = beta_z ~ Normal(mu, sigma)`` at ``w = 1``.
+    ``centring`` (dims (geo, channel), weights ``w`` in [0, 1], see :func:`centring`) sets
+    the parameterisation cell by cell with one variable: ``beta_z ~ Normal(w·mu,
+    sigma**w)`` and ``log beta = mu + sigma**(1-w) · (beta_z - w·mu)``. That is the
+    non-centred ``mu + sigma·z`` at ``w = 0`` (also what None gives) and the centred ``log
+    beta = beta_z ~ Normal(mu, sigma)`` at ``w = 1``; every ``w`` is the same model.
     """
     if pooling == "hierarchical":
         beta_mu = spec.prior("beta_mu").create_variable("beta_mu")
         beta_sigma = spec.prior("beta_sigma").create_variable("beta_sigma")
-        if centred is None or not centred.any():
+        if centring is None:
             z = pm.Normal("beta_z", 0.0, 1.0, dims=("geo", "channel"))
             log_beta = beta_mu[None, :] + beta_sigma[None, :] * z
         else:
-            w, mu, sd = centred[None, :], beta_mu[None, :], beta_sigma[None, :]
+            w, mu, sd = centring, beta_mu[None, :], beta_sigma[None, :]
             z = pm.Normal("beta_z", w * mu, sd**w, dims=("geo", "channel"))
             log_beta = mu + sd ** (1.0 - w) * (z - w * mu)
         if group_index is not None:
@@ -405,6 +422,25 @@ def _channel_coefficients(
         )
     name = "beta_raw" if spec.roi_priors else "beta"  # see _roi_prior_coefficients
     return pm.Deterministic(name, pt.exp(log_beta), dims=("geo", "channel"))
+
+
+def centring(data: MMMData, spec: ModelSpec) -> np.ndarray | None:
+    """The centring weight of each hierarchical channel coefficient, dims (geo, channel).
+
+    ``spec.centred == "auto"``: estimated from the data (:func:`bayes_mmm.centring.
+    centring_weights`); a tuple of channels: 1 for those channels and 0 elsewhere. None when
+    the coefficients are not hierarchical or every weight is 0: the model is then the plain
+    non-centred graph.
+    """
+    spec = spec.for_channels(data.channels)
+    if spec.resolved_pooling(len(data.geos)) != "hierarchical":
+        return None
+    if spec.centred == "auto":
+        weights = centring_weights(data, spec)
+    else:
+        row = [float(c in spec.centred) for c in data.channels]
+        weights = np.tile(row, (len(data.geos), 1))
+    return weights if weights.any() else None
 
 
 def _level_prior(spec: ModelSpec, data: MMMData) -> Prior:

@@ -43,6 +43,7 @@ import numpy as np
 from bayes_mmm.analysis import CHUNK
 from bayes_mmm.data import MMMData
 from bayes_mmm.model import build_model, parameter_names
+from bayes_mmm.sample import DRAW_DIAG_GEOS
 from bayes_mmm.spec import ModelSpec
 
 #: Gradient evaluations per iteration, calibrated (``benchmarks/RESULTS.md``, section 7).
@@ -52,6 +53,9 @@ ANALYSIS_COPIES = 4  # live (chunk, date, geo, channel) tensors in channel_contr
 #: Panels this large get :func:`large_panel_advice`: it helps at 40 geos and costs ESS per
 #: second at 10 (``benchmarks/RESULTS.md``, sections 1 and 2).
 LARGE_PANEL_GEOS = 20
+#: Leapfrog steps of nutpie's ``draw_diag`` adaptation relative to its default, measured on
+#: Meridian's 40-geo panel (57.9 and 58.7 against 31.0 steps per draw; RESULTS.md section 2).
+DRAW_DIAG_STEPS = 1.9
 MB = 1024**2
 
 
@@ -208,10 +212,11 @@ def plan_from_timing(
             "and cores ≥ 1 and tune ≥ 0."
         )
     rounds = math.ceil(chains / min(cores, chains))
-    est_sample_s = timing.grad_s * STEPS_PER_DRAW * (draws + tune) * rounds
+    steps = STEPS_PER_DRAW * (DRAW_DIAG_STEPS if len(data.geos) >= DRAW_DIAG_GEOS else 1.0)
+    est_sample_s = timing.grad_s * steps * (draws + tune) * rounds
     mem, contrib = memory_mb(data, spec, timing.n_stored, draws, chains)
     assumptions = (
-        f"{STEPS_PER_DRAW:g} gradient evaluations per iteration (nutpie, calibrated on "
+        f"{steps:g} gradient evaluations per iteration (nutpie, calibrated on "
         "well-identified fits, right to a factor 2–3); a badly mixing posterior (tree depth at "
         "its limit) or CPUs shared with other work can take many times longer."
     )
@@ -228,32 +233,35 @@ def plan_from_timing(
         tune=tune,
         chains=chains,
         cores=cores,
-        steps_per_draw=STEPS_PER_DRAW,
+        steps_per_draw=steps,
         assumptions=assumptions,
         advice=large_panel_advice(data, spec),
     )
 
 
 def large_panel_advice(data: MMMData, spec: ModelSpec) -> tuple[str, ...]:
-    """What to try on a panel of ``LARGE_PANEL_GEOS`` geos or more.
+    """What a panel of ``LARGE_PANEL_GEOS`` geos or more is fitted with, and why.
 
     Both settings are measured on Meridian's 40-geo demo panel (``benchmarks/RESULTS.md``,
-    sections 2 and 4). On the 10-geo demo panel ``draw_diag`` loses 11–17% of ESS per second
-    (section 1), so neither is a default, and neither is suggested for small panels.
+    sections 2 and 4) and are ``bm.fit``'s defaults on such panels; the float32 line appears
+    only when the spec turns single precision off.
     """
     if len(data.geos) < LARGE_PANEL_GEOS:
         return ()
     advice = []
-    if not spec.float32:
+    if not spec.use_float32(len(data.geos)):
         advice.append(
-            "ModelSpec(float32=True): the media part in single precision; on Meridian's "
-            "40-geo panel the gradient costs ~340 µs against ~910 µs (check convergence)"
+            "ModelSpec(float32=None) (the default) or True: the media part in single "
+            "precision; on Meridian's 40-geo panel the gradient costs ~340 µs against "
+            "~910 µs"
         )
     if spec.resolved_pooling(len(data.geos)) == "hierarchical":
         advice.append(
-            "if R-hat or ESS fail on a geo-spread scale (beta_sigma), fit with "
-            'sampler_kwargs={"adaptation": "draw_diag"}: on Meridian\'s panel 11 of 12 seeds '
-            "then converged at 4 × 1,000 draws (~2× the leapfrog steps, 2–4× the min ESS)"
+            "nutpie's mass matrix comes from draw variances on panels this large "
+            '(sampler_kwargs={"adaptation": "draw_diag"}, bm.fit\'s default from '
+            f"{DRAW_DIAG_GEOS} geos): ~2× the leapfrog steps of the default adaptation for "
+            f"2–3× the min ESS on a geo-spread scale (beta_sigma); the plan counts "
+            f"{DRAW_DIAG_STEPS:g}× the steps"
         )
     return tuple(advice)
 

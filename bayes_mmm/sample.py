@@ -21,11 +21,18 @@ import xarray as xr
 from bayes_mmm.compile import compile_nutpie
 from bayes_mmm.convergence import ConvergenceWarning
 from bayes_mmm.data import MMMData
-from bayes_mmm.model import build_model, parameter_names, scaled_target
+from bayes_mmm.model import build_model, centring, parameter_names, scaled_target
 from bayes_mmm.posterior import Posterior
 from bayes_mmm.spec import ModelSpec
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
+#: From this many geos nutpie's mass matrix comes from draw variances (``"draw_diag"``)
+#: unless ``sampler_kwargs`` names an ``adaptation``. On Meridian's 40-geo panel the default
+#: (gradient-based) adaptation under-scales the organic channel's geo spread and misses the
+#: ESS gate on about a third of seeds; ``draw_diag`` takes ~1.9× the leapfrog steps for
+#: 2–3× the min ESS (``benchmarks/RESULTS.md``, section 2). On the 10-geo demo panel it
+#: costs 11–17% of ESS per second (section 1), so smaller panels keep the default.
+DRAW_DIAG_GEOS = 20
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
     spec = (spec or ModelSpec()).for_channels(data.channels)  # {channel: kind} in data order
     run = Run(**settings).resolved()
     t0 = time.perf_counter()
+    chosen = panel_settings(data, spec)
+    run, chosen["adaptation"], chosen["adaptation_source"] = _adaptation(run, len(data.geos))
     model = build_model(data, spec)
     var_names = parameter_names(data, spec)
     run_sampler = _nutpie if run.sampler == "nutpie" else _pymc
@@ -88,6 +97,7 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
         "chains": run.chains,
         "target_accept": run.target_accept,
         "sampler_kwargs": run.sampler_kwargs,
+        **chosen,
         "compile_s": t1 - t0,
         "compile_reused": cache_hit,
         "sample_s": t2 - t1,
@@ -97,6 +107,54 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
     if not result.converged:
         warnings.warn(result.convergence.message(), ConvergenceWarning, stacklevel=3)
     return result
+
+
+def panel_settings(data: MMMData, spec: ModelSpec) -> dict:
+    """What the spec's automatic settings resolve to on this panel, for ``fit.meta`` (the
+    report's reproducibility section lists them).
+
+    Returns
+    -------
+    dict
+        ``float32``: the media graph's precision (``ModelSpec.use_float32``), with
+        ``float32_source`` "spec" or "panel size"; ``centring``: how the geo hierarchy is
+        parameterised (``bayes_mmm.model.centring``), in words.
+    """
+    n_geos = len(data.geos)
+    out = {
+        "float32": spec.use_float32(n_geos),
+        "float32_source": "panel size" if spec.float32 is None else "spec",
+    }
+    weights = centring(data, spec)
+    if spec.resolved_pooling(n_geos) != "hierarchical":
+        out["centring"] = "none (no geo hierarchy)"
+    elif weights is None:
+        out["centring"] = "non-centred" + (" (estimated)" if spec.centred == "auto" else "")
+    else:
+        kind = "estimated" if spec.centred == "auto" else "centred channels"
+        out["centring"] = (
+            f"{kind}: {int((weights > 0).sum())} of {weights.size} geo × channel cells "
+            f"centred or partly centred (mean weight {weights.mean():.2f})"
+        )
+    return out
+
+
+def _adaptation(run: Run, n_geos: int) -> tuple[Run, str | None, str]:
+    """nutpie's mass-matrix adaptation for a panel of ``n_geos`` geos: the user's
+    ``sampler_kwargs["adaptation"]`` when given, else ``"draw_diag"`` from
+    ``DRAW_DIAG_GEOS`` geos up and nutpie's ``"diag"`` below. Other samplers: None."""
+    if run.sampler != "nutpie":
+        return run, None, "sampler"
+    kwargs = dict(run.sampler_kwargs or {})
+    if "adaptation" in kwargs:
+        return run, kwargs["adaptation"], "sampler_kwargs"
+    if n_geos < DRAW_DIAG_GEOS:
+        return run, "diag", "panel size"
+    return (
+        replace(run, sampler_kwargs={**kwargs, "adaptation": "draw_diag"}),
+        "draw_diag",
+        ("panel size"),
+    )
 
 
 def _nutpie(model, var_names, spec: ModelSpec, run: Run):
@@ -122,7 +180,7 @@ def _nutpie(model, var_names, spec: ModelSpec, run: Run):
 
 def _pymc(model, var_names, spec: ModelSpec, run: Run):
     """PyMC's own NUTS (``"pymc"``) or its JAX path (``"numpyro"``)."""
-    if run.sampler == "numpyro" and spec.float32:
+    if run.sampler == "numpyro" and spec.use_float32(len(model.coords["geo"])):
         from bayes_mmm.fused_hill import register_jax
 
         register_jax()  # the float32 graph's fused Hill op, in JAX

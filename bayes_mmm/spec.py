@@ -100,6 +100,10 @@ SATURATION_PARAMS = {name: kind.names for name, kind in SATURATIONS.items()}
 SATURATION_DIM = mixed_dims()
 
 POOLINGS = ("hierarchical", "pooled", "unpooled")
+#: Panels with this many geos or more sample the media part in single precision by
+#: default (``ModelSpec.float32=None``): there the gradient is 2.7× cheaper on Meridian's
+#: 40-geo panel (``benchmarks/RESULTS.md``, section 4); below, compile time dominates a fit.
+FLOAT32_GEOS = 20
 
 
 @dataclass(frozen=True)
@@ -191,30 +195,28 @@ class ModelSpec:
         instead of on its coefficient, e.g. ``{"tv": Prior("LogNormal", mu=0.7, sigma=0.2)}``
         (median ROI 2). The channel must have its own spend column. See
         ``bayes_mmm.model._roi_prior_coefficients`` for how the graph derives ``beta``.
-    centred : tuple of str
-        Channels whose geo coefficients are sampled *centred*, ``log beta[g, c] ~
-        Normal(beta_mu[c], beta_sigma[c])``, instead of non-centred (the default). Centre
-        the channels whose geo effects the data pin down well: a first fit shows them as a
-        ``beta_sigma`` well above its prior (e.g. > 0.6 against ``HalfNormal(0.3)``) with
-        ``beta_sigma`` and ``beta_z`` anti-correlated, the funnel non-centring creates for
-        well-identified groups. Only used with hierarchical pooling. On Meridian's demo
-        panel, centring its three channels with ``beta_sigma`` ≈ 1 did not change the
-        leapfrog steps per draw (31) and gave no consistent gain in ESS over two seeds
-        (``benchmarks/RESULTS.md``): it is offered for panels where it does help.
-    float32 : bool
-        Opt in to computing the media part of the PyMC graph (lag stack, adstock,
-        saturation and the channel coefficients) in single precision; the baseline, the
-        likelihood and every posterior analysis (numpy, on the draws) stay double precision.
-        The log density differs from the float64 graph's by ~1e-9 relative. Hill then runs
-        through one vectorised float32 kernel (``bayes_mmm.fused_hill``) under nutpie,
-        and a gradient on a 40-geo panel costs ~340 µs against ~910 µs in float64
-        (``benchmarks/RESULTS.md``, section 4). On a 10-geo
-        recovery panel four sampler seeds converge and cover every true ROI in both
-        precisions (with the fused kernel too: ``tests/cross_cutting/test_recovery.py``). Not the
-        default: the two national slow acceptance fits (Robyn's data, seed 003's
-        mediation) pass with the fused kernel on one run each (``benchmarks/RESULTS.md``,
-        section 6), which is not the seed sweep a default needs, so check convergence when
-        you turn it on.
+    centred : "auto" or tuple of str
+        How the hierarchical geo coefficients are parameterised (hierarchical pooling
+        only). ``"auto"`` (the default) sets a centring weight per geo and channel from
+        the data (:mod:`bayes_mmm.centring`). Cells whose own geo's data pin the effect
+        down are sampled centred, ``log beta[g, c] ~ Normal(beta_mu[c], beta_sigma[c])``.
+        Cells the data barely see are sampled non-centred, and cells in between partly
+        centred. A tuple names the channels to sample fully centred; every other channel
+        is then non-centred, so ``centred=()`` is the plain non-centred model. The choice
+        changes the sampler's geometry, never the model or its posterior.
+    float32 : bool or None
+        Whether the media part of the PyMC graph (lag stack, adstock, saturation and the
+        channel coefficients) runs in single precision. The baseline, the likelihood and
+        every posterior analysis (numpy, on the draws) stay double precision, and the log
+        density differs from the float64 graph's by ~1e-9 relative. Hill then runs through
+        one vectorised float32 kernel (``bayes_mmm.fused_hill``) under nutpie: a gradient on
+        Meridian's 40-geo panel costs ~340 µs against ~910 µs in float64
+        (``benchmarks/RESULTS.md``, section 4). None (the default) picks by panel size
+        (:meth:`use_float32`): single precision from ``FLOAT32_GEOS`` geos up, where the
+        gradient dominates a fit and the large-panel sweep of ``benchmarks/RESULTS.md``
+        (section 2) converges; double precision below, where compile time dominates and the
+        national acceptance fits were measured. ``bm.fit`` records the choice in
+        ``fit.meta["float32"]``.
     """
 
     adstock: str = "geometric"
@@ -229,8 +231,8 @@ class ModelSpec:
     mediators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     lift_tests: tuple[LiftTest, ...] = ()
     roi_priors: Mapping[str, Prior] = field(default_factory=dict)
-    centred: tuple[str, ...] = ()
-    float32: bool = False
+    centred: str | tuple[str, ...] = "auto"
+    float32: bool | None = None
 
     def __post_init__(self) -> None:
         self._check_drivers()
@@ -254,8 +256,8 @@ class ModelSpec:
                 raise SpecError(f"saturation={kind!r}: choose one of {tuple(SATURATIONS)}.")
         if self.pooling is not None and self.pooling not in POOLINGS:
             raise SpecError(f"pooling={self.pooling!r}: choose one of {POOLINGS} or None.")
-        if not isinstance(self.float32, bool):
-            raise SpecError(f"float32={self.float32!r} must be True or False.")
+        if self.float32 is not None and not isinstance(self.float32, bool):
+            raise SpecError(f"float32={self.float32!r} must be True, False or None (auto).")
         if self.likelihood not in LIKELIHOODS:
             raise SpecError(f"likelihood={self.likelihood!r}: choose one of {LIKELIHOODS}.")
         if not isinstance(self.yearly_seasonality, int) or self.yearly_seasonality < 0:
@@ -276,9 +278,12 @@ class ModelSpec:
             )
         object.__setattr__(self, "control_adstock", tuple(dict.fromkeys(ca)))
         cen = self.centred
-        if isinstance(cen, str) or not all(isinstance(c, str) for c in cen):
-            raise SpecError(f"centred={cen!r}: give a list of channel names, e.g. ['tv'].")
-        object.__setattr__(self, "centred", tuple(dict.fromkeys(cen)))
+        if cen != "auto":
+            if isinstance(cen, str) or not all(isinstance(c, str) for c in cen):
+                raise SpecError(
+                    f"centred={cen!r}: give \"auto\" or a list of channel names, e.g. ['tv']."
+                )
+            object.__setattr__(self, "centred", tuple(dict.fromkeys(cen)))
         if not isinstance(self.mediators, Mapping):
             raise SpecError(
                 f"mediators={self.mediators!r}: give a dict {{mediator: [upstream channels]}}."
@@ -338,7 +343,7 @@ class ModelSpec:
                 f"mediators or lift_tests name {sorted(set(bad))}, which are not channels of the "
                 f"data ({list(channels)}): they must be media or organic columns."
             )
-        bad = [c for c in self.centred if c not in channels]
+        bad = [c for c in self.centred if c not in channels] if self.centred != "auto" else []
         if bad:
             raise SpecError(
                 f"centred names {bad}, which are not channels of the data ({list(channels)}): "
@@ -408,6 +413,11 @@ class ModelSpec:
         names = [n for k in SATURATIONS if k in kinds for n in SATURATION_PARAMS[k]]
         return tuple(dict.fromkeys(names))
 
+    def use_float32(self, n_geos: int) -> bool:
+        """Whether the media part of the graph runs in single precision for a panel of
+        ``n_geos`` geos: ``float32`` when set, otherwise from ``FLOAT32_GEOS`` geos up."""
+        return self.float32 if self.float32 is not None else n_geos >= FLOAT32_GEOS
+
     def resolved_pooling(self, n_geos: int) -> str:
         """The pooling used for a panel with ``n_geos`` geos."""
         if self.pooling is None:
@@ -427,14 +437,17 @@ class ModelSpec:
         if d["pooling"] is None:
             d.pop("pooling")
         d["control_adstock"] = list(self.control_adstock)
-        d["centred"] = list(self.centred)
+        if self.centred == "auto":
+            d.pop("centred")  # the default
+        else:
+            d["centred"] = list(self.centred)  # explicit, even when empty
         d["mediators"] = {m: list(u) for m, u in self.mediators.items()}
         d["lift_tests"] = [{**asdict(t), "geos": list(t.geos)} for t in self.lift_tests]
-        for key in ("control_adstock", "mediators", "lift_tests", "centred"):
+        for key in ("control_adstock", "mediators", "lift_tests"):
             if not d[key]:
                 d.pop(key)  # specs without them serialise without the key
-        if not d["float32"]:
-            d.pop("float32")  # the default
+        if d["float32"] is None:
+            d.pop("float32")  # the default: by panel size
         d.pop("roi_priors")
         if self.roi_priors:
             d["roi_priors"] = {k: v.to_dict() for k, v in self.roi_priors.items()}

@@ -102,6 +102,8 @@ def main() -> None:
         "fit_plus_roi_s": round(t_all, 1),
         "verdict": fit.convergence.message(),
         "min_ess_bulk": float(fit.diagnostics()["ess_bulk"].min()),
+        "steps_per_draw": float(fit.idata["sample_stats"]["n_steps"].mean()),
+        "step_size": float(fit.idata["sample_stats"]["step_size"].mean()),
         "peak_rss_fit_roi_mib": round(rss_fit),
         "report_s": t_report,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

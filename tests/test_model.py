@@ -86,7 +86,7 @@ def test_centred_channels_give_the_same_model_in_another_parameterisation(make_p
     log beta) point has the same joint density up to the log-Jacobian of z = (log β − μ)/σ
     (−log σ per centred geo coefficient), and the spec round-trips and checks names."""
     data, _, _ = make_panel(n_weeks=30, n_channels=2, seed=4)
-    plain = bm.build_model(data, bm.ModelSpec())
+    plain = bm.build_model(data, bm.ModelSpec(centred=()))
     spec = bm.ModelSpec(centred=("search",))
     assert bm.ModelSpec.from_toml(spec.to_toml()) == spec
     centred = bm.build_model(data, spec)
@@ -109,6 +109,36 @@ def test_centred_channels_give_the_same_model_in_another_parameterisation(make_p
     np.testing.assert_allclose(beta[0], beta[1], rtol=1e-12)
     with pytest.raises(bm.SpecError, match="centred"):
         bm.build_model(data, bm.ModelSpec(centred=("radio",)))
+
+
+@pytest.mark.sampling
+def test_partial_centring_is_the_same_model(make_panel, monkeypatch):
+    """Weights strictly between 0 and 1 (``centred="auto"``, here forced) give the same
+    density as the non-centred graph up to the Jacobian ``-w·log σ`` per cell, the same
+    ``beta``, and ``"auto"`` is the default that a spec serialises without."""
+    import bayes_mmm.model as model_module
+
+    data, _, _ = make_panel(n_weeks=30, n_channels=2, seed=4)
+    w = np.array([[0.25, 0.9], [0.5, 0.0], [1.0, 0.6]])
+    monkeypatch.setattr(model_module, "centring_weights", lambda d, s: w)
+    assert bm.ModelSpec().centred == "auto" and "centred" not in bm.ModelSpec().to_dict()
+    assert bm.ModelSpec.from_toml(bm.ModelSpec(centred=()).to_toml()).centred == ()
+    plain = bm.build_model(data, bm.ModelSpec(centred=()))
+    partial = bm.build_model(data, bm.ModelSpec())
+    rng = np.random.default_rng(1)
+    point = {k: v + 0.1 * rng.normal(size=np.shape(v)) for k, v in plain.initial_point().items()}
+    sigma = np.exp(point["beta_sigma_log__"])[None, :]
+    mu = point["beta_mu"][None, :]
+    log_beta = mu + sigma * point["beta_z"]
+    other = dict(point, beta_z=w * mu + sigma ** (w - 1.0) * (log_beta - mu))
+    lp_plain = plain.compile_logp()(point)
+    lp_partial = partial.compile_logp()(other)
+    assert lp_partial == pytest.approx(lp_plain - np.sum(w * np.log(sigma)), rel=1e-10)
+    beta = []
+    for m, p in ((plain, point), (partial, other)):
+        out = m.replace_rvs_by_values([m["beta"]])[0]
+        beta.append(m.compile_fn(out, inputs=m.value_vars, on_unused_input="ignore")(p))
+    np.testing.assert_allclose(beta[0], beta[1], rtol=1e-10)
 
 
 @pytest.mark.sampling
@@ -213,7 +243,7 @@ def test_geo_groups_add_a_non_centred_group_level(region_frame):
     assert data.geo_group == ("north", "north", "south", "south")
     back = bm.MMMData.from_dataset(data.to_dataset())
     assert back.geo_group == data.geo_group and back.data_hash == data.data_hash
-    model = bm.build_model(data, bm.ModelSpec())
+    model = bm.build_model(data, bm.ModelSpec(centred=()))  # the non-centred layout below
     assert model.named_vars_to_dims["group_z"] == ("geo_group", "channel")
     assert model.coords["geo_group"] == ("north", "south")
     assert {"group_sigma", "group_z"} <= set(parameter_names(data, bm.ModelSpec()))

@@ -86,10 +86,10 @@ def test_estimate_is_within_3x_of_a_real_fit(panel):
 
 
 def test_large_panels_get_advice_small_ones_none(small, panel):
-    _, spec, timing, plan = small
+    _, _, timing, plan = small
     assert plan.advice == () and "advice" not in str(plan)
     big = panel(20, n_weeks=8)
-    text = str(plan_from_timing(timing, big, spec, 100, 2, 100, 2))
-    assert "float32=True" in text and "draw_diag" in text
-    f32 = plan_from_timing(timing, big, bm.ModelSpec(float32=True), 100, 2, 100, 2)
-    assert len(f32.advice) == 1 and "draw_diag" in f32.advice[0]
+    text = str(plan_from_timing(timing, big, bm.ModelSpec(float32=False), 100, 2, 100, 2))
+    assert "float32=None" in text and "draw_diag" in text
+    auto = plan_from_timing(timing, big, bm.ModelSpec(), 100, 2, 100, 2)  # float32 by size
+    assert len(auto.advice) == 1 and "draw_diag" in auto.advice[0]

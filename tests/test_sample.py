@@ -37,3 +37,29 @@ def test_sampler_kwargs_reach_nutpie_and_the_depth_gate_sees_them(small_data):
     assert int(fit.idata["sample_stats"]["n_steps"].max()) <= 3
     gate = {g.name: g for g in fit.convergence.gates}["tree_depth"]
     assert not gate.passed and gate.value > 0.5 and not fit.converged
+
+
+def test_panel_size_picks_precision_and_adaptation(make_panel):
+    """From 20 geos a fit runs the media graph in float32 with nutpie's draw-variance mass
+    matrix; smaller panels keep float64 and nutpie's default; an explicit choice wins and
+    every choice is stated with its source (what ``fit.meta`` and the report show)."""
+    from bayes_mmm.sample import DRAW_DIAG_GEOS, Run, _adaptation, panel_settings
+
+    big, _, _ = make_panel(n_geos=DRAW_DIAG_GEOS, n_weeks=30, n_channels=2)
+    small, _, _ = make_panel(n_geos=3, n_weeks=30, n_channels=2)
+    auto = panel_settings(big, bm.ModelSpec())
+    assert auto["float32"] is True and auto["float32_source"] == "panel size"
+    assert auto["centring"].startswith(("estimated", "non-centred"))
+    assert panel_settings(small, bm.ModelSpec())["float32"] is False
+    forced = panel_settings(big, bm.ModelSpec(float32=False, centred=()))
+    assert forced == {"float32": False, "float32_source": "spec", "centring": "non-centred"}
+    run, name, source = _adaptation(Run(), DRAW_DIAG_GEOS)
+    assert (name, source, run.sampler_kwargs) == (
+        "draw_diag",
+        "panel size",
+        {"adaptation": "draw_diag"},
+    )
+    assert _adaptation(Run(), DRAW_DIAG_GEOS - 1)[1:] == ("diag", "panel size")
+    mine = Run(sampler_kwargs={"adaptation": "low_rank"})
+    assert _adaptation(mine, 40) == (mine, "low_rank", "sampler_kwargs")
+    assert _adaptation(Run(sampler="pymc"), 40)[1] is None
