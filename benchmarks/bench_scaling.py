@@ -174,7 +174,7 @@ def run_child(args: argparse.Namespace) -> None:
     spec = bm.ModelSpec()
     cpu0, main0 = time.process_time(), time.thread_time()
     run = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
-    fit = bm.fit(data, spec, random_seed=args.seed, progress=False, **run)
+    fit = bm.fit(data, spec, random_seed=args.seed, progress=False, sampler=args.sampler, **run)
     # nutpie samples in its own threads while this (main) thread waits: the main thread's
     # CPU is build + compile, the rest of the process's CPU is sampling.
     cpu_main = time.thread_time() - main0
@@ -188,6 +188,11 @@ def run_child(args: argparse.Namespace) -> None:
         "chains": args.chains,
         "draws": args.draws,
         "tune": args.tune,
+        "sampler": args.sampler,
+        "float32": fit.meta.get("float32"),
+        "adaptation": fit.meta.get("adaptation"),
+        "converged": bool(fit.converged),
+        "divergences": int(diag.attrs["divergences"]),
         "cores": min(args.chains, os.cpu_count() or 1),
         "wall_s": fit.meta["wall_s"],
         "compile_s": fit.meta["compile_s"],
@@ -242,7 +247,7 @@ def _run_point(g: int, c: int, args: argparse.Namespace, out_dir: Path) -> dict:
         sys.executable, str(Path(__file__).resolve()), "--child", "--geos", str(g),
         "--channels", str(c), "--json", str(json_path), "--chains", str(args.chains),
         "--draws", str(args.draws), "--tune", str(args.tune), "--seed", str(args.seed),
-        "--n-eval", str(args.n_eval),
+        "--n-eval", str(args.n_eval), "--sampler", args.sampler,
     ]  # fmt: skip
     load_start = os.getloadavg()[0]
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -327,6 +332,7 @@ def _parse_point(text: str) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--sampler", default="nutpie", help="bm.fit's sampler (nutpie, numpyro)")
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
