@@ -191,7 +191,6 @@ def run_child(args: argparse.Namespace) -> None:
         "sampler": args.sampler,
         "float32": fit.meta.get("float32"),
         "adaptation": fit.meta.get("adaptation"),
-        "converged": bool(fit.converged),
         "divergences": int(diag.attrs["divergences"]),
         "cores": min(args.chains, os.cpu_count() or 1),
         "wall_s": fit.meta["wall_s"],
