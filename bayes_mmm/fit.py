@@ -216,11 +216,10 @@ def fit(
     gradient-based adaptation under-scales geo-spread scales (``beta_sigma``) there: on
     Meridian's 40-geo panel trajectories are ~1.9× longer and the slowest parameter's ESS
     2–3× higher (``benchmarks/RESULTS.md``, section 2). Smaller panels keep float64 and
-    nutpie's default, where ``draw_diag`` costs 11–17% of ESS per second. The geo hierarchy
-    is centred cell by cell where the data identify it (``ModelSpec.centred="auto"``).
-    ``fit.meta`` records each choice (``float32``, ``adaptation``, ``centring``) and the
-    report lists them; ``ModelSpec(float32=False)``, ``sampler_kwargs={"adaptation":
-    "diag"}`` and ``ModelSpec(centred=())`` override them.
+    nutpie's default, where ``draw_diag`` costs 11–17% of ESS per second. ``fit.meta``
+    records each choice (``float32``, ``adaptation``, and ``centring``, the geo hierarchy's
+    parameterisation) and the report lists them; ``ModelSpec(float32=False)`` and
+    ``sampler_kwargs={"adaptation": "diag"}`` override them.
 
     **Reproducibility.** A seed gives the same draws on the same machine once numba's disk
     cache holds the compiled graph. The very first compile of a graph (an empty cache) can

@@ -17,19 +17,14 @@ Here:
    uncertainty does not leak into the effect size.
 3. **Bounded Hill slope.** ``slope`` is truncated to [0.5, 3]: steep S-curves create
    near-discontinuities that NUTS cannot traverse.
-4. **Log-normal geo hierarchy, centred where the data say so.** ``log beta[g, c] ~
-   Normal(beta_mu[c], beta_sigma[c])`` keeps coefficients positive. Each cell is sampled with
-   its own centring weight ``w`` (``beta_z ~ Normal(w·mu, sigma**w)``, ``log beta = mu +
-   sigma**(1-w)·(beta_z - w·mu)``): non-centred (``w = 0``) where a geo's own data barely
-   see the effect, which avoids the funnel, centred (``w = 1``) where they pin it down,
-   partly centred in between. ``spec.centred="auto"`` (default) estimates the weights from
-   the data (:mod:`bayes_mmm.centring`: per-cell regressions and the weight that makes the
-   sampled variable's posterior scale independent of ``beta_sigma``); a tuple of channels
-   centres those channels fully and leaves the rest non-centred. The weights reparameterise,
-   they do not change the model. On Meridian's 40-geo panel, where a few large geos identify
-   their effects of channels 2–4 and the rest do not, the estimated weights centre 51 of
-   240 cells and raise the min ESS at 4 × 1,000 draws from 234–439 to 344–510
-   (``benchmarks/RESULTS.md``, section 2).
+4. **Non-centred log-normal geo hierarchy.** ``log beta[g, c] = beta_mu[c] +
+   beta_sigma[c] * beta_z[g, c]`` with ``beta_z ~ N(0, 1)`` keeps coefficients positive
+   and avoids the funnel when geos carry little individual information. ``spec.centred``
+   can change the parameterisation per cell with a centring weight ``w``: ``beta_z ~
+   Normal(w·(mu - m0), sigma**w)``, ``log beta = mu + sigma**(1-w)·(beta_z - w·(mu -
+   m0))`` (``m0`` the prior mean of ``beta_mu``), centred at ``w = 1``. A tuple of channels
+   centres those channels; ``"auto"`` estimates the weights from the data
+   (:mod:`bayes_mmm.centring`). The weights reparameterise, they do not change the model.
 5. **Centred baseline.** The sampled per-geo parameter is ``level`` (the geo's mean scaled
    target, ≈ 1 by construction); the intercept is derived as level minus the time-mean of
    every other component. Without this, intercepts trade off against the mean of always-on
@@ -136,6 +131,32 @@ def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
         names += [*MEDIATOR_PARAMS, "mediator_intercept"]
     names += roi_prior_names(spec)
     return names
+
+
+#: Parameters ``sample`` derives from the draws after sampling (numpy, ``derived_intercept``)
+#: instead of tracing them through the sampler: the intercept needs the whole media
+#: response, and tracing it makes nutpie compile a second copy of that graph.
+DERIVED = ("intercept",)
+
+
+def traced_names(data: MMMData, spec: ModelSpec) -> list[str]:
+    """The names of ``parameter_names`` that the sampler stores (all but ``DERIVED``)."""
+    return [n for n in parameter_names(data, spec) if n not in DERIVED]
+
+
+def derived_intercept(data: MMMData, spec: ModelSpec, draws, design=None) -> np.ndarray:
+    """Each geo's intercept from a chunk of draws, dims (sample, geo), as the graph derives
+    it (:func:`_expected_target`): ``level`` minus the time-mean of every other term.
+
+    ``draws`` maps the parameter names to arrays with a leading sample dim; ``design`` is
+    ``make_design(data, spec)`` (built when not given).
+    """
+    design = design if design is not None else make_design(data, spec)
+    params = {**draws, "intercept": np.zeros_like(draws["level"])}
+    rest = baseline_response(design, params, spec) + media_response(design.stack, params, spec).sum(
+        axis=-1
+    )
+    return draws["level"] - rest.mean(axis=-2)
 
 
 MEDIATOR_PARAMS = ("mediator_coef", "mediator_level", "mediator_trend", "mediator_sigma")
@@ -390,10 +411,11 @@ def _channel_coefficients(
     ``group_index`` (dims (geo,)) adds a geo-group level to the hierarchy.
 
     ``centring`` (dims (geo, channel), weights ``w`` in [0, 1], see :func:`centring`) sets
-    the parameterisation cell by cell with one variable: ``beta_z ~ Normal(w·mu,
-    sigma**w)`` and ``log beta = mu + sigma**(1-w) · (beta_z - w·mu)``. That is the
-    non-centred ``mu + sigma·z`` at ``w = 0`` (also what None gives) and the centred ``log
-    beta = beta_z ~ Normal(mu, sigma)`` at ``w = 1``; every ``w`` is the same model.
+    the parameterisation cell by cell with one variable: ``beta_z ~ Normal(w·(mu - m0),
+    sigma**w)`` and ``log beta = mu + sigma**(1-w) · (beta_z - w·(mu - m0))``, with ``m0``
+    the prior mean of ``beta_mu``. That is the non-centred ``mu + sigma·z`` at ``w = 0``
+    (also what None gives) and the centred ``log beta = m0 + beta_z ~ Normal(mu, sigma)``
+    at ``w = 1``; every ``w`` is the same model.
     """
     if pooling == "hierarchical":
         beta_mu = spec.prior("beta_mu").create_variable("beta_mu")
@@ -403,8 +425,20 @@ def _channel_coefficients(
             log_beta = beta_mu[None, :] + beta_sigma[None, :] * z
         else:
             w, mu, sd = centring, beta_mu[None, :], beta_sigma[None, :]
-            z = pm.Normal("beta_z", w * mu, sd**w, dims=("geo", "channel"))
-            log_beta = mu + sd ** (1.0 - w) * (z - w * mu)
+            # beta_z is shifted by the prior mean m0 of beta_mu and starts at 0 whatever the
+            # weights (log beta at m0 in a centred cell): its initial point must not depend
+            # on data, or a model compiled for one panel would start where that panel's
+            # weights put it, not where a fresh compile for the new panel does
+            m0 = np.asarray(spec.prior("beta_mu").parameters.get("mu", 0.0), dtype=float)
+            n_channels = len(pm.modelcontext(None).coords["channel"])
+            z = pm.Normal(
+                "beta_z",
+                w * (mu - m0),
+                sd**w,
+                dims=("geo", "channel"),
+                initval=np.zeros((n_geos, n_channels)),
+            )
+            log_beta = mu + sd ** (1.0 - w) * (z - w * (mu - m0))
         if group_index is not None:
             group_sigma = spec.prior("group_sigma").create_variable("group_sigma")
             group_z = pm.Normal("group_z", 0.0, 1.0, dims=("geo_group", "channel"))
@@ -428,19 +462,18 @@ def centring(data: MMMData, spec: ModelSpec) -> np.ndarray | None:
     """The centring weight of each hierarchical channel coefficient, dims (geo, channel).
 
     ``spec.centred == "auto"``: estimated from the data (:func:`bayes_mmm.centring.
-    centring_weights`); a tuple of channels: 1 for those channels and 0 elsewhere. None when
-    the coefficients are not hierarchical or every weight is 0: the model is then the plain
-    non-centred graph.
+    centring_weights`); a tuple of channels: 1 for those channels and 0 elsewhere. None
+    when the coefficients are not hierarchical or ``spec.centred`` is empty (the plain
+    non-centred graph). Weights that are all 0 still give the weighted graph, so that
+    every panel of one shape shares one compiled model (``bayes_mmm.compile``).
     """
     spec = spec.for_channels(data.channels)
-    if spec.resolved_pooling(len(data.geos)) != "hierarchical":
+    if spec.resolved_pooling(len(data.geos)) != "hierarchical" or spec.centred == ():
         return None
     if spec.centred == "auto":
-        weights = centring_weights(data, spec)
-    else:
-        row = [float(c in spec.centred) for c in data.channels]
-        weights = np.tile(row, (len(data.geos), 1))
-    return weights if weights.any() else None
+        return centring_weights(data, spec)
+    row = [float(c in spec.centred) for c in data.channels]
+    return np.tile(row, (len(data.geos), 1))
 
 
 def _level_prior(spec: ModelSpec, data: MMMData) -> Prior:

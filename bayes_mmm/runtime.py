@@ -21,7 +21,7 @@ warm-up in it, as ``bm.fit`` in a new process does. Posteriors that mix badly (t
 at its limit of 10) take up to 1024 steps per draw, which no plan made before sampling can
 foresee: the plan is the time of a well-identified model on idle CPUs.
 
-Memory is the stored posterior (every ``parameter_names`` scalar, plus nutpie's sample
+Memory is the stored posterior (every ``model.parameter_names`` scalar, plus nutpie's sample
 statistics, × chain × draw × 8 bytes), the analysis peak (a few (CHUNK, date, geo, channel)
 float64 tensors, see ``analysis.CHUNK``) and the data with its adstock lag stack.
 ``fit.contributions()`` materialises the full (chain, draw, date, geo, channel) tensor; its
@@ -42,7 +42,7 @@ import numpy as np
 
 from bayes_mmm.analysis import CHUNK
 from bayes_mmm.data import MMMData
-from bayes_mmm.model import build_model, parameter_names
+from bayes_mmm.model import DERIVED, build_model, traced_names
 from bayes_mmm.sample import DRAW_DIAG_GEOS
 from bayes_mmm.spec import ModelSpec
 
@@ -187,12 +187,13 @@ def time_model(data: MMMData, spec: ModelSpec, n_eval: int = 200) -> ModelTiming
 
     spec = spec.for_channels(data.channels)
     model = build_model(data, spec)
-    names = parameter_names(data, spec)
+    names = traced_names(data, spec)
     t0 = time.perf_counter()
     compiled = nutpie.compile_pymc_model(model, var_names=names)
     compile_s = time.perf_counter() - t0
     grad_s = time_gradient(compiled, n_eval=n_eval)
     n_stored = int(sum(np.prod(s, dtype=int) for n, s in compiled.shapes.items() if n in names))
+    n_stored += len(DERIVED) * len(data.geos)  # derived after sampling, stored per geo
     return ModelTiming(compile_s, grad_s, int(compiled.n_dim), n_stored)
 
 

@@ -195,15 +195,19 @@ class ModelSpec:
         instead of on its coefficient, e.g. ``{"tv": Prior("LogNormal", mu=0.7, sigma=0.2)}``
         (median ROI 2). The channel must have its own spend column. See
         ``bayes_mmm.model._roi_prior_coefficients`` for how the graph derives ``beta``.
-    centred : "auto" or tuple of str
+    centred : tuple of str or "auto"
         How the hierarchical geo coefficients are parameterised (hierarchical pooling
-        only). ``"auto"`` (the default) sets a centring weight per geo and channel from
-        the data (:mod:`bayes_mmm.centring`). Cells whose own geo's data pin the effect
-        down are sampled centred, ``log beta[g, c] ~ Normal(beta_mu[c], beta_sigma[c])``.
-        Cells the data barely see are sampled non-centred, and cells in between partly
-        centred. A tuple names the channels to sample fully centred; every other channel
-        is then non-centred, so ``centred=()`` is the plain non-centred model. The choice
-        changes the sampler's geometry, never the model or its posterior.
+        only). ``()`` (the default) samples every coefficient non-centred, ``log beta =
+        beta_mu + beta_sigma * z``. A tuple names channels to sample fully centred, ``log
+        beta[g, c] ~ Normal(beta_mu[c], beta_sigma[c])``. ``"auto"`` sets a centring weight
+        per geo and channel from the data (:mod:`bayes_mmm.centring`): centred where a geo's
+        own data pin the effect down, non-centred where they barely see it, partly centred
+        in between. The choice changes the sampler's geometry, never the model. ``"auto"``
+        is not the default because it helps only some panels: on Meridian's 40-geo panel
+        with nutpie's default adaptation it raised the min ESS on three seeds, but on the
+        10-geo demo panel (well-measured geos, spread ≈ 0.2) the fit no longer converged
+        (R-hat 1.014) and the fast recovery fit had a divergence (``benchmarks/RESULTS.md``,
+        section 2).
     float32 : bool or None
         Whether the media part of the PyMC graph (lag stack, adstock, saturation and the
         channel coefficients) runs in single precision. The baseline, the likelihood and
@@ -231,7 +235,7 @@ class ModelSpec:
     mediators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     lift_tests: tuple[LiftTest, ...] = ()
     roi_priors: Mapping[str, Prior] = field(default_factory=dict)
-    centred: str | tuple[str, ...] = "auto"
+    centred: str | tuple[str, ...] = ()
     float32: bool | None = None
 
     def __post_init__(self) -> None:
@@ -437,10 +441,10 @@ class ModelSpec:
         if d["pooling"] is None:
             d.pop("pooling")
         d["control_adstock"] = list(self.control_adstock)
-        if self.centred == "auto":
+        if self.centred == ():
             d.pop("centred")  # the default
-        else:
-            d["centred"] = list(self.centred)  # explicit, even when empty
+        elif self.centred != "auto":
+            d["centred"] = list(self.centred)
         d["mediators"] = {m: list(u) for m, u in self.mediators.items()}
         d["lift_tests"] = [{**asdict(t), "geos": list(t.geos)} for t in self.lift_tests]
         for key in ("control_adstock", "mediators", "lift_tests"):

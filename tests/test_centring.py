@@ -68,9 +68,9 @@ def test_model_centring_modes(make_panel):
     data, _, _ = make_panel(n_geos=4, n_weeks=60, n_channels=3, seed=2)
     explicit = centring(data, bm.ModelSpec(centred=(data.channels[1],)))
     np.testing.assert_array_equal(explicit, np.tile([0.0, 1.0, 0.0], (4, 1)))
-    assert centring(data, bm.ModelSpec(centred=())) is None
-    assert centring(data, bm.ModelSpec(pooling="pooled")) is None
+    assert centring(data, bm.ModelSpec()) is None  # the default: non-centred
+    assert centring(data, bm.ModelSpec(centred="auto", pooling="pooled")) is None
     national, _, _ = make_panel(n_geos=1, n_weeks=60, n_channels=3, seed=2, geo=None)
-    assert centring(national, bm.ModelSpec()) is None
-    auto = centring(data, bm.ModelSpec())
-    assert auto is None or (auto.shape == (4, 3) and np.all((auto >= 0) & (auto <= 1)))
+    assert centring(national, bm.ModelSpec(centred="auto")) is None
+    auto = centring(data, bm.ModelSpec(centred="auto"))  # zeros too: one graph per shape
+    assert auto.shape == (4, 3) and np.all((auto >= 0) & (auto <= 1))

@@ -97,7 +97,8 @@ def test_centred_channels_give_the_same_model_in_another_parameterisation(make_p
     z = point["beta_z"]
     log_beta = point["beta_mu"][None, :] + sigma[None, :] * z
     other = dict(point)
-    other["beta_z"] = np.where([False, True], log_beta, z)  # search holds log beta itself
+    # search holds log beta itself, less the prior mean of beta_mu (-2.5)
+    other["beta_z"] = np.where([False, True], log_beta + 2.5, z)
     lp_plain = plain.compile_logp()(point)
     lp_centred = centred.compile_logp()(other)
     jac = -3 * np.log(sigma[1])  # 3 geos of the centred channel
@@ -115,22 +116,23 @@ def test_centred_channels_give_the_same_model_in_another_parameterisation(make_p
 def test_partial_centring_is_the_same_model(make_panel, monkeypatch):
     """Weights strictly between 0 and 1 (``centred="auto"``, here forced) give the same
     density as the non-centred graph up to the Jacobian ``-w·log σ`` per cell, the same
-    ``beta``, and ``"auto"`` is the default that a spec serialises without."""
+    ``beta``, and ``"auto"`` round-trips through TOML."""
     import bayes_mmm.model as model_module
 
     data, _, _ = make_panel(n_weeks=30, n_channels=2, seed=4)
     w = np.array([[0.25, 0.9], [0.5, 0.0], [1.0, 0.6]])
     monkeypatch.setattr(model_module, "centring_weights", lambda d, s: w)
-    assert bm.ModelSpec().centred == "auto" and "centred" not in bm.ModelSpec().to_dict()
-    assert bm.ModelSpec.from_toml(bm.ModelSpec(centred=()).to_toml()).centred == ()
-    plain = bm.build_model(data, bm.ModelSpec(centred=()))
-    partial = bm.build_model(data, bm.ModelSpec())
+    assert bm.ModelSpec().centred == () and "centred" not in bm.ModelSpec().to_dict()
+    assert bm.ModelSpec.from_toml(bm.ModelSpec(centred="auto").to_toml()).centred == "auto"
+    plain = bm.build_model(data, bm.ModelSpec())
+    partial = bm.build_model(data, bm.ModelSpec(centred="auto"))
     rng = np.random.default_rng(1)
     point = {k: v + 0.1 * rng.normal(size=np.shape(v)) for k, v in plain.initial_point().items()}
     sigma = np.exp(point["beta_sigma_log__"])[None, :]
     mu = point["beta_mu"][None, :]
     log_beta = mu + sigma * point["beta_z"]
-    other = dict(point, beta_z=w * mu + sigma ** (w - 1.0) * (log_beta - mu))
+    m0 = -2.5  # the prior mean of beta_mu
+    other = dict(point, beta_z=w * (mu - m0) + sigma ** (w - 1.0) * (log_beta - mu))
     lp_plain = plain.compile_logp()(point)
     lp_partial = partial.compile_logp()(other)
     assert lp_partial == pytest.approx(lp_plain - np.sum(w * np.log(sigma)), rel=1e-10)
@@ -310,3 +312,21 @@ def test_model_has_the_mediator_equation(drivers_panel):
     np.testing.assert_allclose(observed, expect)
     assert model.named_vars_to_dims["mediator_coef"] == ("path",)
     assert list(model.coords["path"]) == path_labels(spec)
+
+
+@pytest.mark.sampling
+@pytest.mark.parametrize("float32", [False, True])
+def test_derived_intercept_matches_the_graph(event_panel, float32):
+    """The intercept ``bm.fit`` derives after sampling (numpy, on the draws) is the graph's
+    own ``intercept`` deterministic at the same point: events, controls, trend, seasonality
+    and media included, and for the float32 media graph to single precision."""
+    from bayes_mmm.model import derived_intercept, parameter_names, traced_names
+
+    spec = bm.ModelSpec(float32=float32).for_channels(event_panel.channels)
+    model = bm.build_model(event_panel, spec)
+    names = parameter_names(event_panel, spec)
+    assert "intercept" in names and "intercept" not in traced_names(event_panel, spec)
+    values = _graph_values(model, names, seed=3)
+    draws = {k: np.asarray(v)[None] for k, v in values.items() if k != "intercept"}
+    got = derived_intercept(event_panel, spec, draws)[0]
+    np.testing.assert_allclose(got, values["intercept"], rtol=1e-5 if float32 else 1e-10)

@@ -49,7 +49,9 @@ def test_panel_size_picks_precision_and_adaptation(make_panel):
     small, _, _ = make_panel(n_geos=3, n_weeks=30, n_channels=2)
     auto = panel_settings(big, bm.ModelSpec())
     assert auto["float32"] is True and auto["float32_source"] == "panel size"
-    assert auto["centring"].startswith(("estimated", "non-centred"))
+    assert auto["centring"] == "non-centred"
+    estimated = panel_settings(big, bm.ModelSpec(centred="auto"))["centring"]
+    assert estimated.startswith(("estimated", "non-centred (estimated)"))
     assert panel_settings(small, bm.ModelSpec())["float32"] is False
     forced = panel_settings(big, bm.ModelSpec(float32=False, centred=()))
     assert forced == {"float32": False, "float32_source": "spec", "centring": "non-centred"}
