@@ -54,6 +54,7 @@ from bayes_mmm.optimize.window import Planner
 STEP_TOL = 1e-10  # the polish stops when no variable moves by more than this share of budget
 GAIN_TOL = 1e-10  # ... or when a full step would gain less than this share of the utility
 MAX_STEPS = 60  # Newton steps per polish
+LOG_GROWTH = np.log(10.0)  # a power step up multiplies ``x - lo`` by at most 10
 TEMPERATURES = (1e-2, 1e-3)  # CVaR smoothing, in units of the revenue's sd over draws
 
 
@@ -149,13 +150,17 @@ def to_cells(problem: Problem, x: np.ndarray) -> np.ndarray:
     return problem.share[None] * x[:, None, :]
 
 
-def pull(problem: Problem, g: np.ndarray) -> np.ndarray:
-    """A per-cell gradient (sample, geo, spend_group) as one over the variables."""
-    return g.reshape(len(g), -1) if problem.by_geo else (g * problem.share[None]).sum(axis=1)
+def pull(problem: Problem, g: np.ndarray, power: int = 1) -> np.ndarray:
+    """A per-cell gradient (sample, geo, spend_group) as one over the variables; with
+    ``power=2``, a per-cell curvature (the Hessian's diagonal)."""
+    if problem.by_geo:
+        return g.reshape(len(g), -1)
+    return (g * problem.share[None] ** power).sum(axis=1)
 
 
 def evaluate(problem: Problem, bt: Batch, x: np.ndarray):
-    """Revenue and its gradient per draw, each problem's draws at its own plan.
+    """Revenue, its gradient and its curvature per draw, each problem's draws at its own
+    plan.
 
     Parameters
     ----------
@@ -164,12 +169,14 @@ def evaluate(problem: Problem, bt: Batch, x: np.ndarray):
     Returns
     -------
     revenue : ndarray, dims (sample,)
-    gradient : ndarray, dims (sample, variable)
+    gradient, curvature : ndarray, dims (sample, variable)
+        The curvature is the diagonal of the revenue's Hessian in the variables: exact,
+        the revenue being separable across them.
     """
     cells = to_cells(problem, x)
     spend = cells[0] if bt.size == 1 else cells[bt.owner]
-    revenue, g = bt.plan.revenue(spend, grad=True)
-    return revenue, pull(problem, g)
+    revenue, g, h = bt.plan.second_order(spend)
+    return revenue, pull(problem, g), pull(problem, h, 2)
 
 
 def utility_of(bt: Batch, utility: Utility, revenue: np.ndarray):
@@ -252,8 +259,18 @@ def split_budget(grid: np.ndarray, values: np.ndarray, total: float) -> np.ndarr
 
 # ---------------------------------------------------------------------- polish
 def newton_step(g, h, x, lo, hi) -> np.ndarray:
-    """The step maximising ``g d + h d² / 2`` per variable with ``sum d = 0`` and
-    ``lo <= x + d <= hi``, each problem (row) on its own.
+    """The step that moves each variable to where its modelled marginal return equals a
+    common ``lam``, with ``sum d = 0`` and ``lo <= x + d <= hi``, each problem (row) on its
+    own.
+
+    Each variable's marginal return is modelled from its slope ``g`` and curvature ``h``
+    at ``z = x - lo`` two ways: linearly (the Newton step of ``g d + h d² / 2``) and as a
+    power of the spend, ``g (z' / z) ** p`` with ``p = h z / g`` (exact for a Hill curve
+    with slope below 1 near zero, where marginal returns grow without bound and linear
+    steps creep up by a factor of about 2 per step). A step down takes the linear model's
+    point unless the power model stops sooner (it never crosses the limit); a step up takes
+    the linear model's point, or the power model's when that is further, capped at
+    ten times ``z``.
 
     Parameters
     ----------
@@ -268,60 +285,65 @@ def newton_step(g, h, x, lo, hi) -> np.ndarray:
     floor = (np.abs(g) + 1e-300) / (np.abs(x) + 1e-3 * span / x.shape[1])
     c = np.where(h < 0, -h, floor)
     dlo, dhi = lo[None] - x, hi[None] - x
+    z = -dlo
+    power = (h < 0) & (g > 0) & (z > 1e-12 * span)
+    convex = h >= 0
+    inv_p = np.where(power, g / np.where(power, h * z, -1.0), -1.0)  # 1 / p, negative
+    log_g = np.log(np.where(power, g, 1.0))
+
+    def step(lam):
+        linear = (g - lam[:, None]) / c
+        log_ratio = np.log(np.maximum(lam[:, None], 1e-300)) - log_g
+        scaled = z * (np.exp(np.minimum(inv_p * log_ratio, LOG_GROWTH)) - 1.0)
+        d = np.where(power, np.maximum(linear, scaled), linear)
+        d = np.where(convex & (g < lam[:, None]), dlo, d)  # down a convex stretch: all the way
+        return np.clip(d, dlo, dhi)
+
     a, b = (g - c * dhi).min(axis=1), (g - c * dlo).max(axis=1)
     for _ in range(100):
         lam = 0.5 * (a + b)
-        up = np.clip((g - lam[:, None]) / c, dlo, dhi).sum(axis=1) > 0
+        up = step(lam).sum(axis=1) > 0
         a, b = np.where(up, lam, a), np.where(up, b, lam)
-    return np.clip((g - 0.5 * (a + b)[:, None]) / c, dlo, dhi)
+    da, db = step(a), step(b)  # sums >= 0 and <= 0: mix them to spend exactly
+    sa, sb = da.sum(axis=1, keepdims=True), db.sum(axis=1, keepdims=True)
+    theta = np.where(sa > sb, -sb / np.where(sa > sb, sa - sb, 1.0), 0.0)
+    return db + theta * (da - db)
 
 
-def curvature(problem: Problem, bt: Batch, utility, x, state, g) -> np.ndarray:
-    """Diagonal of the utility's Hessian in the variables, dims (problem, variable).
-
-    The separable part, that of ``sum_s w_s R_s(x)`` at the utility's weights ``w``, is the
-    weighted gradient differenced along every variable at once (exact up to the
-    difference's truncation: each variable's slope depends on it alone), on the draws
-    with a weight only. A utility with a ``diagonal`` method (:class:`SmoothCVaR`) adds its
-    own curvature in the revenue.
-    """
-    _, revenue, weights, grad = state
-    step = 1e-5 * np.abs(x) + 1e-8 * float(problem.budget)
-    keep = np.abs(weights) > 1e-12 * np.abs(weights).max()
-    sub = bt if keep.all() else Batch(bt.plan.subset(np.flatnonzero(keep)), _starts(bt, keep))
-    _, g2 = evaluate(problem, sub, x + step)
-    h = (sub.total(weights[keep][:, None] * g2) - g) / step
+def curvature(bt: Batch, utility, state) -> np.ndarray:
+    """Diagonal of the utility's Hessian in the variables, dims (problem, variable): that
+    of ``sum_s w_s R_s(x)`` at the utility's weights ``w`` (exact: the revenue is
+    separable) plus, for a utility with a ``diagonal`` method (:class:`SmoothCVaR`), its
+    own curvature in the revenue."""
+    _, revenue, weights, grad, hess = state
+    h = bt.total(weights[:, None] * hess)
     if hasattr(utility, "diagonal"):
         h = h + np.stack([utility.diagonal(revenue[sl], grad[sl]) for sl in bt.segments()])
     return h
 
 
-def _starts(bt: Batch, keep: np.ndarray) -> np.ndarray:
-    """The problems' first draws after dropping those not in ``keep`` (each keeps one)."""
-    return np.concatenate([[0], np.cumsum([keep[sl].sum() for sl in bt.segments()])])
-
-
 def line_search(problem, bt, utility, x, state, d, slope):
     """Armijo backtracking along ``d`` for each problem whose ``slope`` ascends; updates
-    ``x`` and ``state`` (value, revenue, weights, gradient) in place.
+    ``x`` and ``state`` (value, revenue, weights, gradient, curvature) in place.
 
     Returns
     -------
     ndarray, dims (problem,): the step length taken, 0 where none ascended.
     """
-    value, revenue, weights, grad = state
+    value, revenue, weights, grad, hess = state
     t, todo = np.ones(bt.size), slope > 0
     moved = np.zeros(bt.size, dtype=bool)
     for _ in range(30):
         if not todo.any():
             break
         xt = np.where(todo[:, None], x + t[:, None] * d, x)
-        rt, gt = evaluate(problem, bt, xt)
+        rt, gt, ht = evaluate(problem, bt, xt)
         vt, wt = utility_of(bt, utility, rt)
         ok = todo & (vt >= value + 1e-4 * t * slope) & (vt > value)
         rows = ok[bt.owner]
         x[ok], value[ok] = xt[ok], vt[ok]
-        revenue[rows], weights[rows], grad[rows] = rt[rows], wt[rows], gt[rows]
+        for old, new in ((revenue, rt), (weights, wt), (grad, gt), (hess, ht)):
+            old[rows] = new[rows]
         moved |= ok
         todo &= ~ok
         t = np.where(todo, 0.5 * t, t)
@@ -333,13 +355,13 @@ def polish(problem: Problem, bt: Batch, utility: Utility, x: np.ndarray) -> np.n
     within the budget and limits; returns the final plans, each spending the budget."""
     lo, hi, total = problem.lower, problem.upper, float(problem.budget)
     x = np.array([project(row, lo, hi, total) for row in x])
-    revenue, grad = evaluate(problem, bt, x)
+    revenue, grad, hess = evaluate(problem, bt, x)
     value, weights = utility_of(bt, utility, revenue)
-    state = (value, revenue, weights, grad)
+    state = (value, revenue, weights, grad, hess)
     active = np.ones(bt.size, dtype=bool)
     for _ in range(MAX_STEPS):
         g = bt.total(weights[:, None] * grad)
-        d = newton_step(g, curvature(problem, bt, utility, x, state, g), x, lo, hi)
+        d = newton_step(g, curvature(bt, utility, state), x, lo, hi)
         d[~active] = 0.0
         slope = (g * d).sum(axis=1)
         active &= (np.abs(d).max(axis=1) > STEP_TOL * total) & (slope > GAIN_TOL * np.abs(value))
@@ -381,7 +403,7 @@ def smoothed(problem: Problem, bt: Batch, alpha: float, x: np.ndarray) -> np.nda
     """CVaR polished through its smoothing at decreasing temperatures (each a share of the
     revenue's spread over draws at ``x``); per problem, the plan with the best exact CVaR
     among ``x`` and each stage's."""
-    revenue, _ = evaluate(problem, bt, x)
+    revenue = evaluate(problem, bt, x)[0]
     spread = max(float(revenue.std()), 1e-12 * max(float(np.abs(revenue).max()), 1.0))
     best, best_value = x, utility_of(bt, problem.utility, revenue)[0]
     for temperature in TEMPERATURES:
