@@ -47,14 +47,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bayes_mmm.optimize.search import COARSE, ENVELOPE_POINTS, Problem, project
+from bayes_mmm.optimize.search import COARSE, ENVELOPE_POINTS, Problem, one_blas_thread, project
 from bayes_mmm.optimize.utilities import Utility, mean_utility
 from bayes_mmm.optimize.window import Planner
 
 STEP_TOL = 1e-10  # the polish stops when no variable moves by more than this share of budget
 GAIN_TOL = 1e-10  # ... or when a full step would gain less than this share of the utility
 MAX_STEPS = 60  # Newton steps per polish
-LOG_GROWTH = np.log(10.0)  # a power step up multiplies ``x - lo`` by at most 10
+LOG_GROWTH = np.log(100.0)  # a power step up multiplies a small ``x - lo`` by at most 100
 TEMPERATURES = (1e-2, 1e-3)  # CVaR smoothing, in units of the revenue's sd over draws
 
 
@@ -88,15 +88,25 @@ class SmoothCVaR:
         value = t - self.temperature * np.logaddexp(0.0, z).sum() / k
         return float(value), 0.5 * (1.0 + np.tanh(0.5 * z)) / k
 
-    def diagonal(self, r: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """The utility's curvature along each variable, dims (variable,): the diagonal of
-        ``Gᵀ (d²U/dr²) G`` for the revenue gradient ``g`` (sample, variable), i.e. minus the
-        spread of the variable's marginal revenue over the draws at the tail's edge."""
+    def factor(self, r: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``V`` with ``Gᵀ (d²U/dr²) G = -Vᵀ V`` for the revenue gradient ``g`` (sample,
+        variable), dims (edge draw, variable): a row ``sqrt(a_s) (g_s - ḡ)`` per draw at the
+        tail's edge, ``a_s = s (1 - s) / (k T)`` with ``s`` the draw's soft membership and
+        ``ḡ`` the ``a``-weighted mean gradient (draws with ``a_s`` below ``1e-12`` of its
+        largest are left out). Few draws sit at the edge: the utility's own curvature is
+        of low rank."""
         _, z, k = self.tail(r)
         s = 0.5 * (1.0 + np.tanh(0.5 * z))
         a = s * (1.0 - s) / (k * self.temperature)
-        mean = (a[:, None] * g).sum(axis=0) / max(a.sum(), 1e-300)
-        return -(a[:, None] * (g - mean[None]) ** 2).sum(axis=0)
+        edge = a > 1e-12 * a.max()
+        mean = (a[edge, None] * g[edge]).sum(axis=0) / max(a[edge].sum(), 1e-300)
+        return np.sqrt(a[edge])[:, None] * (g[edge] - mean[None])
+
+    def diagonal(self, r: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """The utility's curvature along each variable, dims (variable,): the diagonal of
+        ``-Vᵀ V`` (:meth:`factor`), minus the spread of the variable's marginal revenue over
+        the draws at the tail's edge."""
+        return -(self.factor(r, g) ** 2).sum(axis=0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,21 +292,23 @@ def newton_step(g, h, x, lo, hi) -> np.ndarray:
     lo, hi : ndarray, dims (variable,)
     """
     span = max(float((hi - lo).max()), 1e-300)
-    floor = (np.abs(g) + 1e-300) / (np.abs(x) + 1e-3 * span / x.shape[1])
-    c = np.where(h < 0, -h, floor)
+    c = concave_part(g, h, x, lo, hi)
     dlo, dhi = lo[None] - x, hi[None] - x
     z = -dlo
     power = (h < 0) & (g > 0) & (z > 1e-12 * span)
-    convex = h >= 0
+    convex, reach = h >= 0, 1e-3 * span / x.shape[1]
     inv_p = np.where(power, g / np.where(power, h * z, -1.0), -1.0)  # 1 / p, negative
     log_g = np.log(np.where(power, g, 1.0))
+    growth = np.where(z < reach, LOG_GROWTH, np.log(2.0))  # far from zero: at most double
 
     def step(lam):
-        linear = (g - lam[:, None]) / c
+        linear = np.minimum((g - lam[:, None]) / c, z + reach)  # up: at most double
         log_ratio = np.log(np.maximum(lam[:, None], 1e-300)) - log_g
-        scaled = z * (np.exp(np.minimum(inv_p * log_ratio, LOG_GROWTH)) - 1.0)
+        scaled = z * (np.exp(np.minimum(inv_p * log_ratio, growth)) - 1.0)
         d = np.where(power, np.maximum(linear, scaled), linear)
-        d = np.where(convex & (g < lam[:, None]), dlo, d)  # down a convex stretch: all the way
+        down = g < lam[:, None]
+        d = np.where(convex & down, dlo, d)  # down a convex stretch: all the way
+        d = np.where(convex & ~down, np.maximum(d, z + reach), d)  # up one: at least double
         return np.clip(d, dlo, dhi)
 
     a, b = (g - c * dhi).min(axis=1), (g - c * dlo).max(axis=1)
@@ -308,6 +320,72 @@ def newton_step(g, h, x, lo, hi) -> np.ndarray:
     sa, sb = da.sum(axis=1, keepdims=True), db.sum(axis=1, keepdims=True)
     theta = np.where(sa > sb, -sb / np.where(sa > sb, sa - sb, 1.0), 0.0)
     return db + theta * (da - db)
+
+
+def concave_part(g, h, x, lo, hi) -> np.ndarray:
+    """``-h`` where the curve is concave, else ``|g| / (|x| + 0.001 span / n)`` (``span``
+    the widest limits, ``n`` the number of variables): a step of about the variable's own
+    size; dims of ``g``."""
+    span = max(float((hi - lo).max()), 1e-300)
+    floor = (np.abs(g) + 1e-300) / (np.abs(x) + 1e-3 * span / x.shape[-1])
+    return np.where(h < 0, -h, floor)
+
+
+def low_rank_step(g, c, v, x, lo, hi, d0, total) -> np.ndarray:
+    """The projected Newton step of a utility whose curvature is a separable part plus a
+    low-rank one, ``-diag(c) - Vᵀ V``, for one problem.
+
+    Variables at a limit that the diagonal step ``d0`` keeps there stay, and those where
+    the separable part is not concave (``c`` is NaN) take ``d0``; the others take the
+    Newton step of ``g d - d (diag(c) + Vᵀ V) d / 2`` given those moves, with ``sum d =
+    0`` (Woodbury: one solve of the size of ``V``'s rows), and ``x + d`` is projected
+    back onto the budget and limits.
+
+    Parameters
+    ----------
+    g, c, x, d0 : ndarray, dims (variable,)
+        Gradient, separable curvature (positive, or NaN where not concave), plan and
+        diagonal step.
+    v : ndarray, dims (edge draw, variable)
+    lo, hi : ndarray, dims (variable,)
+    total : float
+
+    Returns
+    -------
+    ndarray, dims (variable,): the step to the projected point.
+    """
+    tol = 1e-12 * max(float((hi - lo).max()), 1e-300)
+    pinned = ((x - lo <= tol) & (d0 <= 0)) | ((hi - x <= tol) & (d0 >= 0))
+    fixed = pinned | np.isnan(c) | (np.abs(d0) >= 0.5 * (x - lo))
+    free = ~fixed
+    if not free.any():
+        return d0
+    d = np.where(fixed & ~pinned, d0, 0.0)
+    ci, vf = 1.0 / c[free], v[:, free]
+    k = np.eye(len(vf)) + (vf * ci) @ vf.T
+    shifted = g[free] - vf.T @ (v[:, fixed] @ d[fixed])  # the fixed moves' pull on the slopes
+    rhs = np.stack([ci * shifted, ci], axis=1)  # C⁻¹ g', C⁻¹ 1
+    m = rhs - ci[:, None] * (vf.T @ np.linalg.solve(k, vf @ rhs))
+    lam = (m[:, 0].sum() + d[fixed].sum()) / m[:, 1].sum()
+    z = (x - lo)[free]
+    d[free] = np.clip(m[:, 0] - lam * m[:, 1], -0.5 * z, z + 1e-3 * (hi - lo).max() / len(x))
+    return project(x + d, lo, hi, total) - x
+
+
+def coupled_step(problem: Problem, bt: Batch, utility, state, g, x, d0) -> np.ndarray:
+    """Per problem, :func:`low_rank_step` with the utility's :meth:`SmoothCVaR.factor`
+    where it ascends, else the diagonal step ``d0``; dims (problem, variable)."""
+    _, revenue, weights, grad, hess = state
+    lo, hi, total = problem.lower, problem.upper, float(problem.budget)
+    h = bt.total(weights[:, None] * hess)
+    c = np.where(h < 0, -h, np.nan)
+    out = d0.copy()
+    for b, sl in enumerate(bt.segments()):
+        v = utility.factor(revenue[sl], grad[sl])
+        d = low_rank_step(g[b], c[b], v, x[b], lo, hi, d0[b], total)
+        if g[b] @ d > 0:
+            out[b] = d
+    return out
 
 
 def curvature(bt: Batch, utility, state) -> np.ndarray:
@@ -362,6 +440,8 @@ def polish(problem: Problem, bt: Batch, utility: Utility, x: np.ndarray) -> np.n
     for _ in range(MAX_STEPS):
         g = bt.total(weights[:, None] * grad)
         d = newton_step(g, curvature(bt, utility, state), x, lo, hi)
+        if hasattr(utility, "factor"):
+            d = coupled_step(problem, bt, utility, state, g, x, d)
         d[~active] = 0.0
         slope = (g * d).sum(axis=1)
         active &= (np.abs(d).max(axis=1) > STEP_TOL * total) & (slope > GAIN_TOL * np.abs(value))
@@ -390,13 +470,14 @@ def solve(problem: Problem, bt: Batch, kind: str, alpha: float, x0=None) -> np.n
     -------
     ndarray, dims (problem, variable): spend per decision variable.
     """
-    x = envelope(problem, bt) if x0 is None else np.array(x0, dtype=float)
-    x = polish(problem, bt, mean_utility(), x)
-    if kind in ("mean", "profit"):
-        return x
-    if kind == "cvar":
-        return smoothed(problem, bt, alpha, x)
-    return polish(problem, bt, problem.utility, x)
+    with one_blas_thread():  # small dense solves: a second BLAS thread only spins
+        x = envelope(problem, bt) if x0 is None else np.array(x0, dtype=float)
+        x = polish(problem, bt, mean_utility(), x)
+        if kind in ("mean", "profit"):
+            return x
+        if kind == "cvar":
+            return smoothed(problem, bt, alpha, x)
+        return polish(problem, bt, problem.utility, x)
 
 
 def smoothed(problem: Problem, bt: Batch, alpha: float, x: np.ndarray) -> np.ndarray:
