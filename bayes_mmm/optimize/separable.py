@@ -47,13 +47,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bayes_mmm.optimize.search import COARSE, ENVELOPE_POINTS, Problem, one_blas_thread, project
+from bayes_mmm.optimize.search import COARSE, Problem, one_blas_thread, project, split_budget
 from bayes_mmm.optimize.utilities import Utility, mean_utility
 from bayes_mmm.optimize.window import Planner
 
 STEP_TOL = 1e-10  # the polish stops when no variable moves by more than this share of budget
 GAIN_TOL = 1e-10  # ... or when a full step would gain less than this share of the utility
 MAX_STEPS = 60  # Newton steps per polish
+GRID_POINTS = 32  # points per variable in each of the envelope's two grids
 LOG_GROWTH = np.log(100.0)  # a power step up multiplies a small ``x - lo`` by at most 100
 TEMPERATURES = (1e-2, 1e-3)  # CVaR smoothing, in units of the revenue's sd over draws
 
@@ -198,23 +199,29 @@ def utility_of(bt: Batch, utility: Utility, revenue: np.ndarray):
 
 
 # ---------------------------------------------------------------------- envelope step
-def envelope(problem: Problem, bt: Batch, points: int = ENVELOPE_POINTS) -> np.ndarray:
+def envelope(problem: Problem, bt: Batch, points: int = GRID_POINTS) -> np.ndarray:
     """The budget split maximising the concave envelopes of each problem's expected revenue
     curves, tabulated on a grid of each variable's limits, then again with a second grid
     of as many points from the lower limit to three times the first split (plus an even
     share of the widest limits) added.
+
+    The first grid is 0 and ``points`` spends in geometric progression from ``0.001 / n``
+    to 1 of each variable's range (``n`` variables): the same relative resolution at every
+    scale, so that with many cells, each holding a small share of the budget, most points
+    still fall where the answer is. The second is quadratic in spend.
 
     Returns
     -------
     ndarray, dims (problem, variable): spend, summing to the budget within each problem.
     """
     lo, hi = problem.lower, problem.upper
-    u = np.linspace(0.0, 1.0, points + 1)[:, None]
-    grid = lo[None] + (hi - lo)[None] * u**3
+    v = np.concatenate([[0.0], np.geomspace(1e-3 / len(lo), 1.0, points)])[:, None]
+    grid = lo[None] + (hi - lo)[None] * v
     values = tabulate(problem, bt, grid)
     first = split_budget(grid, values, float(problem.budget))
     reach = np.minimum(hi, lo + 3.0 * (first.max(axis=0) - lo) + (hi - lo).max() / len(lo))
-    fine = lo[None] + (reach - lo)[None] * u[1:] ** 2
+    u = np.linspace(0.0, 1.0, points + 1)[1:, None]
+    fine = lo[None] + (reach - lo)[None] * u**2
     grid = np.concatenate([grid, fine])
     values = np.concatenate([values, tabulate(problem, bt, fine)])
     order = np.argsort(grid, axis=0, kind="stable")
@@ -234,37 +241,6 @@ def tabulate(problem: Problem, bt: Batch, grid: np.ndarray) -> np.ndarray:
         per_var = cells.reshape(len(cells), -1) if problem.by_geo else cells.sum(axis=1)
         values[j] = bt.total(weights[:, None] * per_var)
     return values
-
-
-def split_budget(grid: np.ndarray, values: np.ndarray, total: float) -> np.ndarray:
-    """Maximise the sum of the tabulated curves' concave envelopes, spending ``total``.
-
-    Parameters
-    ----------
-    grid : ndarray, dims (point, variable)
-        Increasing spends per variable.
-    values : ndarray, dims (point, problem, variable)
-
-    Returns
-    -------
-    ndarray, dims (problem, variable)
-    """
-    cols = np.arange(grid.shape[1])
-
-    def pick(lam):
-        j = np.argmax(values - lam[None, :, None] * grid[:, None, :], axis=0)
-        return grid[j, cols[None]]
-
-    slopes = np.diff(values, axis=0) / np.maximum(np.diff(grid, axis=0), 1e-300)[:, None]
-    a = np.full(values.shape[1], min(float(slopes.min()), 0.0) - 1.0)
-    b = np.full(values.shape[1], max(float(slopes.max()), 0.0) + 1.0)
-    for _ in range(64):
-        lam = 0.5 * (a + b)
-        over = pick(lam).sum(axis=1) >= total
-        a, b = np.where(over, lam, a), np.where(over, b, lam)
-    high, lo = pick(a), grid[0][None]  # spends at least the total
-    theta = (total - lo.sum()) / np.maximum((high - lo).sum(axis=1, keepdims=True), 1e-300)
-    return lo + np.clip(theta, 0.0, 1.0) * (high - lo)
 
 
 # ---------------------------------------------------------------------- polish
