@@ -8,8 +8,8 @@ near-optimality step (:func:`near_optimality`: each of ``k`` draws taken as the 
 scores the plan against that draw's own optimum).
 
 Two solvers run the steps. ``"structured"`` (``optimize.separable``: cell curves, their
-concave envelope and a projected diagonal-Newton polish, cost linear in cells; the
-stability and near-optimality problems solved as one batch) is the default for the
+concave envelope and a projected Newton polish with exact curvature, cost linear in
+cells; the stability and near-optimality problems solved as one batch) is the default for the
 direct-effect planner; ``"slsqp"`` (``optimize.search``: SLSQP multi-start) is the
 mediated planner's, whose revenue is not separable across cells, and the reference.
 """

@@ -6,38 +6,57 @@ decision variables: a (geo, spend group) cell with ``by_geo``, else a spend grou
 over geos like history (a sum of its cells). The solver uses that twice.
 
 **Envelope step (global, for the expected revenue).** Each variable's expected revenue
-curve is tabulated on ``ENVELOPE_POINTS + 1`` spends between its lower and upper limit
-(cubic spacing: fine near the lower limit, where S-shaped curves turn on), one planner
-pass per grid point for every variable at once. The budget split that maximises the sum
-of the curves' *upper concave envelopes* is found with one Lagrange multiplier: at a
+curve is tabulated on ``COARSE`` draws at 0 and ``GRID_POINTS`` spends in geometric
+progression up to its upper limit (the same relative resolution at every scale, fine
+near the lower limit where S-shaped curves turn on), one planner pass per grid point
+for every variable at once, then on a second, quadratic grid up to three times that
+first answer. The budget split that maximises the sum of the curves' *upper concave
+envelopes* is found with one Lagrange multiplier (``search.split_budget``): at a
 multiplier ``lam`` each variable takes the grid point maximising ``R_i(x) - lam x``;
-``lam`` is bisected and the two picks around it interpolated to spend the budget exactly.
-That split is the exact global optimum of the concave relaxation of the tabulated problem
-(respecting every bound and lock), not of the exact problem: where a curve lies below its
-envelope (the convex foot of an S-curve) or between grid points, the polish moves it.
+``lam`` is bisected and the picks scaled toward the lower limits by one factor to spend
+the budget exactly. That split is the exact global optimum of the concave relaxation of
+the tabulated problem (respecting every bound and lock), not of the exact problem:
+where a curve lies below its envelope (the convex foot of an S-curve) or between grid
+points, the polish moves it.
 
-**Polish (local, exact functions).** Projected diagonal-Newton ascent on the exact utility
-of every draw: the utility's draw weights ``w = dU/dR`` give the gradient
-``sum_s w_s dR_s/dx`` (``Planner.revenue(..., grad=True)``, analytic), and with ``w`` held
-the Hessian of ``sum_s w_s R_s(x)`` is diagonal (separability): its diagonal is one
-finite difference of the weighted gradient along all variables at once. The step solves
-the separable quadratic model under the budget equality and the limits exactly (one more
-multiplier, bisected), and an Armijo backtracking line search on the exact utility
-accepts it. It stops when the step is below ``STEP_TOL`` of the budget or no step
-ascends: for the expected revenue that is a KKT point of the exact problem (equal
-marginal revenue across free variables, the bound ones pushing against their bound).
+**Polish (local, exact functions).** Projected Newton ascent on the exact utility of
+every draw: the utility's draw weights ``w = dU/dR`` give the gradient ``sum_s w_s
+dR_s/dx`` and, with ``w`` held, the Hessian of ``sum_s w_s R_s(x)`` is diagonal
+(separability) and exact (``Planner.second_order``: each saturation kind's second
+derivative, in the same pass as the gradient). The step (:func:`newton_step`) moves
+each variable to where its modelled marginal return equals one multiplier, bisected so
+that the budget holds and clipped to the limits:
+
+- where the curve is concave, a linear model of the marginal return, or near the lower
+  limit a power of the spend (exact for a Hill curve with slope below 1, whose marginal
+  return is unbounded at zero);
+- where it is convex (the foot of an S-curve), a convex stretch is left whole towards
+  the lower limit when its marginal return is below the multiplier (convexity makes
+  every point in between worse), and at least doubled otherwise;
+- a step up at most doubles a variable's spend unless it is near zero.
+
+An Armijo backtracking line search on the exact utility accepts the step. The polish
+stops when the step is below ``STEP_TOL`` of the budget or gains less than ``GAIN_TOL``:
+for the expected revenue that is a KKT point of the exact problem (equal marginal
+revenue across free variables, the bound ones pushing against their bound).
 
 **Other utilities.** The polish runs with the utility itself, warm-started from the
-expected-revenue plan; CVaR, a corner function of the draws, is first polished through
-its Rockafellar–Uryasev smoothing (:class:`SmoothCVaR`, whose curvature in the revenue
-enters the diagonal) at decreasing temperatures, and the plan with the best exact CVaR
-among the start and each stage's is kept. That is a local ascent, not a proof of
-optimality: the result is never worse than its start under the exact utility.
+expected-revenue plan. CVaR, a corner function of the draws, is polished through its
+Rockafellar–Uryasev smoothing (:class:`SmoothCVaR`) at decreasing temperatures, and the
+plan with the best exact CVaR among the start and each stage's is kept. The smoothed
+CVaR's own curvature couples the variables, but only through the few draws at the
+tail's edge: it is ``-Vᵀ V`` with one row of ``V`` per such draw
+(:meth:`SmoothCVaR.factor`), and :func:`low_rank_step` takes the Newton step of the
+separable curvature plus that low-rank part (Woodbury: a solve of the size of ``V``'s
+rows), leaving the variables in a convex or near-zero regime to the diagonal step. That
+is a local ascent, not a proof of optimality: the result is never worse than its start
+under the exact utility.
 
-Every step costs planner passes (linear in draws × cells) and vectorised bisections over
-the variables: no dense linear algebra in the number of variables. Several independent
-problems on disjoint draw sets (near-optimality: one per draw; stability: one per subset)
-are solved as one :class:`Batch`, one planner pass per step for all of them.
+Every step costs one or a few planner passes (linear in draws × cells) and vectorised
+bisections over the variables; the only dense algebra is CVaR's, in the number of
+edge draws. Several independent problems on disjoint draw sets (near-optimality: one
+per draw; stability: one per subset) are solved as one :class:`Batch`, one planner pass
+per step for all of them.
 """
 
 from __future__ import annotations
@@ -255,8 +274,12 @@ def newton_step(g, h, x, lo, hi) -> np.ndarray:
     with slope below 1 near zero, where marginal returns grow without bound and linear
     steps creep up by a factor of about 2 per step). A step down takes the linear model's
     point unless the power model stops sooner (it never crosses the limit); a step up takes
-    the linear model's point, or the power model's when that is further, capped at
-    ten times ``z``.
+    the linear model's point, or the power model's when that is further. A step up at
+    most doubles ``z`` (plus ``0.001 span / n``), the power model's at most multiplies a
+    ``z`` below that by 100. Where the curve is convex, a variable whose slope is below
+    ``lam`` goes to its lower limit (every point of a convex stretch in between is worse)
+    and one whose slope is above at least doubles ``z``. The multiplier is bisected, and
+    the steps at its two ends mixed to spend the budget exactly.
 
     Parameters
     ----------
@@ -271,7 +294,7 @@ def newton_step(g, h, x, lo, hi) -> np.ndarray:
     c = concave_part(g, h, x, lo, hi)
     dlo, dhi = lo[None] - x, hi[None] - x
     z = -dlo
-    power = (h < 0) & (g > 0) & (z > 1e-12 * span)
+    power = (g > 0) & (z > 1e-12 * span) & (h * z < -1e-6 * g)  # p = h z / g below -1e-6
     convex, reach = h >= 0, 1e-3 * span / x.shape[1]
     inv_p = np.where(power, g / np.where(power, h * z, -1.0), -1.0)  # 1 / p, negative
     log_g = np.log(np.where(power, g, 1.0))
@@ -405,8 +428,9 @@ def line_search(problem, bt, utility, x, state, d, slope):
 
 
 def polish(problem: Problem, bt: Batch, utility: Utility, x: np.ndarray) -> np.ndarray:
-    """Projected diagonal-Newton ascent of ``utility`` from ``x`` (problem, variable),
-    within the budget and limits; returns the final plans, each spending the budget."""
+    """Projected Newton ascent of ``utility`` from ``x`` (problem, variable) within the
+    budget and limits (:func:`newton_step`; with a :meth:`SmoothCVaR.factor`,
+    :func:`coupled_step`); returns the final plans, each spending the budget."""
     lo, hi, total = problem.lower, problem.upper, float(problem.budget)
     x = np.array([project(row, lo, hi, total) for row in x])
     revenue, grad, hess = evaluate(problem, bt, x)
