@@ -83,18 +83,18 @@ def meridian_frame():
 
 
 def pmm_meridian_model():
-    """PyMC-Marketing's default geo MMM for Meridian's panel, unfitted."""
+    """PyMC-Marketing's default geo MMM for Meridian's panel, unfitted: ``bench_pmm``'s
+    settings (geometric adstock ``l_max=8``, logistic saturation, 2 yearly modes) on the
+    Meridian columns."""
     from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
 
+    settings = {"adstock": GeometricAdstock(l_max=8), "saturation": LogisticSaturation()}
+    settings.update(date_column="date", target_column="revenue", yearly_seasonality=2)
     return MMM(
-        date_column="date",
-        target_column="revenue",
         channel_columns=MERIDIAN_CHANNELS,
         control_columns=MERIDIAN_CONTROLS,
         dims=("geo",),
-        adstock=GeometricAdstock(l_max=8),
-        saturation=LogisticSaturation(),
-        yearly_seasonality=2,
+        **settings,
     )
 
 
@@ -282,6 +282,16 @@ def score(data, spend, flighting: str, oracle_cache: dict) -> float:
 
 
 # ---------------------------------------------------------------------- parent
+def summarize(out: Path, started: str, machine: dict, table: str, **fields) -> dict:
+    """The run's record (start, command, machine with the closing load, ``fields``, the
+    table), written to ``out/results.json``."""
+    summary = {"started_utc": started, "command": " ".join(["python", *sys.argv])}
+    summary["machine"] = machine | {"loadavg_end": os.getloadavg()}
+    summary.update(fields, table=table)
+    (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+    return summary
+
+
 def pmm_child(args: argparse.Namespace, stage: str, limit: float | None) -> dict | None:
     """PyMC-Marketing's ``stage`` (``"fit"``: fit and cache; ``"plan"``: the budget
     optimizer) in a child process, killed after ``limit`` seconds; its record, or a note."""
@@ -361,17 +371,16 @@ def main(argv: list[str] | None = None) -> int:
             f"| {quality['PyMC-Marketing (flat)']:.3f} | |",
         ]
     table = "\n".join(lines)
-    summary = {
-        "started_utc": started,
-        "command": " ".join(["python", *sys.argv]),
-        "machine": machine | {"loadavg_end": os.getloadavg()},
-        "pmm": pmm,
-        "bayes_mmm": ours,
-        "share_of_true_optimum_uplift": quality,
-        "true_optimum_uplift": {k: v[2] for k, v in cache.items()},
-        "table": table,
-    }
-    (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+    summary = summarize(
+        out,
+        started,
+        machine,
+        table,
+        pmm=pmm,
+        bayes_mmm=ours,
+        share_of_true_optimum_uplift=quality,
+        true_optimum_uplift={k: v[2] for k, v in cache.items()},
+    )
     print(
         json.dumps(
             {k: summary[k] for k in ("share_of_true_optimum_uplift", "bayes_mmm")},
@@ -413,17 +422,16 @@ def main_meridian(args: argparse.Namespace) -> int:
         ]
     elif pmm is not None:
         lines.append(f"| wall time (s) | {t_ours:.2f} | {pmm['not_finished']} | n/a |")
-    summary = {
-        "started_utc": started,
-        "command": " ".join(["python", *sys.argv]),
-        "machine": machine | {"loadavg_end": os.getloadavg()},
-        "pmm_fit": pmm_fit,
-        "pmm": pmm,
-        "bayes_mmm": ours,
-        "expected_uplift_by_our_posterior": quality,
-        "table": "\n".join(lines),
-    }
-    (Path(args.out) / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+    summary = summarize(
+        Path(args.out),
+        started,
+        machine,
+        "\n".join(lines),
+        pmm_fit=pmm_fit,
+        pmm=pmm,
+        bayes_mmm=ours,
+        expected_uplift_by_our_posterior=quality,
+    )
     print(json.dumps({k: summary[k] for k in ("bayes_mmm", "pmm_fit")}, indent=2, default=str))
     print(summary["table"])
     return 0
