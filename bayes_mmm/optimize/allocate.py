@@ -344,7 +344,7 @@ def near_optimality(
     if how.solver == "structured":
         bt = separable.batch(problem.plan, [[i] for i in index])
         x = separable.solve(problem, bt, "mean", how.alpha)
-        best = separable.evaluate(problem, bt, x)[0]
+        best = separable.revenue_of(problem, bt, x)
         r0 = problem.current_revenue[index]
         return near_optimal_summary(share_of_gain(best, revenue[index], r0))
     revenue_only = mean_utility()

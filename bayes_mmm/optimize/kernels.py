@@ -87,13 +87,13 @@ def grouped_saturation(groups: Sequence[SaturationGroup], x: np.ndarray, sl, gra
 
 
 def _hill_curvature(x, f, df, params):
-    """``d² hill / dx²`` from ``x``, ``f`` and ``df``: ``df (slope (1 - 2 f) - 1) / x``."""
-    out = f * -2.0
-    out += 1.0
-    out *= params["slope"]
-    out -= 1.0
+    """``d² hill / dx² = (df / x) (slope - 1 - 2 slope f)``; ``x`` as the kernel left it
+    (at least ``TINY``)."""
+    slope = params["slope"]
+    out = f * (-2.0 * slope)
+    out += slope - 1.0
     out *= df
-    out /= np.maximum(x, TINY)
+    out /= x
     return out
 
 
@@ -118,7 +118,8 @@ def grouped_curvature(groups: Sequence[SaturationGroup], x, f, df, sl) -> np.nda
     ----------
     groups : sequence of SaturationGroup
     x, f, df : ndarray, dims (sample, date, geo, channel)
-        Exposure, and :func:`grouped_saturation`'s curve and slope there.
+        The exposure :func:`grouped_saturation` was given (after it), and its curve and
+        slope there.
     sl : slice or index
         The draws of ``x`` in the groups' sample dim.
 
@@ -129,12 +130,10 @@ def grouped_curvature(groups: Sequence[SaturationGroup], x, f, df, sl) -> np.nda
     out = np.empty_like(x)
     for kind, idx, p in groups:
         params = {k: v[sl] for k, v in p.items()}
-        whole = len(groups) == 1
-        xs, fs, dfs = (a if whole else a[..., idx] for a in (x, f, df))
-        value = CURVATURES[kind](xs, fs, dfs, params)
-        if whole:
-            return value
-        out[..., idx] = value
+        if len(groups) == 1:  # the kernel clamped ``x`` in place
+            return CURVATURES[kind](x, f, df, params)
+        xs = np.maximum(x[..., idx], TINY)  # the kernel clamped a copy
+        out[..., idx] = CURVATURES[kind](xs, f[..., idx], df[..., idx], params)
     return out
 
 

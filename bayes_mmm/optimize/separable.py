@@ -72,6 +72,7 @@ from bayes_mmm.optimize.window import Planner
 
 STEP_TOL = 1e-10  # the polish stops when no variable moves by more than this share of budget
 GAIN_TOL = 1e-10  # ... or when a full step would gain less than this share of the utility
+START_TOL = 1e-7  # GAIN_TOL of a polish that only starts the next one (CVaR's first stages)
 MAX_STEPS = 60  # Newton steps per polish
 GRID_POINTS = 32  # points per variable in each of the envelope's two grids
 LOG_GROWTH = np.log(100.0)  # a power step up multiplies a small ``x - lo`` by at most 100
@@ -207,6 +208,13 @@ def evaluate(problem: Problem, bt: Batch, x: np.ndarray):
     spend = cells[0] if bt.size == 1 else cells[bt.owner]
     revenue, g, h = bt.plan.second_order(spend)
     return revenue, pull(problem, g), pull(problem, h, 2)
+
+
+def revenue_of(problem: Problem, bt: Batch, x: np.ndarray) -> np.ndarray:
+    """Revenue per draw, each problem's draws at its own plan ``x`` (problem, variable),
+    dims (sample,)."""
+    cells = to_cells(problem, x)
+    return bt.plan.revenue(cells[0] if bt.size == 1 else cells[bt.owner])
 
 
 def utility_of(bt: Batch, utility: Utility, revenue: np.ndarray):
@@ -427,7 +435,9 @@ def line_search(problem, bt, utility, x, state, d, slope):
     return np.where(moved, t, 0.0)
 
 
-def polish(problem: Problem, bt: Batch, utility: Utility, x: np.ndarray) -> np.ndarray:
+def polish(
+    problem: Problem, bt: Batch, utility: Utility, x: np.ndarray, gain_tol: float = GAIN_TOL
+) -> np.ndarray:
     """Projected Newton ascent of ``utility`` from ``x`` (problem, variable) within the
     budget and limits (:func:`newton_step`; with a :meth:`SmoothCVaR.factor`,
     :func:`coupled_step`); returns the final plans, each spending the budget."""
@@ -444,7 +454,7 @@ def polish(problem: Problem, bt: Batch, utility: Utility, x: np.ndarray) -> np.n
             d = coupled_step(problem, bt, utility, state, g, x, d)
         d[~active] = 0.0
         slope = (g * d).sum(axis=1)
-        active &= (np.abs(d).max(axis=1) > STEP_TOL * total) & (slope > GAIN_TOL * np.abs(value))
+        active &= (np.abs(d).max(axis=1) > STEP_TOL * total) & (slope > gain_tol * np.abs(value))
         if not active.any():
             break
         t = line_search(problem, bt, utility, x, state, d, np.where(active, slope, 0.0))
@@ -458,7 +468,8 @@ def polish(problem: Problem, bt: Batch, utility: Utility, x: np.ndarray) -> np.n
 def solve(problem: Problem, bt: Batch, kind: str, alpha: float, x0=None) -> np.ndarray:
     """The plan of each problem in ``bt``: the envelope split (unless ``x0`` is given)
     polished on the expected revenue, then, unless ``kind`` ranks plans like the
-    expected revenue, on the problem's utility.
+    expected revenue, on the problem's utility (the first polish then only to
+    ``START_TOL``: it is a start).
 
     Parameters
     ----------
@@ -472,8 +483,9 @@ def solve(problem: Problem, bt: Batch, kind: str, alpha: float, x0=None) -> np.n
     """
     with one_blas_thread():  # small dense solves: a second BLAS thread only spins
         x = envelope(problem, bt) if x0 is None else np.array(x0, dtype=float)
-        x = polish(problem, bt, mean_utility(), x)
-        if kind in ("mean", "profit"):
+        mean_only = kind in ("mean", "profit")
+        x = polish(problem, bt, mean_utility(), x, GAIN_TOL if mean_only else START_TOL)
+        if mean_only:
             return x
         if kind == "cvar":
             return smoothed(problem, bt, alpha, x)
@@ -482,14 +494,16 @@ def solve(problem: Problem, bt: Batch, kind: str, alpha: float, x0=None) -> np.n
 
 def smoothed(problem: Problem, bt: Batch, alpha: float, x: np.ndarray) -> np.ndarray:
     """CVaR polished through its smoothing at decreasing temperatures (each a share of the
-    revenue's spread over draws at ``x``); per problem, the plan with the best exact CVaR
-    among ``x`` and each stage's."""
-    revenue = evaluate(problem, bt, x)[0]
+    revenue's spread over draws at ``x``; every stage but the last only starts the next,
+    to ``START_TOL``); per problem, the plan with the best exact CVaR among ``x`` and each
+    stage's."""
+    revenue = revenue_of(problem, bt, x)
     spread = max(float(revenue.std()), 1e-12 * max(float(np.abs(revenue).max()), 1.0))
     best, best_value = x, utility_of(bt, problem.utility, revenue)[0]
-    for temperature in TEMPERATURES:
-        x = polish(problem, bt, SmoothCVaR(alpha, temperature * spread), x)
-        value = utility_of(bt, problem.utility, evaluate(problem, bt, x)[0])[0]
+    for i, temperature in enumerate(TEMPERATURES):
+        tol = GAIN_TOL if i == len(TEMPERATURES) - 1 else START_TOL
+        x = polish(problem, bt, SmoothCVaR(alpha, temperature * spread), x, tol)
+        value = utility_of(bt, problem.utility, revenue_of(problem, bt, x))[0]
         better = value > best_value
         best, best_value = np.where(better[:, None], x, best), np.maximum(value, best_value)
     return best

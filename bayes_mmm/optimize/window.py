@@ -166,9 +166,8 @@ class Planner:
             rev[sl] = by_channel @ m if cells else by_channel.sum(axis=(1, 2))
             if hess:
                 d2 = grouped_curvature(self.sat, x, f, df, sl)
-                d2 *= self.unit[sl]
-                d2 *= self.unit[sl]
-                h[sl] = d2.sum(axis=1) * coef
+                u = self.unit[sl]
+                h[sl] = np.einsum("sdgc,sdgc,sdgc->sgc", d2, u, u) * coef
             if grad:
                 df *= self.unit[sl]
                 g[sl] = df.sum(axis=1) * coef
