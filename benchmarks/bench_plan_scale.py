@@ -15,7 +15,9 @@ For each problem, objective (``mean``, ``cvar``) and ``by_geo`` (True, False),
 ``opt.allocate`` runs in a child process (so memory is per run), ``--repeat`` times (3)
 for the structured solver, the median run reported, and once for SLSQP: wall
 time of the call, the objective, its relative gap to SLSQP's ((ours - slsqp) / |slsqp|,
-positive: ours is better), and the peak of traced allocations during the call
+positive: ours is better), its process CPU time (the solver runs on one thread: on a busy
+shared machine, what the wall time would be on an idle core), and the peak of traced
+allocations during the call
 (``tracemalloc``, numpy's arrays included) next to the child's ``ru_maxrss``. SLSQP runs
 under ``--slsqp-limit`` seconds; past that it is reported as not finished. The
 stability (10 subsets) and near-optimality (40 draws) steps are timed on ``meridian``,
@@ -121,13 +123,15 @@ def run_one(args) -> dict:
     kwargs = dict(objective=args.objective, solver=args.solver)
     kwargs.update(stability=args.stability, near_optimal=args.near_optimal)
     tracemalloc.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = opt.allocate(plan, budget, shape, opt.Constraints(by_geo=args.by_geo), **kwargs)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
         "wall_s": wall,
+        "cpu_s": cpu,  # one thread: the wall time on an idle core
+        "load1": os.getloadavg()[0],
         "objective": res.objective,
         "objective_current": res.objective_current,
         "budget_error": abs(float(np.asarray(res.spend).sum()) - budget) / budget,
