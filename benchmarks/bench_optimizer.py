@@ -297,7 +297,7 @@ def pmm_child(args: argparse.Namespace, stage: str, limit: float | None) -> dict
     optimizer) in a child process, killed after ``limit`` seconds; its record, or a note."""
     cmd = [args.pmm_python, str(Path(__file__).resolve()), "--child", "--pmm-stage", stage]
     cmd += ["--chains", str(args.chains), "--draws", str(args.draws), "--problem", args.problem]
-    cmd += ["--panel", args.panel, "--out", args.out]
+    cmd += ["--out", args.out] + (["--panel", args.panel] if args.problem == "demo" else [])
     print("[bench] PyMC-Marketing:", " ".join(cmd), flush=True)
     t0 = time.perf_counter()
     try:
