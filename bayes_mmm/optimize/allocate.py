@@ -8,8 +8,8 @@ near-optimality step (:func:`near_optimality`: each of ``k`` draws taken as the 
 scores the plan against that draw's own optimum).
 
 Two solvers run the steps. ``"structured"`` (``optimize.separable``: cell curves, their
-concave envelope and a projected diagonal-Newton polish, cost linear in cells; the
-stability and near-optimality problems solved as one batch) is the default for the
+concave envelope and a projected Newton polish with exact curvature, cost linear in
+cells; the stability and near-optimality problems solved as one batch) is the default for the
 direct-effect planner; ``"slsqp"`` (``optimize.search``: SLSQP multi-start) is the
 mediated planner's, whose revenue is not separable across cells, and the reference.
 """
@@ -344,7 +344,7 @@ def near_optimality(
     if how.solver == "structured":
         bt = separable.batch(problem.plan, [[i] for i in index])
         x = separable.solve(problem, bt, "mean", how.alpha)
-        best = separable.evaluate(problem, bt, x)[0]
+        best = separable.revenue_of(problem, bt, x)
         r0 = problem.current_revenue[index]
         return near_optimal_summary(share_of_gain(best, revenue[index], r0))
     revenue_only = mean_utility()

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bayes_mmm.data import MMMData
-from bayes_mmm.kinds import SATURATIONS, saturation_groups
+from bayes_mmm.kinds import SATURATIONS, TINY, saturation_groups
 from bayes_mmm.spec import ModelSpec
 
 CHUNK = 100  # draws per kernel pass: keeps the (sample, date, geo, channel) tensors cache-sized
@@ -84,6 +84,57 @@ def grouped_saturation(groups: Sequence[SaturationGroup], x: np.ndarray, sl, gra
         if grad:
             df[..., idx] = dfk
     return f, df
+
+
+def _hill_curvature(x, f, df, params):
+    """``d² hill / dx² = (df / x) (slope - 1 - 2 slope f)``; ``x`` as the kernel left it
+    (at least ``TINY``)."""
+    slope = params["slope"]
+    out = f * (-2.0 * slope)
+    out += slope - 1.0
+    out *= df
+    out /= x
+    return out
+
+
+def _log_curvature(x, f, df, params):
+    """``d² log(1 + lam x) / dx² = -(df)²``."""
+    return -df * df
+
+
+def _neg_exp_curvature(x, f, df, params):
+    """``d² (1 - exp(-lam x)) / dx² = -lam df``."""
+    return df * -params["lam"]
+
+
+#: Second derivative of each saturation kind, from its exposure, value and slope.
+CURVATURES = {"hill": _hill_curvature, "log": _log_curvature, "neg_exp": _neg_exp_curvature}
+
+
+def grouped_curvature(groups: Sequence[SaturationGroup], x, f, df, sl) -> np.ndarray:
+    """Second derivative of the saturation at ``x`` for the draws ``sl``, kind by kind.
+
+    Parameters
+    ----------
+    groups : sequence of SaturationGroup
+    x, f, df : ndarray, dims (sample, date, geo, channel)
+        The exposure :func:`grouped_saturation` was given (after it), and its curve and
+        slope there.
+    sl : slice or index
+        The draws of ``x`` in the groups' sample dim.
+
+    Returns
+    -------
+    ndarray like ``x``
+    """
+    out = np.empty_like(x)
+    for kind, idx, p in groups:
+        params = {k: v[sl] for k, v in p.items()}
+        if len(groups) == 1:  # the kernel clamped ``x`` in place
+            return CURVATURES[kind](x, f, df, params)
+        xs = np.maximum(x[..., idx], TINY)  # the kernel clamped a copy
+        out[..., idx] = CURVATURES[kind](xs, f[..., idx], df[..., idx], params)
+    return out
 
 
 def restrict(groups: Sequence[SaturationGroup], channels) -> tuple[SaturationGroup, ...]:

@@ -220,20 +220,49 @@ def envelope_start(problem: Problem, plan: Planner) -> np.ndarray:
     for j, x in enumerate(grid):
         cells = plan.cell_revenue(problem.cells(x)).mean(axis=0)  # (geo, group)
         value[j] = cells.reshape(-1) if problem.by_geo else cells.sum(axis=0)
+    return split_budget(grid, value[:, None], total, exact=False)[0]
+
+
+def split_budget(grid: np.ndarray, values: np.ndarray, total: float, exact: bool = True):
+    """Maximise the sum of the tabulated curves' concave envelopes, spending ``total``.
+
+    A Lagrange multiplier ``lam`` on the budget: each variable independently takes the
+    grid point maximising ``value - lam * spend``, and ``lam`` is bisected (per problem)
+    until the picks spend the budget.
+
+    Parameters
+    ----------
+    grid : ndarray, dims (point, variable)
+        Increasing spends per variable.
+    values : ndarray, dims (point, problem, variable)
+
+    exact : bool
+        Spend exactly ``total``: scale every variable's pick above the lowest grid point by
+        the one factor that does. Else the picks at the bisection's lower multiplier (they
+        spend at least ``total``; SLSQP's start makes them feasible).
+
+    Returns
+    -------
+    ndarray, dims (problem, variable)
+    """
     cols = np.arange(grid.shape[1])
 
     def pick(lam):
-        return grid[np.argmax(value - lam * grid, axis=0), cols]
+        j = np.argmax(values - lam[None, :, None] * grid[:, None, :], axis=0)
+        return grid[j, cols[None]]
 
-    slopes = np.diff(value, axis=0) / np.maximum(np.diff(grid, axis=0), 1e-300)
-    a, b = 0.0, max(float(slopes.max()), 0.0) + 1.0
-    for _ in range(60):
+    slopes = np.diff(values, axis=0) / np.maximum(np.diff(grid, axis=0), 1e-300)[:, None]
+    a = np.full(values.shape[1], min(float(slopes.min()), 0.0) - 1.0)
+    b = np.full(values.shape[1], max(float(slopes.max()), 0.0) + 1.0)
+    for _ in range(64):
         lam = 0.5 * (a + b)
-        if pick(lam).sum() >= total:
-            a = lam
-        else:
-            b = lam
-    return pick(a)
+        over = pick(lam).sum(axis=1) >= total
+        a, b = np.where(over, lam, a), np.where(over, b, lam)
+    high, lo = pick(a), grid[0][None]  # spends at least the total
+    if not exact:
+        return high
+    theta = (total - lo.sum()) / np.maximum((high - lo).sum(axis=1, keepdims=True), 1e-300)
+    return lo + np.clip(theta, 0.0, 1.0) * (high - lo)
 
 
 def search(

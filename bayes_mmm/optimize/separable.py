@@ -6,38 +6,57 @@ decision variables: a (geo, spend group) cell with ``by_geo``, else a spend grou
 over geos like history (a sum of its cells). The solver uses that twice.
 
 **Envelope step (global, for the expected revenue).** Each variable's expected revenue
-curve is tabulated on ``ENVELOPE_POINTS + 1`` spends between its lower and upper limit
-(cubic spacing: fine near the lower limit, where S-shaped curves turn on), one planner
-pass per grid point for every variable at once. The budget split that maximises the sum
-of the curves' *upper concave envelopes* is found with one Lagrange multiplier: at a
+curve is tabulated on ``COARSE`` draws at 0 and ``GRID_POINTS`` spends in geometric
+progression up to its upper limit (the same relative resolution at every scale, fine
+near the lower limit where S-shaped curves turn on), one planner pass per grid point
+for every variable at once, then on a second, quadratic grid up to three times that
+first answer. The budget split that maximises the sum of the curves' *upper concave
+envelopes* is found with one Lagrange multiplier (``search.split_budget``): at a
 multiplier ``lam`` each variable takes the grid point maximising ``R_i(x) - lam x``;
-``lam`` is bisected and the two picks around it interpolated to spend the budget exactly.
-That split is the exact global optimum of the concave relaxation of the tabulated problem
-(respecting every bound and lock), not of the exact problem: where a curve lies below its
-envelope (the convex foot of an S-curve) or between grid points, the polish moves it.
+``lam`` is bisected and the picks scaled toward the lower limits by one factor to spend
+the budget exactly. That split is the exact global optimum of the concave relaxation of
+the tabulated problem (respecting every bound and lock), not of the exact problem:
+where a curve lies below its envelope (the convex foot of an S-curve) or between grid
+points, the polish moves it.
 
-**Polish (local, exact functions).** Projected diagonal-Newton ascent on the exact utility
-of every draw: the utility's draw weights ``w = dU/dR`` give the gradient
-``sum_s w_s dR_s/dx`` (``Planner.revenue(..., grad=True)``, analytic), and with ``w`` held
-the Hessian of ``sum_s w_s R_s(x)`` is diagonal (separability): its diagonal is one
-finite difference of the weighted gradient along all variables at once. The step solves
-the separable quadratic model under the budget equality and the limits exactly (one more
-multiplier, bisected), and an Armijo backtracking line search on the exact utility
-accepts it. It stops when the step is below ``STEP_TOL`` of the budget or no step
-ascends: for the expected revenue that is a KKT point of the exact problem (equal
-marginal revenue across free variables, the bound ones pushing against their bound).
+**Polish (local, exact functions).** Projected Newton ascent on the exact utility of
+every draw: the utility's draw weights ``w = dU/dR`` give the gradient ``sum_s w_s
+dR_s/dx`` and, with ``w`` held, the Hessian of ``sum_s w_s R_s(x)`` is diagonal
+(separability) and exact (``Planner.second_order``: each saturation kind's second
+derivative, in the same pass as the gradient). The step (:func:`newton_step`) moves
+each variable to where its modelled marginal return equals one multiplier, bisected so
+that the budget holds and clipped to the limits:
+
+- where the curve is concave, a linear model of the marginal return, or near the lower
+  limit a power of the spend (exact for a Hill curve with slope below 1, whose marginal
+  return is unbounded at zero);
+- where it is convex (the foot of an S-curve), a convex stretch is left whole towards
+  the lower limit when its marginal return is below the multiplier (convexity makes
+  every point in between worse), and at least doubled otherwise;
+- a step up at most doubles a variable's spend unless it is near zero.
+
+An Armijo backtracking line search on the exact utility accepts the step. The polish
+stops when the step is below ``STEP_TOL`` of the budget or gains less than ``GAIN_TOL``:
+for the expected revenue that is a KKT point of the exact problem (equal marginal
+revenue across free variables, the bound ones pushing against their bound).
 
 **Other utilities.** The polish runs with the utility itself, warm-started from the
-expected-revenue plan; CVaR, a corner function of the draws, is first polished through
-its Rockafellar–Uryasev smoothing (:class:`SmoothCVaR`, whose curvature in the revenue
-enters the diagonal) at decreasing temperatures, and the plan with the best exact CVaR
-among the start and each stage's is kept. That is a local ascent, not a proof of
-optimality: the result is never worse than its start under the exact utility.
+expected-revenue plan. CVaR, a corner function of the draws, is polished through its
+Rockafellar–Uryasev smoothing (:class:`SmoothCVaR`) at decreasing temperatures, and the
+plan with the best exact CVaR among the start and each stage's is kept. The smoothed
+CVaR's own curvature couples the variables, but only through the few draws at the
+tail's edge: it is ``-Vᵀ V`` with one row of ``V`` per such draw
+(:meth:`SmoothCVaR.factor`), and :func:`low_rank_step` takes the Newton step of the
+separable curvature plus that low-rank part (Woodbury: a solve of the size of ``V``'s
+rows), leaving the variables in a convex or near-zero regime to the diagonal step. That
+is a local ascent, not a proof of optimality: the result is never worse than its start
+under the exact utility.
 
-Every step costs planner passes (linear in draws × cells) and vectorised bisections over
-the variables: no dense linear algebra in the number of variables. Several independent
-problems on disjoint draw sets (near-optimality: one per draw; stability: one per subset)
-are solved as one :class:`Batch`, one planner pass per step for all of them.
+Every step costs one or a few planner passes (linear in draws × cells) and vectorised
+bisections over the variables; the only dense algebra is CVaR's, in the number of
+edge draws. Several independent problems on disjoint draw sets (near-optimality: one
+per draw; stability: one per subset) are solved as one :class:`Batch`, one planner pass
+per step for all of them.
 """
 
 from __future__ import annotations
@@ -47,13 +66,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bayes_mmm.optimize.search import COARSE, ENVELOPE_POINTS, Problem, project
+from bayes_mmm.optimize.search import COARSE, Problem, one_blas_thread, project, split_budget
 from bayes_mmm.optimize.utilities import Utility, mean_utility
 from bayes_mmm.optimize.window import Planner
 
 STEP_TOL = 1e-10  # the polish stops when no variable moves by more than this share of budget
 GAIN_TOL = 1e-10  # ... or when a full step would gain less than this share of the utility
+START_TOL = 1e-7  # GAIN_TOL of a polish that only starts the next one (CVaR's first stages)
 MAX_STEPS = 60  # Newton steps per polish
+GRID_POINTS = 32  # points per variable in each of the envelope's two grids
+LOG_GROWTH = np.log(100.0)  # a power step up multiplies a small ``x - lo`` by at most 100
 TEMPERATURES = (1e-2, 1e-3)  # CVaR smoothing, in units of the revenue's sd over draws
 
 
@@ -87,15 +109,25 @@ class SmoothCVaR:
         value = t - self.temperature * np.logaddexp(0.0, z).sum() / k
         return float(value), 0.5 * (1.0 + np.tanh(0.5 * z)) / k
 
-    def diagonal(self, r: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """The utility's curvature along each variable, dims (variable,): the diagonal of
-        ``Gᵀ (d²U/dr²) G`` for the revenue gradient ``g`` (sample, variable), i.e. minus the
-        spread of the variable's marginal revenue over the draws at the tail's edge."""
+    def factor(self, r: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``V`` with ``Gᵀ (d²U/dr²) G = -Vᵀ V`` for the revenue gradient ``g`` (sample,
+        variable), dims (edge draw, variable): a row ``sqrt(a_s) (g_s - ḡ)`` per draw at the
+        tail's edge, ``a_s = s (1 - s) / (k T)`` with ``s`` the draw's soft membership and
+        ``ḡ`` the ``a``-weighted mean gradient (draws with ``a_s`` below ``1e-12`` of its
+        largest are left out). Few draws sit at the edge: the utility's own curvature is
+        of low rank."""
         _, z, k = self.tail(r)
         s = 0.5 * (1.0 + np.tanh(0.5 * z))
         a = s * (1.0 - s) / (k * self.temperature)
-        mean = (a[:, None] * g).sum(axis=0) / max(a.sum(), 1e-300)
-        return -(a[:, None] * (g - mean[None]) ** 2).sum(axis=0)
+        edge = a > 1e-12 * a.max()
+        mean = (a[edge, None] * g[edge]).sum(axis=0) / max(a[edge].sum(), 1e-300)
+        return np.sqrt(a[edge])[:, None] * (g[edge] - mean[None])
+
+    def diagonal(self, r: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """The utility's curvature along each variable, dims (variable,): the diagonal of
+        ``-Vᵀ V`` (:meth:`factor`), minus the spread of the variable's marginal revenue over
+        the draws at the tail's edge."""
+        return -(self.factor(r, g) ** 2).sum(axis=0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,13 +181,17 @@ def to_cells(problem: Problem, x: np.ndarray) -> np.ndarray:
     return problem.share[None] * x[:, None, :]
 
 
-def pull(problem: Problem, g: np.ndarray) -> np.ndarray:
-    """A per-cell gradient (sample, geo, spend_group) as one over the variables."""
-    return g.reshape(len(g), -1) if problem.by_geo else (g * problem.share[None]).sum(axis=1)
+def pull(problem: Problem, g: np.ndarray, power: int = 1) -> np.ndarray:
+    """A per-cell gradient (sample, geo, spend_group) as one over the variables; with
+    ``power=2``, a per-cell curvature (the Hessian's diagonal)."""
+    if problem.by_geo:
+        return g.reshape(len(g), -1)
+    return (g * problem.share[None] ** power).sum(axis=1)
 
 
 def evaluate(problem: Problem, bt: Batch, x: np.ndarray):
-    """Revenue and its gradient per draw, each problem's draws at its own plan.
+    """Revenue, its gradient and its curvature per draw, each problem's draws at its own
+    plan.
 
     Parameters
     ----------
@@ -164,12 +200,21 @@ def evaluate(problem: Problem, bt: Batch, x: np.ndarray):
     Returns
     -------
     revenue : ndarray, dims (sample,)
-    gradient : ndarray, dims (sample, variable)
+    gradient, curvature : ndarray, dims (sample, variable)
+        The curvature is the diagonal of the revenue's Hessian in the variables: exact,
+        the revenue being separable across them.
     """
     cells = to_cells(problem, x)
     spend = cells[0] if bt.size == 1 else cells[bt.owner]
-    revenue, g = bt.plan.revenue(spend, grad=True)
-    return revenue, pull(problem, g)
+    revenue, g, h = bt.plan.second_order(spend)
+    return revenue, pull(problem, g), pull(problem, h, 2)
+
+
+def revenue_of(problem: Problem, bt: Batch, x: np.ndarray) -> np.ndarray:
+    """Revenue per draw, each problem's draws at its own plan ``x`` (problem, variable),
+    dims (sample,)."""
+    cells = to_cells(problem, x)
+    return bt.plan.revenue(cells[0] if bt.size == 1 else cells[bt.owner])
 
 
 def utility_of(bt: Batch, utility: Utility, revenue: np.ndarray):
@@ -181,23 +226,29 @@ def utility_of(bt: Batch, utility: Utility, revenue: np.ndarray):
 
 
 # ---------------------------------------------------------------------- envelope step
-def envelope(problem: Problem, bt: Batch, points: int = ENVELOPE_POINTS) -> np.ndarray:
+def envelope(problem: Problem, bt: Batch, points: int = GRID_POINTS) -> np.ndarray:
     """The budget split maximising the concave envelopes of each problem's expected revenue
     curves, tabulated on a grid of each variable's limits, then again with a second grid
     of as many points from the lower limit to three times the first split (plus an even
     share of the widest limits) added.
+
+    The first grid is 0 and ``points`` spends in geometric progression from ``0.001 / n``
+    to 1 of each variable's range (``n`` variables): the same relative resolution at every
+    scale, so that with many cells, each holding a small share of the budget, most points
+    still fall where the answer is. The second is quadratic in spend.
 
     Returns
     -------
     ndarray, dims (problem, variable): spend, summing to the budget within each problem.
     """
     lo, hi = problem.lower, problem.upper
-    u = np.linspace(0.0, 1.0, points + 1)[:, None]
-    grid = lo[None] + (hi - lo)[None] * u**3
+    v = np.concatenate([[0.0], np.geomspace(1e-3 / len(lo), 1.0, points)])[:, None]
+    grid = lo[None] + (hi - lo)[None] * v
     values = tabulate(problem, bt, grid)
     first = split_budget(grid, values, float(problem.budget))
     reach = np.minimum(hi, lo + 3.0 * (first.max(axis=0) - lo) + (hi - lo).max() / len(lo))
-    fine = lo[None] + (reach - lo)[None] * u[1:] ** 2
+    u = np.linspace(0.0, 1.0, points + 1)[1:, None]
+    fine = lo[None] + (reach - lo)[None] * u**2
     grid = np.concatenate([grid, fine])
     values = np.concatenate([values, tabulate(problem, bt, fine)])
     order = np.argsort(grid, axis=0, kind="stable")
@@ -219,41 +270,24 @@ def tabulate(problem: Problem, bt: Batch, grid: np.ndarray) -> np.ndarray:
     return values
 
 
-def split_budget(grid: np.ndarray, values: np.ndarray, total: float) -> np.ndarray:
-    """Maximise the sum of the tabulated curves' concave envelopes, spending ``total``.
-
-    Parameters
-    ----------
-    grid : ndarray, dims (point, variable)
-        Increasing spends per variable.
-    values : ndarray, dims (point, problem, variable)
-
-    Returns
-    -------
-    ndarray, dims (problem, variable)
-    """
-    cols = np.arange(grid.shape[1])
-
-    def pick(lam):
-        j = np.argmax(values - lam[None, :, None] * grid[:, None, :], axis=0)
-        return grid[j, cols[None]]
-
-    slopes = np.diff(values, axis=0) / np.maximum(np.diff(grid, axis=0), 1e-300)[:, None]
-    a = np.full(values.shape[1], min(float(slopes.min()), 0.0) - 1.0)
-    b = np.full(values.shape[1], max(float(slopes.max()), 0.0) + 1.0)
-    for _ in range(64):
-        lam = 0.5 * (a + b)
-        over = pick(lam).sum(axis=1) >= total
-        a, b = np.where(over, lam, a), np.where(over, b, lam)
-    high, lo = pick(a), grid[0][None]  # spends at least the total
-    theta = (total - lo.sum()) / np.maximum((high - lo).sum(axis=1, keepdims=True), 1e-300)
-    return lo + np.clip(theta, 0.0, 1.0) * (high - lo)
-
-
 # ---------------------------------------------------------------------- polish
 def newton_step(g, h, x, lo, hi) -> np.ndarray:
-    """The step maximising ``g d + h d² / 2`` per variable with ``sum d = 0`` and
-    ``lo <= x + d <= hi``, each problem (row) on its own.
+    """The step that moves each variable to where its modelled marginal return equals a
+    common ``lam``, with ``sum d = 0`` and ``lo <= x + d <= hi``, each problem (row) on its
+    own.
+
+    Each variable's marginal return is modelled from its slope ``g`` and curvature ``h``
+    at ``z = x - lo`` two ways: linearly (the Newton step of ``g d + h d² / 2``) and as a
+    power of the spend, ``g (z' / z) ** p`` with ``p = h z / g`` (exact for a Hill curve
+    with slope below 1 near zero, where marginal returns grow without bound and linear
+    steps creep up by a factor of about 2 per step). A step down takes the linear model's
+    point unless the power model stops sooner (it never crosses the limit); a step up takes
+    the linear model's point, or the power model's when that is further. A step up at
+    most doubles ``z`` (plus ``0.001 span / n``), the power model's at most multiplies a
+    ``z`` below that by 100. Where the curve is convex, a variable whose slope is below
+    ``lam`` goes to its lower limit (every point of a convex stretch in between is worse)
+    and one whose slope is above at least doubles ``z``. The multiplier is bisected, and
+    the steps at its two ends mixed to spend the budget exactly.
 
     Parameters
     ----------
@@ -265,84 +299,162 @@ def newton_step(g, h, x, lo, hi) -> np.ndarray:
     lo, hi : ndarray, dims (variable,)
     """
     span = max(float((hi - lo).max()), 1e-300)
-    floor = (np.abs(g) + 1e-300) / (np.abs(x) + 1e-3 * span / x.shape[1])
-    c = np.where(h < 0, -h, floor)
+    c = concave_part(g, h, x, lo, hi)
     dlo, dhi = lo[None] - x, hi[None] - x
+    z = -dlo
+    power = (g > 0) & (z > 1e-12 * span) & (h * z < -1e-6 * g)  # p = h z / g below -1e-6
+    convex, reach = h >= 0, 1e-3 * span / x.shape[1]
+    inv_p = np.where(power, g / np.where(power, h * z, -1.0), -1.0)  # 1 / p, negative
+    log_g = np.log(np.where(power, g, 1.0))
+    growth = np.where(z < reach, LOG_GROWTH, np.log(2.0))  # far from zero: at most double
+
+    def step(lam):
+        linear = np.minimum((g - lam[:, None]) / c, z + reach)  # up: at most double
+        log_ratio = np.log(np.maximum(lam[:, None], 1e-300)) - log_g
+        scaled = z * (np.exp(np.minimum(inv_p * log_ratio, growth)) - 1.0)
+        d = np.where(power, np.maximum(linear, scaled), linear)
+        down = g < lam[:, None]
+        d = np.where(convex & down, dlo, d)  # down a convex stretch: all the way
+        d = np.where(convex & ~down, np.maximum(d, z + reach), d)  # up one: at least double
+        return np.clip(d, dlo, dhi)
+
     a, b = (g - c * dhi).min(axis=1), (g - c * dlo).max(axis=1)
     for _ in range(100):
         lam = 0.5 * (a + b)
-        up = np.clip((g - lam[:, None]) / c, dlo, dhi).sum(axis=1) > 0
+        up = step(lam).sum(axis=1) > 0
         a, b = np.where(up, lam, a), np.where(up, b, lam)
-    return np.clip((g - 0.5 * (a + b)[:, None]) / c, dlo, dhi)
+    da, db = step(a), step(b)  # sums >= 0 and <= 0: mix them to spend exactly
+    sa, sb = da.sum(axis=1, keepdims=True), db.sum(axis=1, keepdims=True)
+    theta = np.where(sa > sb, -sb / np.where(sa > sb, sa - sb, 1.0), 0.0)
+    return db + theta * (da - db)
 
 
-def curvature(problem: Problem, bt: Batch, utility, x, state, g) -> np.ndarray:
-    """Diagonal of the utility's Hessian in the variables, dims (problem, variable).
+def concave_part(g, h, x, lo, hi) -> np.ndarray:
+    """``-h`` where the curve is concave, else ``|g| / (|x| + 0.001 span / n)`` (``span``
+    the widest limits, ``n`` the number of variables): a step of about the variable's own
+    size; dims of ``g``."""
+    span = max(float((hi - lo).max()), 1e-300)
+    floor = (np.abs(g) + 1e-300) / (np.abs(x) + 1e-3 * span / x.shape[-1])
+    return np.where(h < 0, -h, floor)
 
-    The separable part, that of ``sum_s w_s R_s(x)`` at the utility's weights ``w``, is the
-    weighted gradient differenced along every variable at once (exact up to the
-    difference's truncation: each variable's slope depends on it alone), on the draws
-    with a weight only. A utility with a ``diagonal`` method (:class:`SmoothCVaR`) adds its
-    own curvature in the revenue.
+
+def low_rank_step(g, c, v, x, lo, hi, d0, total) -> np.ndarray:
+    """The projected Newton step of a utility whose curvature is a separable part plus a
+    low-rank one, ``-diag(c) - Vᵀ V``, for one problem.
+
+    Variables at a limit that the diagonal step ``d0`` keeps there stay, and those where
+    the separable part is not concave (``c`` is NaN) take ``d0``; the others take the
+    Newton step of ``g d - d (diag(c) + Vᵀ V) d / 2`` given those moves, with ``sum d =
+    0`` (Woodbury: one solve of the size of ``V``'s rows), and ``x + d`` is projected
+    back onto the budget and limits.
+
+    Parameters
+    ----------
+    g, c, x, d0 : ndarray, dims (variable,)
+        Gradient, separable curvature (positive, or NaN where not concave), plan and
+        diagonal step.
+    v : ndarray, dims (edge draw, variable)
+    lo, hi : ndarray, dims (variable,)
+    total : float
+
+    Returns
+    -------
+    ndarray, dims (variable,): the step to the projected point.
     """
-    _, revenue, weights, grad = state
-    step = 1e-5 * np.abs(x) + 1e-8 * float(problem.budget)
-    keep = np.abs(weights) > 1e-12 * np.abs(weights).max()
-    sub = bt if keep.all() else Batch(bt.plan.subset(np.flatnonzero(keep)), _starts(bt, keep))
-    _, g2 = evaluate(problem, sub, x + step)
-    h = (sub.total(weights[keep][:, None] * g2) - g) / step
+    tol = 1e-12 * max(float((hi - lo).max()), 1e-300)
+    pinned = ((x - lo <= tol) & (d0 <= 0)) | ((hi - x <= tol) & (d0 >= 0))
+    fixed = pinned | np.isnan(c) | (np.abs(d0) >= 0.5 * (x - lo))
+    free = ~fixed
+    if not free.any():
+        return d0
+    d = np.where(fixed & ~pinned, d0, 0.0)
+    ci, vf = 1.0 / c[free], v[:, free]
+    k = np.eye(len(vf)) + (vf * ci) @ vf.T
+    shifted = g[free] - vf.T @ (v[:, fixed] @ d[fixed])  # the fixed moves' pull on the slopes
+    rhs = np.stack([ci * shifted, ci], axis=1)  # C⁻¹ g', C⁻¹ 1
+    m = rhs - ci[:, None] * (vf.T @ np.linalg.solve(k, vf @ rhs))
+    lam = (m[:, 0].sum() + d[fixed].sum()) / m[:, 1].sum()
+    z = (x - lo)[free]
+    d[free] = np.clip(m[:, 0] - lam * m[:, 1], -0.5 * z, z + 1e-3 * (hi - lo).max() / len(x))
+    return project(x + d, lo, hi, total) - x
+
+
+def coupled_step(problem: Problem, bt: Batch, utility, state, g, x, d0) -> np.ndarray:
+    """Per problem, :func:`low_rank_step` with the utility's :meth:`SmoothCVaR.factor`
+    where it ascends, else the diagonal step ``d0``; dims (problem, variable)."""
+    _, revenue, weights, grad, hess = state
+    lo, hi, total = problem.lower, problem.upper, float(problem.budget)
+    h = bt.total(weights[:, None] * hess)
+    c = np.where(h < 0, -h, np.nan)
+    out = d0.copy()
+    for b, sl in enumerate(bt.segments()):
+        v = utility.factor(revenue[sl], grad[sl])
+        d = low_rank_step(g[b], c[b], v, x[b], lo, hi, d0[b], total)
+        if g[b] @ d > 0:
+            out[b] = d
+    return out
+
+
+def curvature(bt: Batch, utility, state) -> np.ndarray:
+    """Diagonal of the utility's Hessian in the variables, dims (problem, variable): that
+    of ``sum_s w_s R_s(x)`` at the utility's weights ``w`` (exact: the revenue is
+    separable) plus, for a utility with a ``diagonal`` method (:class:`SmoothCVaR`), its
+    own curvature in the revenue."""
+    _, revenue, weights, grad, hess = state
+    h = bt.total(weights[:, None] * hess)
     if hasattr(utility, "diagonal"):
         h = h + np.stack([utility.diagonal(revenue[sl], grad[sl]) for sl in bt.segments()])
     return h
 
 
-def _starts(bt: Batch, keep: np.ndarray) -> np.ndarray:
-    """The problems' first draws after dropping those not in ``keep`` (each keeps one)."""
-    return np.concatenate([[0], np.cumsum([keep[sl].sum() for sl in bt.segments()])])
-
-
 def line_search(problem, bt, utility, x, state, d, slope):
     """Armijo backtracking along ``d`` for each problem whose ``slope`` ascends; updates
-    ``x`` and ``state`` (value, revenue, weights, gradient) in place.
+    ``x`` and ``state`` (value, revenue, weights, gradient, curvature) in place.
 
     Returns
     -------
     ndarray, dims (problem,): the step length taken, 0 where none ascended.
     """
-    value, revenue, weights, grad = state
+    value, revenue, weights, grad, hess = state
     t, todo = np.ones(bt.size), slope > 0
     moved = np.zeros(bt.size, dtype=bool)
     for _ in range(30):
         if not todo.any():
             break
         xt = np.where(todo[:, None], x + t[:, None] * d, x)
-        rt, gt = evaluate(problem, bt, xt)
+        rt, gt, ht = evaluate(problem, bt, xt)
         vt, wt = utility_of(bt, utility, rt)
         ok = todo & (vt >= value + 1e-4 * t * slope) & (vt > value)
         rows = ok[bt.owner]
         x[ok], value[ok] = xt[ok], vt[ok]
-        revenue[rows], weights[rows], grad[rows] = rt[rows], wt[rows], gt[rows]
+        for old, new in ((revenue, rt), (weights, wt), (grad, gt), (hess, ht)):
+            old[rows] = new[rows]
         moved |= ok
         todo &= ~ok
         t = np.where(todo, 0.5 * t, t)
     return np.where(moved, t, 0.0)
 
 
-def polish(problem: Problem, bt: Batch, utility: Utility, x: np.ndarray) -> np.ndarray:
-    """Projected diagonal-Newton ascent of ``utility`` from ``x`` (problem, variable),
-    within the budget and limits; returns the final plans, each spending the budget."""
+def polish(
+    problem: Problem, bt: Batch, utility: Utility, x: np.ndarray, gain_tol: float = GAIN_TOL
+) -> np.ndarray:
+    """Projected Newton ascent of ``utility`` from ``x`` (problem, variable) within the
+    budget and limits (:func:`newton_step`; with a :meth:`SmoothCVaR.factor`,
+    :func:`coupled_step`); returns the final plans, each spending the budget."""
     lo, hi, total = problem.lower, problem.upper, float(problem.budget)
     x = np.array([project(row, lo, hi, total) for row in x])
-    revenue, grad = evaluate(problem, bt, x)
+    revenue, grad, hess = evaluate(problem, bt, x)
     value, weights = utility_of(bt, utility, revenue)
-    state = (value, revenue, weights, grad)
+    state = (value, revenue, weights, grad, hess)
     active = np.ones(bt.size, dtype=bool)
     for _ in range(MAX_STEPS):
         g = bt.total(weights[:, None] * grad)
-        d = newton_step(g, curvature(problem, bt, utility, x, state, g), x, lo, hi)
+        d = newton_step(g, curvature(bt, utility, state), x, lo, hi)
+        if hasattr(utility, "factor"):
+            d = coupled_step(problem, bt, utility, state, g, x, d)
         d[~active] = 0.0
         slope = (g * d).sum(axis=1)
-        active &= (np.abs(d).max(axis=1) > STEP_TOL * total) & (slope > GAIN_TOL * np.abs(value))
+        active &= (np.abs(d).max(axis=1) > STEP_TOL * total) & (slope > gain_tol * np.abs(value))
         if not active.any():
             break
         t = line_search(problem, bt, utility, x, state, d, np.where(active, slope, 0.0))
@@ -356,7 +468,8 @@ def polish(problem: Problem, bt: Batch, utility: Utility, x: np.ndarray) -> np.n
 def solve(problem: Problem, bt: Batch, kind: str, alpha: float, x0=None) -> np.ndarray:
     """The plan of each problem in ``bt``: the envelope split (unless ``x0`` is given)
     polished on the expected revenue, then, unless ``kind`` ranks plans like the
-    expected revenue, on the problem's utility.
+    expected revenue, on the problem's utility (the first polish then only to
+    ``START_TOL``: it is a start).
 
     Parameters
     ----------
@@ -368,25 +481,29 @@ def solve(problem: Problem, bt: Batch, kind: str, alpha: float, x0=None) -> np.n
     -------
     ndarray, dims (problem, variable): spend per decision variable.
     """
-    x = envelope(problem, bt) if x0 is None else np.array(x0, dtype=float)
-    x = polish(problem, bt, mean_utility(), x)
-    if kind in ("mean", "profit"):
-        return x
-    if kind == "cvar":
-        return smoothed(problem, bt, alpha, x)
-    return polish(problem, bt, problem.utility, x)
+    with one_blas_thread():  # small dense solves: a second BLAS thread only spins
+        x = envelope(problem, bt) if x0 is None else np.array(x0, dtype=float)
+        mean_only = kind in ("mean", "profit")
+        x = polish(problem, bt, mean_utility(), x, GAIN_TOL if mean_only else START_TOL)
+        if mean_only:
+            return x
+        if kind == "cvar":
+            return smoothed(problem, bt, alpha, x)
+        return polish(problem, bt, problem.utility, x)
 
 
 def smoothed(problem: Problem, bt: Batch, alpha: float, x: np.ndarray) -> np.ndarray:
     """CVaR polished through its smoothing at decreasing temperatures (each a share of the
-    revenue's spread over draws at ``x``); per problem, the plan with the best exact CVaR
-    among ``x`` and each stage's."""
-    revenue, _ = evaluate(problem, bt, x)
+    revenue's spread over draws at ``x``; every stage but the last only starts the next,
+    to ``START_TOL``); per problem, the plan with the best exact CVaR among ``x`` and each
+    stage's."""
+    revenue = revenue_of(problem, bt, x)
     spread = max(float(revenue.std()), 1e-12 * max(float(np.abs(revenue).max()), 1.0))
     best, best_value = x, utility_of(bt, problem.utility, revenue)[0]
-    for temperature in TEMPERATURES:
-        x = polish(problem, bt, SmoothCVaR(alpha, temperature * spread), x)
-        value = utility_of(bt, problem.utility, evaluate(problem, bt, x)[0])[0]
+    for i, temperature in enumerate(TEMPERATURES):
+        tol = GAIN_TOL if i == len(TEMPERATURES) - 1 else START_TOL
+        x = polish(problem, bt, SmoothCVaR(alpha, temperature * spread), x, tol)
+        value = utility_of(bt, problem.utility, revenue_of(problem, bt, x))[0]
         better = value > best_value
         best, best_value = np.where(better[:, None], x, best), np.maximum(value, best_value)
     return best

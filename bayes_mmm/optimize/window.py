@@ -16,7 +16,13 @@ import numpy as np
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError, SpecError
 from bayes_mmm.kinds import saturation
-from bayes_mmm.optimize.kernels import CHUNK, grouped_saturation, kernel_groups, subset_draws
+from bayes_mmm.optimize.kernels import (
+    CHUNK,
+    grouped_curvature,
+    grouped_saturation,
+    kernel_groups,
+    subset_draws,
+)
 from bayes_mmm.response import adstock_weights, baseline_response, make_design
 from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import adstock, lag_stack
@@ -98,6 +104,24 @@ class Planner:
         """
         return self._revenue(spend, grad, cells=False)
 
+    def second_order(self, spend: np.ndarray):
+        """Revenue, gradient and curvature per draw, for the structured solver.
+
+        The revenue is separable across (geo, spend group) cells, so its Hessian in the
+        cells' spend is diagonal: ``curvature`` is that diagonal, exact (the saturation's
+        second derivative, ``kernels.CURVATURES``).
+
+        Parameters
+        ----------
+        spend : ndarray, dims (geo, spend_group) or (sample, geo, spend_group)
+
+        Returns
+        -------
+        revenue : ndarray, dims (sample,)
+        gradient, curvature : ndarray, dims (sample, geo, spend_group)
+        """
+        return self._revenue(spend, True, cells=False, hess=True)
+
     def weighted_gradient(self, spend: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Gradient of ``weights @ revenue(spend)``, dims (geo, spend_group).
 
@@ -124,7 +148,7 @@ class Planner:
         """
         return self._revenue(spend, False, cells=True)
 
-    def _revenue(self, spend, grad, cells):
+    def _revenue(self, spend, grad, cells, hess=False):
         m = self.data.group_matrix
         per_channel = np.asarray(spend, dtype=float) @ m.T  # (geo, channel) or (sample, ...)
         shared = per_channel.ndim == 2
@@ -132,6 +156,7 @@ class Planner:
         n = self.base.shape[0]
         rev = np.empty((n, *self.base.shape[2:-1], m.shape[1])) if cells else np.empty(n)
         g = np.empty((n, *self.base.shape[2:])) if grad else None
+        h = np.empty((n, *self.base.shape[2:])) if hess else None
         for i in range(0, n, CHUNK):  # cache-sized chunks of draws
             sl = slice(i, i + CHUNK)
             x = self.base[sl] + (per_channel if shared else per_channel[sl]) * self.unit[sl]
@@ -139,9 +164,15 @@ class Planner:
             coef = self.coef[sl, 0]  # (sample, geo, channel)
             by_channel = f.sum(axis=1) * coef
             rev[sl] = by_channel @ m if cells else by_channel.sum(axis=(1, 2))
+            if hess:
+                d2 = grouped_curvature(self.sat, x, f, df, sl)
+                u = self.unit[sl]
+                h[sl] = np.einsum("sdgc,sdgc,sdgc->sgc", d2, u, u) * coef
             if grad:
                 df *= self.unit[sl]
                 g[sl] = df.sum(axis=1) * coef
+        if hess:
+            return rev, g @ m, h @ m
         return (rev, g @ m) if grad else rev
 
     def subset(self, index) -> Planner:

@@ -92,3 +92,40 @@ def test_solver_choice(plan13, draws):
     fast = opt.allocate(plan13, budget, draws[1])
     ref = opt.allocate(plan13, budget, draws[1], solver="structured")
     np.testing.assert_array_equal(fast.spend, ref.spend)
+
+
+def test_low_rank_step_is_the_dense_newton_step():
+    """Away from the limits, ``low_rank_step`` (Woodbury) is the Newton step of the dense
+    curvature ``diag(c) + Vᵀ V`` under ``sum d = 0``: the KKT system solved directly."""
+    from bayes_mmm.optimize import separable
+
+    rng = np.random.default_rng(0)
+    n, m = 12, 4
+    g, c = rng.normal(1.0, 0.1, n), rng.uniform(1.0, 2.0, n)
+    v = rng.normal(0.0, 0.5, (m, n))
+    x, lo, hi = np.full(n, 10.0), np.zeros(n), np.full(n, 100.0)
+    d0 = np.full(n, 1e-3)  # the diagonal step: small, no variable pinned or held
+    d = separable.low_rank_step(g, c, v, x, lo, hi, d0, x.sum())
+    kkt = np.zeros((n + 1, n + 1))
+    kkt[:n, :n] = np.diag(c) + v.T @ v
+    kkt[:n, n] = kkt[n, :n] = 1.0
+    dense = np.linalg.solve(kkt, np.concatenate([g, [0.0]]))[:n]
+    np.testing.assert_allclose(d, dense, rtol=1e-10, atol=1e-12)
+    assert abs(d.sum()) < 1e-12
+
+
+def test_smooth_cvar_factor_is_its_curvature():
+    """``SmoothCVaR``: ``-Vᵀ V`` is the Hessian of the smoothed CVaR of linear revenues
+    ``r = G x`` (a central difference of its gradient ``Gᵀ w``)."""
+    from bayes_mmm.optimize import separable
+
+    rng = np.random.default_rng(1)
+    gmat = rng.normal(1.0, 0.3, (400, 5))  # d r_s / d x_i
+    x = rng.uniform(1.0, 2.0, 5)
+    u = separable.SmoothCVaR(0.1, 0.05)
+    v = u.factor(gmat @ x, gmat)
+    for i in range(5):
+        e = np.zeros(5)
+        e[i] = 1e-5
+        up, down = u(gmat @ (x + e))[1] @ gmat, u(gmat @ (x - e))[1] @ gmat
+        np.testing.assert_allclose((up - down) / 2e-5, -(v.T @ v)[i], rtol=1e-4, atol=1e-6)

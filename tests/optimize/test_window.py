@@ -84,3 +84,34 @@ def test_planner_handles_mixed_saturation(tiny_fit, draws):
     # a subset of draws is the same problem on those draws
     sub = plan.subset([3, 7])
     np.testing.assert_allclose(sub.revenue(spend), plan.revenue(spend)[[3, 7]], rtol=1e-12)
+
+
+def _curvature_matches_finite_differences(plan, spend):
+    """``second_order``'s revenue and gradient are ``revenue``'s; its curvature is the
+    central difference of the gradient, cell by cell (the Hessian is diagonal)."""
+    r, g, h = plan.second_order(spend)
+    r0, g0 = plan.revenue(spend, grad=True)
+    np.testing.assert_array_equal(r, r0)
+    np.testing.assert_array_equal(g, g0)
+    step = 1e-4 * spend
+    _, up = plan.revenue(spend + step, grad=True)
+    _, down = plan.revenue(spend - step, grad=True)
+    fd = (up - down) / (2 * step)
+    np.testing.assert_allclose(h, fd, rtol=1e-4, atol=1e-8 * np.abs(h).max())
+    # off the diagonal: one cell's spend leaves the other cells' slopes alone
+    other = spend.copy()
+    other[0, 0] *= 1.5
+    np.testing.assert_array_equal(plan.revenue(other, grad=True)[1][:, 1:], g[:, 1:])
+
+
+def test_curvature_matches_finite_differences(plan13):
+    _curvature_matches_finite_differences(plan13, plan13.current() * np.array([0.6, 1.3, 0.9]))
+
+
+def test_curvature_of_mixed_saturation(tiny_fit, draws):
+    spec = tiny_fit.spec.replace(saturation={"tv": "hill", "search": "log", "social": "neg_exp"})
+    d = dict(draws[0])
+    d["lam"] = np.abs(d["ec"][:, 1:]) + 0.5
+    d["ec"], d["slope"] = d["ec"][:, :1], d["slope"][:, :1]
+    plan = opt.planner(tiny_fit.data, spec, d, 13)
+    _curvature_matches_finite_differences(plan, plan.current() * 1.3)
