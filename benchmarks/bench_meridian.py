@@ -62,7 +62,12 @@ def main() -> None:
         default="{}",
         help='more nutpie.sample options as JSON, e.g. {"maxdepth": 8}',
     )
-    p.add_argument("--float32", action="store_true", help="ModelSpec(float32=True)")
+    p.add_argument(
+        "--float32",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ModelSpec(float32=True) / --no-float32: False; default None (by panel size)",
+    )
     args = p.parse_args()
     extra = {} if args.target_accept is None else {"target_accept": args.target_accept}
     kwargs = json.loads(args.sampler_kwargs)
@@ -102,6 +107,7 @@ def main() -> None:
         "fit_plus_roi_s": round(t_all, 1),
         "verdict": fit.convergence.message(),
         "min_ess_bulk": float(fit.diagnostics()["ess_bulk"].min()),
+        "picked": {k: fit.meta.get(k) for k in ("float32", "adaptation", "centring")},
         "steps_per_draw": float(fit.idata["sample_stats"]["n_steps"].mean()),
         "step_size": float(fit.idata["sample_stats"]["step_size"].mean()),
         "peak_rss_fit_roi_mib": round(rss_fit),
