@@ -12,8 +12,8 @@ The TOML config maps columns in ``[data]`` (``date``, ``target``, ``geo``, ``med
 ``spend`` (a table media → spend column), ``controls``, ``organic``) and model options in
 ``[model]`` (``ModelSpec.from_dict``); an optional ``[fit]`` table sets defaults for
 ``draws``, ``tune``, ``chains`` and ``seed``, and may set ``target_accept`` and a
-``[fit.sampler_kwargs]`` table passed on to nutpie (``adaptation = "draw_diag"`` for large
-geo panels, see ``bm.fit``).
+``[fit.sampler_kwargs]`` table passed on to nutpie (e.g. ``adaptation = "diag"`` to keep
+nutpie's default on a large geo panel, where ``bm.fit`` picks ``"draw_diag"``).
 
 Exit codes: 0 success; 2 bad input (data, config, bundle or arguments: one message on
 stderr, no traceback); 3 the fit did not converge (outputs are still written, marked
