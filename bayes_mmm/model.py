@@ -133,32 +133,6 @@ def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
     return names
 
 
-#: Parameters ``sample`` derives from the draws after sampling (numpy, ``derived_intercept``)
-#: instead of tracing them through the sampler: the intercept needs the whole media
-#: response, and tracing it makes nutpie compile a second copy of that graph.
-DERIVED = ("intercept",)
-
-
-def traced_names(data: MMMData, spec: ModelSpec) -> list[str]:
-    """The names of ``parameter_names`` that the sampler stores (all but ``DERIVED``)."""
-    return [n for n in parameter_names(data, spec) if n not in DERIVED]
-
-
-def derived_intercept(data: MMMData, spec: ModelSpec, draws, design=None) -> np.ndarray:
-    """Each geo's intercept from a chunk of draws, dims (sample, geo), as the graph derives
-    it (:func:`_expected_target`): ``level`` minus the time-mean of every other term.
-
-    ``draws`` maps the parameter names to arrays with a leading sample dim; ``design`` is
-    ``make_design(data, spec)`` (built when not given).
-    """
-    design = design if design is not None else make_design(data, spec)
-    params = {**draws, "intercept": np.zeros_like(draws["level"])}
-    rest = baseline_response(design, params, spec) + media_response(design.stack, params, spec).sum(
-        axis=-1
-    )
-    return draws["level"] - rest.mean(axis=-2)
-
-
 MEDIATOR_PARAMS = ("mediator_coef", "mediator_level", "mediator_trend", "mediator_sigma")
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from bayes_mmm.analysis import CHUNK
 from bayes_mmm.data import MMMData
-from bayes_mmm.model import DERIVED, build_model, traced_names
+from bayes_mmm.model import build_model, parameter_names
 from bayes_mmm.sample import DRAW_DIAG_GEOS
 from bayes_mmm.spec import ModelSpec
 
@@ -187,13 +187,12 @@ def time_model(data: MMMData, spec: ModelSpec, n_eval: int = 200) -> ModelTiming
 
     spec = spec.for_channels(data.channels)
     model = build_model(data, spec)
-    names = traced_names(data, spec)
+    names = parameter_names(data, spec)
     t0 = time.perf_counter()
     compiled = nutpie.compile_pymc_model(model, var_names=names)
     compile_s = time.perf_counter() - t0
     grad_s = time_gradient(compiled, n_eval=n_eval)
     n_stored = int(sum(np.prod(s, dtype=int) for n, s in compiled.shapes.items() if n in names))
-    n_stored += len(DERIVED) * len(data.geos)  # derived after sampling, stored per geo
     return ModelTiming(compile_s, grad_s, int(compiled.n_dim), n_stored)
 
 

@@ -21,15 +21,8 @@ import xarray as xr
 from bayes_mmm.compile import compile_nutpie
 from bayes_mmm.convergence import ConvergenceWarning
 from bayes_mmm.data import MMMData
-from bayes_mmm.model import (
-    build_model,
-    centring,
-    derived_intercept,
-    scaled_target,
-    traced_names,
-)
-from bayes_mmm.posterior import Posterior, chunked, posterior_draws, to_sample_array
-from bayes_mmm.response import make_design
+from bayes_mmm.model import build_model, centring, parameter_names, scaled_target
+from bayes_mmm.posterior import Posterior
 from bayes_mmm.spec import ModelSpec
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
@@ -92,7 +85,7 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
     chosen = panel_settings(data, spec)
     run, chosen["adaptation"], chosen["adaptation_source"] = _adaptation(run, len(data.geos))
     model = build_model(data, spec)
-    var_names = traced_names(data, spec)
+    var_names = parameter_names(data, spec)
     run_sampler = _nutpie if run.sampler == "nutpie" else _pymc
     idata, cache_hit, t1 = run_sampler(model, var_names, spec, run)
     t2 = time.perf_counter()
@@ -110,8 +103,7 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
         "sample_s": t2 - t1,
         "wall_s": t2 - t0,
     }
-    idata = with_intercept(tidy(idata, data, model.coords), data, spec)
-    result = Posterior(data=data, spec=spec, idata=idata, meta=meta)
+    result = Posterior(data=data, spec=spec, idata=tidy(idata, data, model.coords), meta=meta)
     if not result.converged:
         warnings.warn(result.convergence.message(), ConvergenceWarning, stacklevel=3)
     return result
@@ -226,20 +218,6 @@ def tidy(idata: xr.DataTree, data: MMMData, coords: Mapping) -> xr.DataTree:
         coords={"date": data.dates, "geo": list(data.geos)},
     )
     return xr.DataTree.from_dict(groups)
-
-
-def with_intercept(idata: xr.DataTree, data: MMMData, spec: ModelSpec) -> xr.DataTree:
-    """``idata`` with the posterior's ``intercept`` (dims (chain, draw, geo)) derived from
-    the other parameters' draws (``model.derived_intercept``), in chunks of draws."""
-    post = idata["posterior"].to_dataset()
-    names = [n for n in post.data_vars if n != "intercept"]
-    values, shape = posterior_draws(post, names)
-    design = make_design(data, spec)
-    intercept = chunked(values, lambda chunk: derived_intercept(data, spec, chunk, design))
-    arr = to_sample_array(intercept, shape, ("geo",), {"geo": list(data.geos)}, "intercept")
-    post = post.assign(intercept=arr.assign_coords(chain=post.chain, draw=post.draw))
-    groups = {k: idata[k].to_dataset() for k in idata.children}
-    return xr.DataTree.from_dict({**groups, "posterior": post})
 
 
 def prior_predictive(

@@ -312,21 +312,3 @@ def test_model_has_the_mediator_equation(drivers_panel):
     np.testing.assert_allclose(observed, expect)
     assert model.named_vars_to_dims["mediator_coef"] == ("path",)
     assert list(model.coords["path"]) == path_labels(spec)
-
-
-@pytest.mark.sampling
-@pytest.mark.parametrize("float32", [False, True])
-def test_derived_intercept_matches_the_graph(event_panel, float32):
-    """The intercept ``bm.fit`` derives after sampling (numpy, on the draws) is the graph's
-    own ``intercept`` deterministic at the same point: events, controls, trend, seasonality
-    and media included, and for the float32 media graph to single precision."""
-    from bayes_mmm.model import derived_intercept, parameter_names, traced_names
-
-    spec = bm.ModelSpec(float32=float32).for_channels(event_panel.channels)
-    model = bm.build_model(event_panel, spec)
-    names = parameter_names(event_panel, spec)
-    assert "intercept" in names and "intercept" not in traced_names(event_panel, spec)
-    values = _graph_values(model, names, seed=3)
-    draws = {k: np.asarray(v)[None] for k, v in values.items() if k != "intercept"}
-    got = derived_intercept(event_panel, spec, draws)[0]
-    np.testing.assert_allclose(got, values["intercept"], rtol=1e-5 if float32 else 1e-10)
