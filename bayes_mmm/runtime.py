@@ -50,9 +50,9 @@ from bayes_mmm.spec import ModelSpec
 STEPS_PER_DRAW = 50.0
 SAMPLE_STATS_PER_DRAW = 12  # nutpie's scalar statistics kept per draw (depth, energy, ...)
 ANALYSIS_COPIES = 4  # live (chunk, date, geo, channel) tensors in channel_contribution_draws
-#: Panels this large get :func:`large_panel_advice`: it helps at 40 geos and costs ESS per
-#: second at 10 (``benchmarks/RESULTS.md``, sections 1 and 2).
-LARGE_PANEL_GEOS = 20
+#: Panels this large get :func:`large_panel_advice`: the size from which ``bm.fit`` picks
+#: ``draw_diag`` (``sample.DRAW_DIAG_GEOS``), which the advice explains.
+LARGE_PANEL_GEOS = DRAW_DIAG_GEOS
 #: Leapfrog steps of nutpie's ``draw_diag`` adaptation relative to its default, measured on
 #: Meridian's 40-geo panel (57.9 and 58.7 against 31.0 steps per draw; RESULTS.md section 2).
 DRAW_DIAG_STEPS = 1.9

@@ -150,11 +150,8 @@ def _adaptation(run: Run, n_geos: int) -> tuple[Run, str | None, str]:
         return run, kwargs["adaptation"], "sampler_kwargs"
     if n_geos < DRAW_DIAG_GEOS:
         return run, "diag", "panel size"
-    return (
-        replace(run, sampler_kwargs={**kwargs, "adaptation": "draw_diag"}),
-        "draw_diag",
-        ("panel size"),
-    )
+    run = replace(run, sampler_kwargs={**kwargs, "adaptation": "draw_diag"})
+    return run, "draw_diag", "panel size"
 
 
 def _nutpie(model, var_names, spec: ModelSpec, run: Run):
