@@ -183,7 +183,7 @@ def fit(
     cores: int | None = None,
     random_seed: int | None = None,
     sampler: str = "nutpie",
-    target_accept: float = 0.9,
+    target_accept: float | None = None,
     progress: bool = True,
     sampler_kwargs: dict | None = None,
 ) -> Fit:
@@ -204,6 +204,10 @@ def fit(
         where one gradient dominates, not for small ones.
     random_seed : int, optional
         Recorded in ``fit.meta``; a random one is drawn (and recorded) when None.
+    target_accept : float, optional
+        NUTS's target acceptance rate. None (the default) picks it from the panel: 0.95
+        from 20 geos up, 0.9 below (see Notes); ``fit.meta`` records the value and
+        ``target_accept_source`` ("panel size" or "user").
     sampler_kwargs : dict, optional
         Passed on to ``nutpie.sample`` (e.g. ``{"adaptation": "draw_diag"}`` or
         ``{"maxdepth": 8}``) or to ``pm.sample``; recorded in ``fit.meta``.
@@ -212,13 +216,16 @@ def fit(
     -----
     **Settings picked from the panel.** On panels of 20 geos or more the media part of the
     graph runs in single precision (``ModelSpec.float32=None``) and nutpie's mass matrix
-    comes from draw variances (``adaptation="draw_diag"``, as Stan), because the default
+    comes from draw variances (``adaptation="draw_diag"``, as Stan), and NUTS targets an
+    acceptance rate of 0.95 rather than 0.9, because the default
     gradient-based adaptation under-scales geo-spread scales (``beta_sigma``) there: on
     Meridian's 40-geo panel trajectories are ~1.9× longer and the slowest parameter's ESS
-    2–3× higher (``benchmarks/RESULTS.md``, section 2). Smaller panels keep float64 and
+    2–3× higher; at 0.9 three Meridian seeds in ten end with one divergence each, at 0.95
+    none do (``benchmarks/RESULTS.md``, section 2). Smaller panels keep float64 and
     nutpie's default, where ``draw_diag`` costs 11–17% of ESS per second. ``fit.meta``
-    records each choice (``float32``, ``adaptation``, and ``centring``, the geo hierarchy's
-    parameterisation) and the report lists them; ``ModelSpec(float32=False)`` and
+    records each choice (``float32``, ``adaptation``, ``target_accept``, and ``centring``,
+    the geo hierarchy's parameterisation) and the report lists them;
+    ``ModelSpec(float32=False)``, ``target_accept=0.9`` and
     ``sampler_kwargs={"adaptation": "diag"}`` override them.
 
     **Reproducibility.** A seed gives the same draws on the same machine once numba's disk
