@@ -19,6 +19,7 @@ from bayes_mmm.errors import (
     BundleVersionWarning,
     ConvergenceError,
     DataError,
+    DataWarning,
     SpecError,
 )
 from bayes_mmm.fit import ConvergenceWarning, Fit, fit, fit_many, load
@@ -45,6 +46,7 @@ __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "Fit",
     "Holdout",
     "Job",

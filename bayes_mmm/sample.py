@@ -21,6 +21,7 @@ import xarray as xr
 from bayes_mmm.compile import compile_nutpie
 from bayes_mmm.convergence import ConvergenceWarning
 from bayes_mmm.data import MMMData
+from bayes_mmm.errors import SpecError
 from bayes_mmm.model import build_model, centring, parameter_names, scaled_target
 from bayes_mmm.posterior import Posterior
 from bayes_mmm.spec import ModelSpec
@@ -53,7 +54,7 @@ class Run:
         """These settings with the defaults that depend on the machine filled in: cores
         (one per chain, at most the CPU count) and a drawn seed when none is given."""
         if self.sampler not in SAMPLERS:
-            raise ValueError(f"sampler={self.sampler!r}: choose one of {SAMPLERS}.")
+            raise SpecError(f"sampler={self.sampler!r}: choose one of {SAMPLERS}.")
         seed = self.random_seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
