@@ -19,14 +19,17 @@ Scaling (kept, reversible, see :class:`Scaling`)
 
 Checks (each names the column, rows or geos, and the fix)
 ---------------------------------------------------------
-Columns: missing (with close-match hints), duplicated, listed in two roles; dates that do
-not parse or are plain numbers (pandas would read them as nanoseconds since 1970); a boolean
-target; non-numeric, NaN, infinite, negative (media, spend) or overflow-prone
-(``|x| > MAX_ABS``) cells. Rows: duplicate (date, geo) keys, uneven or mixed spacing, geos
-with different ranges, missing periods or fewer than 3 rows. Content: a target mean ≤ 0 in
-a geo, all-zero or constant channels and controls, spend without media, and pairs of
-channels/controls that are perfectly collinear (``|r| > COLLINEAR_R`` over all rows: no
-model can tell their effects apart). Unsorted rows are accepted and sorted.
+Columns: missing (with close-match hints; a missing spend column is named as such),
+duplicated, listed in two roles; dates that do not parse or are plain numbers (pandas would
+read them as nanoseconds since 1970); a boolean target; non-numeric, NaN, infinite, negative
+(media, spend) or overflow-prone (``|x| > MAX_ABS``) cells. Rows: duplicate (date, geo)
+keys, uneven or mixed spacing, geos with different ranges, missing periods or fewer than 3
+rows, and panels with fewer periods than their media, organic, control and event columns +
+4. Content: a target mean ≤ 0 in a geo, all-zero or constant channels and controls, spend
+without media (a ``DataWarning`` on up to 20% of a spend column's positive rows, an error
+above), and pairs of channels/controls that are perfectly collinear (``|r| > COLLINEAR_R``
+over all rows: no model can tell their effects apart). Unsorted rows are accepted and
+sorted.
 """
 
 from __future__ import annotations
