@@ -58,7 +58,8 @@ class SBCResult:
         bins), ``p_adjusted`` (Bonferroni over quantities) and ``uniform``
         (``p_adjusted >= ALPHA``).
     converged : Series, dims (dataset,)
-        Whether each fit passed every convergence gate.
+        Whether each fit passed every convergence gate (False for a fit that raised; its
+        dataset has no ranks).
     """
 
     ranks: pd.DataFrame
@@ -125,10 +126,13 @@ def sbc(
         for i, panel in enumerate(panels)
     ]
     posteriors = _run(jobs, client, random_seed)
-    rows = [ranks_of(posteriors[job.name], truth) for job, truth in zip(jobs, truths)]
-    ranks = pd.DataFrame(rows, index=pd.Index(range(n), name="dataset"))
+    done = [i for i, j in enumerate(jobs) if posteriors[j.name] is not None]
+    rows = [ranks_of(posteriors[jobs[i].name], truths[i]) for i in done]
+    ranks = pd.DataFrame(rows, index=pd.Index(done, name="dataset"))
     converged = pd.Series(
-        [posteriors[j.name].converged for j in jobs], index=ranks.index, name="converged"
+        [posteriors[j.name] is not None and posteriors[j.name].converged for j in jobs],
+        index=pd.Index(range(n), name="dataset"),
+        name="converged",
     )
     return SBCResult(ranks, N_RANK_DRAWS, uniformity(ranks, N_RANK_DRAWS), converged)
 
@@ -212,8 +216,9 @@ def uniformity(ranks: pd.DataFrame, n_rank_draws: int, bins: int = N_BINS) -> pd
     return table
 
 
-def _run(jobs: list[Job], client, random_seed: int) -> dict[str, Posterior]:
-    """Fit every job: on Dask with a client, else here in turn (seeds as ``sample_many``)."""
+def _run(jobs: list[Job], client, random_seed: int) -> dict[str, Posterior | None]:
+    """Fit every job: on Dask with a client, else here in turn (None for a fit that raised
+    a sampler error; on Dask any failure ends the run, as in ``sample_many``)."""
     seeds = np.random.SeedSequence([random_seed, 1]).spawn(len(jobs))
     jobs = [
         replace(j, fit_kwargs={"random_seed": int(s.generate_state(1)[0] >> 1), **j.fit_kwargs})
@@ -221,10 +226,15 @@ def _run(jobs: list[Job], client, random_seed: int) -> dict[str, Posterior]:
     ]
     if client is not None:
         return sample_many(jobs, client)
-    out = {}
+    out: dict[str, Posterior | None] = {}
     for job in jobs:
-        with warnings.catch_warnings():
-            # Convergence is recorded per fit (SBCResult.converged), not warned n times.
-            warnings.simplefilter("ignore")
-            out[job.name] = sample(job.data, job.spec, **job.fit_kwargs)
+        out[job.name] = None
+        try:
+            with warnings.catch_warnings():
+                # Convergence is recorded per fit (SBCResult.converged), not warned n times.
+                warnings.simplefilter("ignore")
+                out[job.name] = sample(job.data, job.spec, **job.fit_kwargs)
+        except (RuntimeError, FloatingPointError) as err:
+            # A prior draw the sampler cannot start from is a failed fit, not the run's end.
+            warnings.warn(f"SBC {job.name}: the fit failed ({err}).", stacklevel=3)
     return out
