@@ -209,7 +209,7 @@ def uniformity(ranks: pd.DataFrame, n_rank_draws: int, bins: int = N_BINS) -> pd
         counts, _ = np.histogram(ranks[q].to_numpy(), bins=edges)
         chi2, p = stats.chisquare(counts)
         rows[q] = {"chi2": float(chi2), "p_value": float(p)}
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["chi2", "p_value"])
     table["p_adjusted"] = np.minimum(table["p_value"] * len(table), 1.0)
     table["uniform"] = table["p_adjusted"] >= ALPHA
     table.index.name = "quantity"
