@@ -72,8 +72,9 @@ def ci_fit(make_panel):
     """The regular suite's recovery fit: 2 geos × 104 weeks × 2 channels, simulator seed 2,
     NUTS seed 2, 4 chains × 1000 draws after 1000 tuning steps.
 
-    ``target_accept=0.95``: at 0.9 this small panel gave 2–3 divergences. About 66 s on a
-    loaded 2-core machine, compile included (no warm cache needed).
+    ``target_accept=0.95``: at 0.9 this small panel gave 2–3 divergences. Measured: R-hat
+    1.004, min bulk ESS 1151, 0 divergences, both true ROIs inside their 90% HDIs; 66–150 s
+    on a loaded 2-core machine, compile included (it passes with an empty numba cache).
     """
     return _fit(
         make_panel,
@@ -96,7 +97,8 @@ def test_recovery_at_the_package_gates(ci_fit):
 
 def test_plan_quality_under_the_truth(ci_fit):
     """The posterior's 13-week plan at the current budget earns ≥ 85% of the uplift of the
-    plan that is optimal under the true response (the simulator's parameters)."""
+    plan that is optimal under the true response (the simulator's parameters); measured
+    0.898 (0.889 for the geo × channel plan)."""
     fit, truth, _ = ci_fit
     oracle = true_planner(fit.data, truth)
     budget = oracle.current().sum()
