@@ -19,6 +19,7 @@ from bayes_mmm.errors import (
     BundleVersionWarning,
     ConvergenceError,
     DataError,
+    DataWarning,
     SpecError,
 )
 from bayes_mmm.fit import ConvergenceWarning, Fit, fit, fit_many, load
@@ -31,6 +32,7 @@ from bayes_mmm.optimize import Allocation, WhatIf
 from bayes_mmm.posterior import Posterior
 from bayes_mmm.report import report
 from bayes_mmm.runtime import RuntimePlan, plan_runtime
+from bayes_mmm.sbc import SBCResult, sbc
 from bayes_mmm.simulate import Truth, simulate
 from bayes_mmm.spec import DEFAULT_PRIORS, LiftTest, ModelSpec
 
@@ -45,6 +47,7 @@ __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "Fit",
     "Holdout",
     "Job",
@@ -53,6 +56,7 @@ __all__ = [
     "ModelSpec",
     "Posterior",
     "RuntimePlan",
+    "SBCResult",
     "Scaling",
     "SpecError",
     "Truth",
@@ -73,6 +77,7 @@ __all__ = [
     "report",
     "ridge_baseline",
     "ridge_sign_check",
+    "sbc",
     "side_by_side",
     "simulate",
     "total_roi",

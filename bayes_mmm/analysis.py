@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from bayes_mmm.data import MMMData
+from bayes_mmm.errors import SpecError
 from bayes_mmm.posterior import CHUNK, SAMPLE_DIMS, chunked
 from bayes_mmm.response import baseline_response, make_design, media_response
 from bayes_mmm.spec import ModelSpec
@@ -105,7 +106,7 @@ def roi_draws(
     the ``channel`` coordinate holds spend-group labels (``MMMData.group_labels``).
     """
     if by not in (None, "geo"):
-        raise ValueError(f"by={by!r}: use None or 'geo'.")
+        raise SpecError(f"by={by!r}: use None or 'geo'.")
     total = channel_contribution_draws(
         data, spec, draws, tail=spec.l_max - 1, reduce=lambda x: x.sum(axis=1)
     )  # (sample, geo, channel)

@@ -55,11 +55,42 @@ def with_log_likelihood(posterior: Posterior) -> xr.DataTree:
     return xr.DataTree.from_dict(groups)
 
 
-def loo(posterior: Posterior):
-    """ELPD-LOO (PSIS) per (date, geo) observation (arviz-stats ``ELPDData``)."""
+def loo(posterior: Posterior, *, label: str = "This fit"):
+    """ELPD-LOO (PSIS) per (date, geo) observation (arviz-stats ``ELPDData``).
+
+    Parameters
+    ----------
+    label : str
+        How the warning names the fit (``compare`` passes each model's name).
+
+    Warns
+    -----
+    UserWarning
+        When observations have Pareto k above arviz-stats' reliability threshold: the
+        ELPD estimate is then unreliable, and the warning says how many and what to do.
+    """
     with warnings.catch_warnings():
+        # arviz-stats' own warning names no fit and no remedy; ours below does both.
         warnings.simplefilter("ignore", UserWarning)
-        return az.loo(with_log_likelihood(posterior), pointwise=True)
+        res = az.loo(with_log_likelihood(posterior), pointwise=True)
+    bad = n_bad_pareto_k(res)
+    if bad:
+        k = np.asarray(res.pareto_k)
+        warnings.warn(
+            f"{label}: {bad} of {k.size} observations have Pareto k > {res.good_k:.2f} "
+            f"(largest {np.nanmax(k):.2f}); its ELPD-LOO is unreliable (consider a holdout "
+            "or K-fold CV).",
+            UserWarning,
+            stacklevel=2,
+        )
+    return res
+
+
+def n_bad_pareto_k(res) -> int:
+    """Observations whose Pareto k exceeds the reliability threshold of ``res`` (an
+    arviz-stats ``ELPDData`` with pointwise values)."""
+    k = np.asarray(res.pareto_k).reshape(-1)
+    return int(np.sum(k > res.good_k))
 
 
 def compare(fits, holdouts=None) -> pd.DataFrame:
@@ -95,16 +126,8 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
         )
     rows = {}
     for name, f in fits.items():
-        res = loo(f)
-        k = np.asarray(res.pareto_k).reshape(-1)
-        bad = int(np.sum(k > res.good_k))
-        if bad:
-            warnings.warn(
-                f"{name}: {bad} of {k.size} observations have Pareto k > {res.good_k:.2f}; "
-                "its ELPD-LOO is unreliable (consider a holdout or K-fold CV).",
-                UserWarning,
-                stacklevel=2,
-            )
+        res = loo(f, label=name)
+        bad = n_bad_pareto_k(res)
         conv = f.convergence
         row = {
             "elpd_loo": float(res.elpd),

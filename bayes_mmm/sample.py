@@ -62,7 +62,7 @@ class Run:
         """These settings with the defaults that depend on the machine filled in: cores
         (one per chain, at most the CPU count) and a drawn seed when none is given."""
         if self.sampler not in SAMPLERS:
-            raise ValueError(f"sampler={self.sampler!r}: choose one of {SAMPLERS}.")
+            raise SpecError(f"sampler={self.sampler!r}: choose one of {SAMPLERS}.")
         seed = self.random_seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)

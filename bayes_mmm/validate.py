@@ -211,6 +211,49 @@ def _check_columns_exist(df: pd.DataFrame, needed: Sequence[str]) -> None:
         raise DataError("The frame has no rows.")
 
 
+def check_spend_columns(
+    df: pd.DataFrame, media: Sequence[str], spend: Mapping[str, str] | None
+) -> None:
+    """Every spend column that ``spend`` names for a ``media`` column exists in ``df``; else
+    a ``DataError`` naming the column, the media it pays for and close matches. Runs before
+    the role checks, so a misspelled spend column is reported as itself, not as media
+    without spend."""
+    if not spend or not isinstance(df, pd.DataFrame):
+        return
+    cols = [str(c) for c in df.columns]
+    missing = {
+        m: s
+        for m, s in spend.items()
+        if m in list(media) and isinstance(s, str) and s not in df.columns
+    }
+    if not missing:
+        return
+    hints = []
+    for m, s in missing.items():
+        close = difflib.get_close_matches(s, cols, n=3, cutoff=0.6)
+        close += [c for c in cols if c not in close and c != m and str(m) in c]
+        hints.append(f"'{s}' (spend for '{m}'" + (f"; did you mean {close}?)" if close else ")"))
+    raise DataError(
+        f"`spend` names column(s) not in the frame: {', '.join(hints)}. Available columns: "
+        f"{cols}. Fix the spend mapping, e.g. spend={{'{next(iter(missing))}': '<spend column>'}}."
+    )
+
+
+def check_length(n_dates: int, roles: Roles) -> None:
+    """A panel needs more periods than regressors: at least ``n_columns + 4`` dates, where
+    ``n_columns`` counts media, organic, control and event columns. Shorter panels leave
+    the per-geo intercept, trend and noise unidentified, whatever the priors say."""
+    n_columns = len(roles.media) + len(roles.organic) + len(roles.controls) + len(roles.events)
+    need = n_columns + 4
+    if n_dates < need:
+        raise DataError(
+            f"Column '{roles.date}' spans only {n_dates} periods, but {n_columns} media, "
+            f"organic, control and event columns need at least {need} periods (the number "
+            "of columns + 4): supply a longer history (a year of weeks or more is advisable) "
+            "or model fewer columns."
+        )
+
+
 def _parse_dates(col: pd.Series, name: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = col
@@ -300,7 +343,7 @@ def _check_non_negative(frame: pd.DataFrame, col: str, date: str, geo: str) -> N
 def _check_duplicates(frame: pd.DataFrame, date: str, geo_col: str, geo: str | None) -> None:
     dup = frame.duplicated([date, geo_col], keep=False)
     if dup.any():
-        key = f"(date, {geo})" if geo else "date"
+        key = f"({date}, {geo})" if geo else date
         raise DataError(
             f"Duplicate {key} rows at {format_rows(_row_labels(frame, dup, date, geo_col))}: "
             f"each {key} must appear once; aggregate or drop the duplicates."

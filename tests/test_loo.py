@@ -55,3 +55,12 @@ def test_compare_refuses_fits_of_different_data(tiny_fit):
     )
     with pytest.raises(bm.DataError, match="same data"):
         bm.compare({"a": tiny_fit, "b": other})
+
+
+def test_loo_surfaces_high_pareto_k(tiny_fit):
+    post = tiny_fit.idata["posterior"]
+    # Too little noise: most observations dominate their own LOO weights.
+    worse = _with_posterior(tiny_fit, sigma=post["sigma"] * 0.3)
+    with pytest.warns(UserWarning, match=r"This fit: \d+ of 180 observations have Pareto k"):
+        res = L.loo(worse)
+    assert L.n_bad_pareto_k(res) > 0
