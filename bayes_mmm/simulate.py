@@ -18,13 +18,15 @@ randomness comes from a second stream seeded by ``(seed, 1)``):
   varies by channel and a little by week);
 - organic media (``organic``): always-on impressions with an effect and no spend;
 - a Christmas / New-Year ``holiday`` event column with a per-geo surge
-  (``holiday_effect``, ``holiday_spread``), the model's own event term.
+  (``holiday_effect``, ``holiday_spread``), the model's own event term. The surge is drawn
+  as a share of the geo's revenue level before media; ``Truth.event_effect`` restates it
+  on the model's scale (a share of the geo's mean revenue), where coverage is judged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -67,6 +69,12 @@ class Truth:
         True non-media expected target.
     spec : ModelSpec
         The structure the data were generated with.
+    event_effect : DataFrame or None
+        True event effect, geo × event, on the scale of the model's ``event_coef``: the
+        target change in one event week as a share of the geo's mean target in the
+        simulated panel (``MMMData.scaling.target``). ``params["event_coef"]`` holds the
+        same surge as a share of ``geo_size`` (the revenue level before media), which is
+        the generator's scale, not the model's. None without events.
     """
 
     params: dict
@@ -75,6 +83,7 @@ class Truth:
     contributions: xr.DataArray
     baseline: xr.DataArray
     spec: ModelSpec
+    event_effect: pd.DataFrame | None = None
 
 
 def simulate(
@@ -154,7 +163,14 @@ def simulate(
     media = media_response(design.stack, params, spec)
     y_scaled = base + media.sum(axis=-1) + noise * rng.standard_normal(base.shape)
     frame["revenue"] = np.round((y_scaled * geo_size[None, :]).reshape(-1), 2)
-    return frame, _truth(provisional, spec, params, geo_size, media, base, lay)
+    truth = _truth(provisional, spec, params, geo_size, media, base, lay)
+    if provisional.events:
+        # The model's event_coef is a share of each geo's mean observed target.
+        scale = MMMData.from_frame(frame, **kwargs).scaling.target  # (geo,)
+        effect = params["event_coef"] * (geo_size / scale)[:, None]
+        events = pd.DataFrame(effect, index=lay.geos, columns=list(provisional.events))
+        truth = replace(truth, event_effect=events)
+    return frame, truth
 
 
 @dataclass(frozen=True)
