@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,baselines]'
+	$(PY) -m pip install -q -e '.[dev,baselines,notebooks]'
 	touch $@
 
 venv: $(VENV)/.installed
