@@ -17,10 +17,8 @@ randomness comes from a second stream seeded by ``(seed, 1)``):
 - media as impressions with spend behind them (``spend_groups``: cost per impression
   varies by channel and a little by week);
 - organic media (``organic``): always-on impressions with an effect and no spend;
-- a Christmas / New-Year ``holiday`` event column with a per-geo surge
-  (``holiday_effect``, ``holiday_spread``), the model's own event term. The surge is drawn
-  as a share of the geo's revenue level before media; ``Truth.event_effect`` restates it
-  on the model's scale (a share of the geo's mean revenue), where coverage is judged.
+- a Christmas / New-Year ``holiday`` event column with a per-geo surge (``holiday_effect``,
+  ``holiday_spread``), the model's own event term (``Truth.event_effect`` on its scale).
 """
 
 from __future__ import annotations
@@ -34,12 +32,7 @@ import xarray as xr
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.kinds import mixed_dim_channels
-from bayes_mmm.response import (
-    baseline_response,
-    make_design,
-    media_response,
-    mediator_response,
-)
+from bayes_mmm.response import baseline_response, make_design, media_response, mediator_response
 from bayes_mmm.spec import SATURATION_DIM, ModelSpec
 
 CHANNEL_NAMES = (
@@ -70,11 +63,8 @@ class Truth:
     spec : ModelSpec
         The structure the data were generated with.
     event_effect : DataFrame or None
-        True event effect, geo × event, on the scale of the model's ``event_coef``: the
-        target change in one event week as a share of the geo's mean target in the
-        simulated panel (``MMMData.scaling.target``). ``params["event_coef"]`` holds the
-        same surge as a share of ``geo_size`` (the revenue level before media), which is
-        the generator's scale, not the model's. None without events.
+        True event effect, geo × event, as the model's ``event_coef``: a share of the geo's
+        mean target (``params["event_coef"]``: a share of ``geo_size``).
     """
 
     params: dict
@@ -127,7 +117,7 @@ def simulate(
         Mean holiday surge as a share of geo revenue; > 0 adds a 0/1 ``holiday`` column
         (the weeks containing Dec 25 and Jan 1) with a per-geo effect.
     holiday_spread : float
-        Standard deviation of the per-geo surge relative to ``holiday_effect``.
+        Standard deviation of the per-geo log surge.
     spend_variation : float
         Multiplies the spread of spend across geos (log-sd 0.2) and weeks (log-sd 0.35 of
         the AR(1) pattern). Values > 1 give spend that covers more of each response curve
@@ -164,13 +154,7 @@ def simulate(
     y_scaled = base + media.sum(axis=-1) + noise * rng.standard_normal(base.shape)
     frame["revenue"] = np.round((y_scaled * geo_size[None, :]).reshape(-1), 2)
     truth = _truth(provisional, spec, params, geo_size, media, base, lay)
-    if provisional.events:
-        # The model's event_coef is a share of each geo's mean observed target.
-        scale = MMMData.from_frame(frame, **kwargs).scaling.target  # (geo,)
-        effect = params["event_coef"] * (geo_size / scale)[:, None]
-        events = pd.DataFrame(effect, index=lay.geos, columns=list(provisional.events))
-        truth = replace(truth, event_effect=events)
-    return frame, truth
+    return frame, _with_events(truth, frame, kwargs, geo_size) if provisional.events else truth
 
 
 @dataclass(frozen=True)
@@ -319,6 +303,13 @@ def _truth(provisional: MMMData, spec: ModelSpec, params, geo_size, media, base,
         ),
         spec=spec,
     )
+
+
+def _with_events(truth: Truth, frame: pd.DataFrame, kwargs: dict, geo_size) -> Truth:
+    """``truth`` with ``event_effect``: the surge as a share of each geo's mean target."""
+    data = MMMData.from_frame(frame, **kwargs)
+    effect = truth.params["event_coef"] * (geo_size / data.scaling.target)[:, None]
+    return replace(truth, event_effect=pd.DataFrame(effect, data.geos, data.events))
 
 
 def _ar1(rng, n_weeks, n_geos, rho, sd):
