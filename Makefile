@@ -7,13 +7,13 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 	    if env $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then echo "env $$p"; exit 0; fi; \
 	  done; done)
 
-.PHONY: venv demo test test-slow lint format clean wheel-check
+.PHONY: venv demo test test-slow lint format clean wheel-check notebooks-full
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,baselines]'
+	$(PY) -m pip install -q -e '.[dev,baselines,notebooks]'
 	touch $@
 
 venv: $(VENV)/.installed
@@ -32,6 +32,11 @@ lint: venv
 
 format: venv
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+# Every notebook top to bottom at its own defaults (hours, not for CI); writes each fit's
+# convergence gates, coverage of the truth and wall time to notebooks/SUMMARY.md.
+notebooks-full: venv
+	$(PY) scripts/run_notebooks_full.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache dist build

@@ -108,7 +108,8 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
     (from the best), ``p_loo``, ``n_obs``, ``pareto_k_bad`` (observations with Pareto k
     above the reliability threshold), ``converged``, ``verdict``, ``fit_s`` and, when given,
     ``holdout_mape``, ``holdout_crps``, ``holdout_coverage_90``. ``attrs["note"]`` states
-    that LOO is per (date, geo) observation.
+    that LOO is per (date, geo) observation, and starts with "NOT CONVERGED" naming the
+    fits that fail the convergence gates when any does.
 
     Warns
     -----
@@ -151,8 +152,16 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
     table = table.sort_values("elpd_loo", ascending=False)
     table.insert(2, "elpd_diff", table["elpd_loo"] - table["elpd_loo"].iloc[0])
     table.index.name = "model"
-    table.attrs["note"] = (
+    note = (
         "ELPD-LOO (PSIS) is per (date, geo) observation of the scaled target; higher is "
         "better. Differences smaller than about 2 × se are not meaningful."
     )
+    failed = list(table.index[~table["converged"].astype(bool)])
+    if failed:  # loud and first: a ranking of unconverged fits is not a result
+        note = (
+            f"NOT CONVERGED: {', '.join(failed)} {'fails' if len(failed) == 1 else 'fail'} "
+            "the convergence gates (see the verdict column); this ranking is provisional "
+            "until every fit converges. " + note
+        )
+    table.attrs["note"] = note
     return table
