@@ -197,7 +197,6 @@ def _fit_args(args, cfg) -> dict:
 def run_fit(csv, config, out, args) -> int:
     """Fit, then write the bundle, roi.csv, diagnostics.csv, convergence.csv, report.html."""
     import bayes_mmm as bm
-    from bayes_mmm.report import report
 
     t = _step(W.STEP_LOAD.format(csv=csv, config=config))
     data, spec, cfg = load_inputs(csv, config)
@@ -216,7 +215,7 @@ def run_fit(csv, config, out, args) -> int:
     conv = fit.convergence
     conv.to_frame().to_csv(out / "convergence.csv")
     _step(W.STEP_REPORT)
-    report(fit, out / "report.html", prior=_prior_option(args), progress=_progress())
+    fit.report(out / "report.html", prior=_prior_option(args), progress=_progress())
     _step(W.STEP_WROTE.format(out=out))
     _show(fit.roi())
     print(conv.message())

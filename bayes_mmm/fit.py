@@ -50,6 +50,7 @@ class Fit:
     """
 
     __slots__ = ("posterior",)
+    posterior: Posterior
 
     def __init__(
         self,
@@ -61,6 +62,13 @@ class Fit:
         posterior: Posterior | None = None,
     ) -> None:
         if posterior is None:
+            if data is None or spec is None or idata is None:
+                parts = {"data": data, "spec": spec, "idata": idata}
+                missing = [name for name, part in parts.items() if part is None]
+                raise TypeError(
+                    f"Fit() needs data=, spec= and idata= (or posterior=); missing: {missing}. "
+                    "Build one with bm.fit(...) or bm.load(path)."
+                )
             posterior = Posterior(data=data, spec=spec, idata=idata, meta=dict(meta or {}))
         object.__setattr__(self, "posterior", posterior)
 

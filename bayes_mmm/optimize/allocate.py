@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -511,7 +512,7 @@ def optimize(
     warning = gate(posterior, allow_unconverged)
     draws, shape = posterior.draws
     plan = planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting=flighting)
-    risk = {"alpha": alpha, "risk_aversion": risk_aversion, "margin": margin}
+    risk: dict[str, Any] = {"alpha": alpha, "risk_aversion": risk_aversion, "margin": margin}
     how = {"n_starts": n_starts, "seed": seed, "solver": solver, "progress": progress, **risk}
     return allocate(
         plan,
