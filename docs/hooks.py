@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,6 +19,7 @@ SOURCES = {
 }
 
 
+@event_priority(100)  # before mkdocs-jupyter's on_files, which turns notebooks into pages
 def on_files(files: Files, config) -> Files:
     for prefix, (folder, patterns) in SOURCES.items():
         for pattern in patterns:
