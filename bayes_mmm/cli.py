@@ -80,8 +80,8 @@ def _show(table) -> None:
     print(table.to_string())
 
 
-def cli_message(err: BaseException) -> str:
-    """An error's message with Python keyword arguments replaced by the command's flags."""
+def cli_message(err: BaseException | str) -> str:
+    """A message with Python keyword arguments replaced by the command's flags and config."""
     text = str(err)
     for keyword, flag in W.CLI_FLAGS.items():
         text = text.replace(keyword, flag)
@@ -218,7 +218,7 @@ def run_fit(csv, config, out, args) -> int:
     fit.report(out / "report.html", prior=_prior_option(args), progress=_progress())
     _step(W.STEP_WROTE.format(out=out))
     _show(fit.roi())
-    print(conv.message())
+    print(cli_message(conv.message()))
     return EXIT_OK if conv.passed else EXIT_NOT_CONVERGED
 
 

@@ -178,6 +178,8 @@ def test_tables_print_whole(capsys):
 def test_messages_name_flags_not_keyword_arguments():
     err = bm.ConvergenceError("Refit, or pass allow_unconverged=True to proceed anyway.")
     assert cli.cli_message(err) == "Refit, or pass --allow-unconverged to proceed anyway."
+    hint = cli.cli_message("try adaptation=draw_diag in sampler_kwargs")
+    assert hint == 'try adaptation = "draw_diag" in the config\'s [fit.sampler_kwargs]'
 
 
 def test_library_warnings_and_logs_are_hidden_unless_asked(caplog):

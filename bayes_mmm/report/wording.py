@@ -152,6 +152,10 @@ CLI_FLAGS = {
     "allow_unconverged=True": "--allow-unconverged",
     "near_optimal=": "--near-optimal ",
     "by_geo=True": "--by-geo",
+    "adaptation=draw_diag in sampler_kwargs": (
+        'adaptation = "draw_diag" in the config\'s [fit.sampler_kwargs]'
+    ),
+    "raise target_accept": "raise target_accept in the config's [fit]",
 }
 CONFIG_NOT_FOUND = "Config file '{path}' not found."
 CONFIG_NOT_TOML = "Config '{path}' is not valid TOML: {err}"
