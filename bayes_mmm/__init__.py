@@ -9,7 +9,7 @@ This module re-exports the public API; ``bayes_mmm.fit.Fit`` is the facade over 
 >>> fit.roi(hdi_prob=0.9)
 """
 
-from bayes_mmm import datasets
+from bayes_mmm import datasets, mlflow
 from bayes_mmm.baselines import BaselineResult, ols_baseline, ridge_baseline, side_by_side
 from bayes_mmm.calibration import lift_table
 from bayes_mmm.data import MMMData, Scaling
@@ -72,6 +72,7 @@ __all__ = [
     "lift_table",
     "load",
     "mediation",
+    "mlflow",
     "ols_baseline",
     "plan_runtime",
     "report",

@@ -9,6 +9,7 @@ the optimizer, the report and the bundle. Nothing below imports it; analyses tak
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import FrozenInstanceError
 from functools import partial
 from pathlib import Path
@@ -29,7 +30,10 @@ from bayes_mmm.report import report as write_report
 from bayes_mmm.sample import SAMPLERS, Run, prior_predictive, sample
 from bayes_mmm.spec import ModelSpec
 
-__all__ = ["SAMPLERS", "ConvergenceWarning", "Fit", "fit", "fit_many", "load"]
+__all__ = ["FIT_CALLBACKS", "SAMPLERS", "ConvergenceWarning", "Fit", "fit", "fit_many", "load"]
+
+# Called with each new Fit at the end of ``fit`` (``bayes_mmm.mlflow.autolog`` adds one).
+FIT_CALLBACKS: list[Callable[[Fit], None]] = []
 
 
 class Fit:
@@ -46,6 +50,7 @@ class Fit:
     """
 
     __slots__ = ("posterior",)
+    posterior: Posterior
 
     def __init__(
         self,
@@ -57,6 +62,13 @@ class Fit:
         posterior: Posterior | None = None,
     ) -> None:
         if posterior is None:
+            if data is None or spec is None or idata is None:
+                parts = {"data": data, "spec": spec, "idata": idata}
+                missing = [name for name, part in parts.items() if part is None]
+                raise TypeError(
+                    f"Fit() needs data=, spec= and idata= (or posterior=); missing: {missing}. "
+                    "Build one with bm.fit(...) or bm.load(path)."
+                )
             posterior = Posterior(data=data, spec=spec, idata=idata, meta=dict(meta or {}))
         object.__setattr__(self, "posterior", posterior)
 
@@ -241,7 +253,10 @@ def fit(
     """
     settings = (draws, tune, chains, cores, random_seed, sampler, target_accept, progress)
     run = Run(*settings, sampler_kwargs=sampler_kwargs)
-    return Fit(posterior=sample(data, spec, **vars(run)))
+    result = Fit(posterior=sample(data, spec, **vars(run)))
+    for callback in FIT_CALLBACKS:
+        callback(result)
+    return result
 
 
 def fit_many(jobs, client=None, **kwargs: Any) -> dict[str, Fit]:

@@ -41,6 +41,7 @@ from bayes_mmm.bundle import load, save
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import BundleError, DataError, SpecError
 from bayes_mmm.posterior import Posterior
+from bayes_mmm.progress import iterate
 from bayes_mmm.sample import sample
 from bayes_mmm.spec import ModelSpec
 
@@ -199,6 +200,7 @@ def sample_many(
     bundle_dir: str | Path | None = None,
     random_seed: int | None = None,
     n_workers: int | None = None,
+    progress: bool | None = None,
 ) -> dict[str, Posterior]:
     """Run independent fits on Dask distributed and return ``{job.name: Posterior}``
     (``bm.fit_many`` wraps each in a ``Fit``).
@@ -216,6 +218,8 @@ def sample_many(
     random_seed : int, optional
         Seeds jobs whose ``fit_kwargs`` have no ``random_seed`` (one spawned per job, in
         order), so the batch is reproducible.
+    progress : bool or None
+        A bar counting finished fits (``bayes_mmm.progress``; None: terminals and notebooks).
 
     Returns
     -------
@@ -264,7 +268,7 @@ def sample_many(
         client = Client(cluster)
     bundle = None if bundle_dir is None else str(Path(bundle_dir).resolve())
     try:
-        results, errors = _collect(client, jobs, bundle, default_cores=1 if own else None)
+        results, errors = _collect(client, jobs, bundle, 1 if own else None, progress)
     finally:
         if own:
             client.close()
@@ -286,7 +290,9 @@ def batch_error(errors: Mapping[str, BaseException], n_jobs: int) -> Exception:
     return type(ours[0])(message) if ours else RuntimeError(message)
 
 
-def _collect(client, jobs: list[Job], bundle: str | None, default_cores: int | None):
+def _collect(
+    client, jobs: list[Job], bundle: str | None, default_cores: int | None, progress: bool | None
+):
     """Submit every job and gather ``({name: Posterior}, {name: error})`` as they finish."""
     from distributed import as_completed
 
@@ -299,7 +305,7 @@ def _collect(client, jobs: list[Job], bundle: str | None, default_cores: int | N
     )
     name_of = {f.key: j.name for f, j in zip(futures, jobs)}
     results, errors = {}, {}
-    for future in as_completed(futures):
+    for future in iterate(as_completed(futures), "fits", progress, len(jobs)):
         name = name_of[future.key]
         if future.status == "error":
             errors[name] = future.exception()

@@ -42,6 +42,7 @@ def report(
     hdi_prob: float = 0.9,
     random_seed: int | None = 0,
     prior_samples: int = 300,
+    progress: bool | None = None,
 ) -> Path:
     """Write the HTML report of a posterior (or the ``Fit`` around one) to ``path`` and
     return the path.
@@ -55,6 +56,9 @@ def report(
         Prior draws for the prior-vs-posterior figure; "auto" draws ``prior_samples``
         with ``sample.prior_predictive`` (compiles the model once), None leaves it out.
     holdout : holdout.Holdout, optional
+    progress : bool or None
+        A bar over the report's sections (``bayes_mmm.progress``; None: in a terminal or
+        notebook, not under ``CI``).
     """
     post = as_posterior(posterior)
     if isinstance(prior, str) and prior == "auto":
@@ -67,6 +71,7 @@ def report(
         holdout=holdout,
         hdi_prob=hdi_prob,
         random_seed=random_seed,
+        progress=progress,
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

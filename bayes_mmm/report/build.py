@@ -18,6 +18,7 @@ from bayes_mmm.analysis import channel_contribution_draws, summarize
 from bayes_mmm.bundle import library_versions
 from bayes_mmm.convergence import R_HAT_MAX
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
+from bayes_mmm.progress import iterate
 from bayes_mmm.report import wording as W
 from bayes_mmm.report.payload import Headline, Image, Payload, Section, Table, Verdict
 
@@ -318,6 +319,7 @@ def build_payload(
     holdout=None,
     hdi_prob: float = 0.9,
     random_seed: int | None = 0,
+    progress: bool | None = None,
 ) -> Payload:
     """Compute every number and figure of the report.
 
@@ -332,6 +334,9 @@ def build_payload(
     prior : DataTree, optional
         Prior draws (``sample.prior_predictive``) for the prior-vs-posterior figure.
     holdout : holdout.Holdout, optional
+    progress : bool or None
+        A bar over the sections: None shows it in a terminal or notebook but not under
+        ``CI``, False never (``bayes_mmm.progress``).
     """
     post = as_posterior(posterior)
     d = post.data
@@ -348,14 +353,15 @@ def build_payload(
         n_geos=len(d.geos),
         n_channels=len(d.channels),
     )
-    sections = [
-        fit_section(post, prior, holdout, hdi_prob, random_seed),
-        contrib_section(post, roi, p_roi, contrib, hdi_prob),
-        curves_section(post, hdi_prob),
-        budget_section(post, plan, what_if, hdi_prob),
-        data_section(post),
-        repro_section(post),
+    steps = [
+        lambda: fit_section(post, prior, holdout, hdi_prob, random_seed),
+        lambda: contrib_section(post, roi, p_roi, contrib, hdi_prob),
+        lambda: curves_section(post, hdi_prob),
+        lambda: budget_section(post, plan, what_if, hdi_prob),
+        lambda: data_section(post),
+        lambda: repro_section(post),
     ]
+    sections = [step() for step in iterate(steps, "report sections", progress)]
     return Payload(
         title=W.TITLE,
         subtitle=subtitle,
