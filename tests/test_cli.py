@@ -153,3 +153,17 @@ def test_cli_and_demo_do_not_reach_for_the_repository(module):
     for folder in ("data", "configs"):
         joined = rf"""/\s*["']{folder}["']|["']{folder}["']\s*/|["']{folder}/"""
         assert not re.search(joined, source), f"a path into the repository's {folder}/"
+
+
+def test_optimize_with_a_target_writes_the_least_budget_plan(tmp_path, capsys):
+    plan = tmp_path / "plan.csv"
+    run = ROOT / "tests" / "fixtures" / "tiny_fit"
+    base = ["optimize", str(run), "--weeks", "13", "--out", str(plan)]
+    assert cli.main([*base, "--allow-unconverged"]) == cli.EXIT_INPUT  # neither
+    assert "either --budget or --target" in capsys.readouterr().err
+    args = [*base, "--target", "100000", "--target-prob", "0.6", "--allow-unconverged"]
+    assert cli.main(args) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "Least 13-week budget with P ≥ 60%" in out
+    table = pd.read_csv(plan, index_col=0)
+    assert table["optimal"].sum() > 0

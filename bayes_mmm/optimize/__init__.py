@@ -48,7 +48,8 @@ kind) → ``window`` (the direct-effect :class:`Planner`) → ``mediated`` (the 
 planner) → ``factory`` (``planner`` and the convergence gate) → ``utilities`` and
 ``constraints`` → ``search`` (SLSQP multi-start) → ``separable`` (the structured solver)
 → ``allocate`` (:func:`optimize`, :func:`allocate` and their stability and
-near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`).
+near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`) →
+``target`` (:func:`reach`, :func:`minimum_budget`: the least budget reaching a target).
 """
 
 from bayes_mmm.kinds import saturation_derivative
@@ -57,6 +58,7 @@ from bayes_mmm.optimize.constraints import Constraints
 from bayes_mmm.optimize.factory import planner
 from bayes_mmm.optimize.mediated import MediatedPlanner, mediate
 from bayes_mmm.optimize.scenarios import WhatIf, response_curves, what_if
+from bayes_mmm.optimize.target import TargetReach, minimum_budget, reach
 from bayes_mmm.optimize.utilities import (
     Utility,
     cvar_utility,
@@ -71,6 +73,7 @@ __all__ = [
     "Constraints",
     "MediatedPlanner",
     "Planner",
+    "TargetReach",
     "Utility",
     "WhatIf",
     "allocate",
@@ -79,9 +82,11 @@ __all__ = [
     "mean_sd_utility",
     "mean_utility",
     "mediate",
+    "minimum_budget",
     "optimize",
     "planner",
     "profit_utility",
+    "reach",
     "response_curves",
     "saturation_derivative",
     "what_if",
