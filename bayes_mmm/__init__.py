@@ -29,7 +29,7 @@ from bayes_mmm.mediation import mediation, total_roi
 from bayes_mmm.model import build_model
 from bayes_mmm.optimize import Allocation, WhatIf
 from bayes_mmm.posterior import Posterior
-from bayes_mmm.report import report
+from bayes_mmm.report import planner, report
 from bayes_mmm.runtime import RuntimePlan, plan_runtime
 from bayes_mmm.simulate import Truth, simulate
 from bayes_mmm.spec import DEFAULT_PRIORS, LiftTest, ModelSpec
@@ -70,6 +70,7 @@ __all__ = [
     "mediation",
     "ols_baseline",
     "plan_runtime",
+    "planner",
     "report",
     "ridge_baseline",
     "ridge_sign_check",
