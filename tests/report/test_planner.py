@@ -52,7 +52,8 @@ def _node(model: dict, plans: list, tmp_path: Path) -> list:
 
 @pytest.fixture(scope="module")
 def page(tiny_fit, tmp_path_factory):
-    plan = tiny_fit.optimize(1000.0, allow_unconverged=True)
+    budget = float(tiny_fit.data.spend[-13:].sum())  # the current plan's budget
+    plan = tiny_fit.optimize(budget, allow_unconverged=True)
     path = planner(tiny_fit, tmp_path_factory.mktemp("planner") / "planner.html", plan=plan)
     return path, plan
 
@@ -124,15 +125,26 @@ def _chromium():
     return sync_playwright
 
 
+def _launch(p):
+    """Playwright's own Chromium, else the system's (``chromium-headless-shell`` or
+    ``chromium`` on the PATH); skip when neither starts."""
+    system = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+    for kwargs in ({}, {"executable_path": system} if system else None):
+        if kwargs is None:
+            continue
+        try:
+            return p.chromium.launch(**kwargs)
+        except Exception as err:  # no browser binary installed
+            reason = str(err).splitlines()[0]
+    pytest.skip(f"no Chromium for Playwright: {reason}")
+
+
 def test_page_in_chromium_makes_no_request_and_matches(tiny_fit, page, tmp_path):
     sync_playwright = _chromium()
     path, plan = page
     shot = Path(__file__).resolve().parents[2] / "benchmarks" / "planner.png"
     with sync_playwright() as p:
-        try:
-            browser = p.chromium.launch()
-        except Exception as err:  # no browser binary installed
-            pytest.skip(f"no Chromium for Playwright: {err}")
+        browser = _launch(p)
         pg = browser.new_page()
         requests = []
         pg.on("request", lambda r: requests.append(r.url))

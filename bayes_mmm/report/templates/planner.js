@@ -139,7 +139,10 @@ function startPage(m) {
   const inputs = m.labels.map((label, k) => {
     const top = 3 * Math.max(m.current[k], m.optimal ? m.optimal[k] : 0, 1);
     const tr = document.createElement("tr");
-    tr.innerHTML = `<th>${label}</th><td><input type="range" min="0" max="${top}" step="${top / 1000}"></td>` +
+    const marks = [m.current[k], ...(m.optimal ? [m.optimal[k]] : [])]
+      .map((v) => `<option value="${v}"></option>`).join("");
+    tr.innerHTML = `<th>${label}</th><td><input type="range" min="0" max="${top}" step="any" list="marks-${k}">` +
+      `<datalist id="marks-${k}">${marks}</datalist></td>` +
       `<td><input type="number" min="0" step="any"></td><td class="roi"></td><td class="mroi"></td>` +
       `<td class="cur">${fmt(m.current[k])}</td><td class="opt">${m.optimal ? fmt(m.optimal[k]) : "–"}</td>`;
     rows.appendChild(tr);
@@ -155,7 +158,7 @@ function startPage(m) {
     const ms = performance.now() - t0;
     inputs.forEach((inp, k) => {
       inp.range.value = spend[k];
-      inp.num.value = spend[k];
+      inp.num.value = Math.round(100 * spend[k]) / 100;
       const g = r.groups[k];
       inp.tr.querySelector(".roi").textContent = `${fmt2(g.roi.mean)} (${fmt2(g.roi.lower)} to ${fmt2(g.roi.upper)})`;
       inp.tr.querySelector(".mroi").textContent = `${fmt2(g.mroi.mean)} (${fmt2(g.mroi.lower)} to ${fmt2(g.mroi.upper)})`;
