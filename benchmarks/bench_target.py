@@ -158,7 +158,7 @@ def main(argv=None) -> None:
     (out / "target.json").write_text(
         json.dumps({"settings": vars(args), "rows": rows}, default=float)
     )
-    print(table.to_markdown(index=False, floatfmt=".4g"))
+    print(markdown(table))
     summary = {
         "within_10pct": f"{int(table['within_10pct'].sum())} of {len(table)}",
         "reaches_in_truth": f"{int(table['reaches'].sum())} of {len(table)}",
