@@ -25,6 +25,7 @@ from bayes_mmm.errors import SpecError
 from bayes_mmm.mediation import mediation as mediation_table
 from bayes_mmm.optimize import optimize as allocate_budget
 from bayes_mmm.optimize import reach as reach_target
+from bayes_mmm.optimize import weekly as weekly_plan
 from bayes_mmm.optimize import what_if as budget_scenario
 from bayes_mmm.posterior import Draws, Posterior
 from bayes_mmm.report import report as write_report
@@ -156,7 +157,9 @@ class Fit:
 
         With ``target`` (and no ``budget``): the least budget reaching it, a
         ``TargetReach``; see ``bayes_mmm.optimize.reach`` (``target_prob``,
-        ``target_metric``, ``max_budget``).
+        ``target_metric``, ``max_budget``). With ``flighting="optimize"``: spend per
+        window week, a ``WeeklyPlan``; see ``bayes_mmm.optimize.weekly`` (``caps``,
+        ``floors``, ``max_change``, ``dark``).
         """
         if target is not None:
             if budget is not None:
@@ -164,6 +167,9 @@ class Fit:
             return reach_target(self.posterior, target, weeks=weeks, **kwargs)
         if budget is None:
             raise SpecError("Give a `budget` to allocate, or a `target` to reach.")
+        if kwargs.get("flighting") == "optimize":  # week by week: a WeeklyPlan
+            kwargs.pop("flighting")
+            return weekly_plan(self.posterior, budget, weeks=weeks, **kwargs)
         return allocate_budget(self.posterior, budget=budget, weeks=weeks, **kwargs)
 
     def what_if(self, **kwargs: Any):

@@ -49,13 +49,15 @@ planner) → ``factory`` (``planner`` and the convergence gate) → ``utilities`
 ``constraints`` → ``search`` (SLSQP multi-start) → ``separable`` (the structured solver)
 → ``allocate`` (:func:`optimize`, :func:`allocate` and their stability and
 near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`) →
-``target`` (:func:`reach`, :func:`minimum_budget`: the least budget reaching a target).
+``target`` (:func:`reach`, :func:`minimum_budget`: the least budget reaching a target) and
+``flighting`` (:func:`weekly`: spend per window week and spend group).
 """
 
 from bayes_mmm.kinds import saturation_derivative
 from bayes_mmm.optimize.allocate import Allocation, allocate, optimize
 from bayes_mmm.optimize.constraints import Constraints
 from bayes_mmm.optimize.factory import planner
+from bayes_mmm.optimize.flighting import WeeklyPlan, weekly
 from bayes_mmm.optimize.mediated import MediatedPlanner, mediate
 from bayes_mmm.optimize.scenarios import WhatIf, response_curves, what_if
 from bayes_mmm.optimize.target import TargetReach, minimum_budget, reach
@@ -75,6 +77,7 @@ __all__ = [
     "Planner",
     "TargetReach",
     "Utility",
+    "WeeklyPlan",
     "WhatIf",
     "allocate",
     "cvar_utility",
@@ -89,6 +92,7 @@ __all__ = [
     "reach",
     "response_curves",
     "saturation_derivative",
+    "weekly",
     "what_if",
     "window_baseline",
 ]
