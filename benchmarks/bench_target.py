@@ -29,28 +29,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_regret import fit_or_load
 from oracle import simulated, true_optimum, true_planner
 
-import bayes_mmm as bm
 from bayes_mmm import optimize as opt
 from bayes_mmm.optimize.target import minimum_budget
-
-
-def fit_or_load(path: Path, data, args) -> bm.Fit:
-    """Load the saved fit at ``path`` or fit and save it."""
-    if path.exists():
-        return bm.load(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        size = {k: getattr(args, k) for k in ("draws", "tune", "chains")}
-        fit = bm.fit(data, bm.ModelSpec(), random_seed=1, progress=False, **size)
-    fit.save(path)
-    return fit
 
 
 def true_gain(oracle, cells: np.ndarray) -> float:
@@ -143,6 +130,8 @@ def main(argv=None) -> None:
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
     ap.add_argument("--chains", type=int, default=2)
+    ap.add_argument("--float32", action="store_true", help="ModelSpec(float32=True)")
+    ap.add_argument("--adaptation", default=None, help="nutpie mass-matrix adaptation")
     ap.add_argument("--weeks", type=int, default=13)
     ap.add_argument("--multiples", type=float, nargs="+", default=[0.6, 1.0, 1.4, 1.8])
     ap.add_argument("--probs", type=float, nargs="+", default=[0.5, 0.8])
