@@ -24,6 +24,7 @@ from bayes_mmm.drivers import drivers as drivers_table
 from bayes_mmm.errors import SpecError
 from bayes_mmm.mediation import mediation as mediation_table
 from bayes_mmm.optimize import optimize as allocate_budget
+from bayes_mmm.optimize import optimize_costed
 from bayes_mmm.optimize import reach as reach_target
 from bayes_mmm.optimize import weekly as weekly_plan
 from bayes_mmm.optimize import what_if as budget_scenario
@@ -159,7 +160,8 @@ class Fit:
         ``TargetReach``; see ``bayes_mmm.optimize.reach`` (``target_prob``,
         ``target_metric``, ``max_budget``). With ``flighting="optimize"``: spend per
         window week, a ``WeeklyPlan``; see ``bayes_mmm.optimize.weekly`` (``caps``,
-        ``floors``, ``max_change``, ``dark``).
+        ``floors``, ``max_change``, ``dark``). With ``costs={group: CostCurve}``: costs
+        that change with spend; see ``bayes_mmm.optimize.optimize_costed``.
         """
         if target is not None:
             if budget is not None:
@@ -170,6 +172,8 @@ class Fit:
         if kwargs.get("flighting") == "optimize":  # week by week: a WeeklyPlan
             kwargs.pop("flighting")
             return weekly_plan(self.posterior, budget, weeks=weeks, **kwargs)
+        if kwargs.get("costs"):  # cost curves per spend group
+            return optimize_costed(self.posterior, budget, kwargs.pop("costs"), weeks, **kwargs)
         return allocate_budget(self.posterior, budget=budget, weeks=weeks, **kwargs)
 
     def what_if(self, **kwargs: Any):

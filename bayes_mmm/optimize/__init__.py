@@ -50,12 +50,14 @@ planner) → ``factory`` (``planner`` and the convergence gate) → ``utilities`
 → ``allocate`` (:func:`optimize`, :func:`allocate` and their stability and
 near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`) →
 ``target`` (:func:`reach`, :func:`minimum_budget`: the least budget reaching a target) and
-``flighting`` (:func:`weekly`: spend per window week and spend group).
+``flighting`` (:func:`weekly`: spend per window week and spend group) and ``costs``
+(:class:`CostCurve`, :func:`optimize_costed`: media costs that change with spend).
 """
 
 from bayes_mmm.kinds import saturation_derivative
 from bayes_mmm.optimize.allocate import Allocation, allocate, optimize
 from bayes_mmm.optimize.constraints import Constraints
+from bayes_mmm.optimize.costs import CostCurve, optimize_costed
 from bayes_mmm.optimize.factory import planner
 from bayes_mmm.optimize.flighting import WeeklyPlan, weekly
 from bayes_mmm.optimize.mediated import MediatedPlanner, mediate
@@ -73,6 +75,7 @@ from bayes_mmm.optimize.window import Planner, marginal_roi, window_baseline
 __all__ = [
     "Allocation",
     "Constraints",
+    "CostCurve",
     "MediatedPlanner",
     "Planner",
     "TargetReach",
@@ -87,6 +90,7 @@ __all__ = [
     "mediate",
     "minimum_budget",
     "optimize",
+    "optimize_costed",
     "planner",
     "profit_utility",
     "reach",
