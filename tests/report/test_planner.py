@@ -9,6 +9,7 @@ installed; each test skips otherwise.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -16,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bayes_mmm import SpecError
@@ -43,7 +45,8 @@ def _node(model: dict, plans: list, tmp_path: Path) -> list:
         " return {revenue: Array.from(r.revenue), change: Array.from(r.change),"
         " incremental: Array.from(r.incremental), prob: r.probBetter,"
         " mroi: r.groups.map((g) => g.mroi.mean), change_mean: r.changeSummary.mean,"
-        " change_lower: r.changeSummary.lower, change_upper: r.changeSummary.upper}; })));"
+        " change_lower: r.changeSummary.lower, change_upper: r.changeSummary.upper,"
+        " csv: p.csv(m, s)}; })));"
     )
     out = subprocess.run([NODE, "-e", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -92,6 +95,10 @@ def test_page_arithmetic_equals_what_if_and_the_planner(tiny_fit, page, tmp_path
         got_s["mroi"], opt.marginal_roi(gradient, cells).mean(axis=0), rtol=1e-9
     )
     np.testing.assert_allclose(got_z["incremental"], 0.0, atol=1e-9 * np.abs(revenue).max())
+    # the exported CSV has the columns of `bayes-mmm optimize --out` (Allocation.table)
+    table = pd.read_csv(io.StringIO(got_s["csv"]), index_col="channel")
+    assert list(table.columns) == ["current", "optimal"]
+    np.testing.assert_allclose(table["optimal"], cur * factor, rtol=1e-12)
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
