@@ -14,9 +14,10 @@ across geos like the last ``weeks`` weeks of history. Expected revenue and its e
 gradient feed SLSQP (budget met exactly, per-period floors and caps, dark periods, and a
 maximum change between consecutive periods as linear constraints). The search starts from
 the best flat plan, which the weekly problem contains exactly (the flat planner spreads
-each group's total evenly over the weeks with the same geo split), so the weekly plan
-never does worse than it in expectation; the gain is reported against the better of the
-best ``"history"`` and ``"flat"`` plans, draw by draw, with P(better).
+each group's total evenly over the weeks with the same geo split), so on the draws it is
+solved on the weekly plan never does worse than it in expectation. The gain is reported
+against the better of the best ``"history"`` and ``"flat"`` plans, draw by draw, with
+P(better), scored out of sample by two-fold cross-fitting (see :func:`weekly`).
 
 Seasonality of the media effect is not modelled (the media coefficients do not vary over
 time), so the gain comes from carryover into and out of the window and from saturation.
@@ -24,6 +25,7 @@ time), so the gain comes from carryover into and out of the window and from satu
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -54,7 +56,9 @@ class WeeklyPlan:
     fixed : Series, dims (spend_group,)
         The best fixed plan's group totals (``fixed.attrs["flighting"]`` says which).
     gain : DataArray, dims (chain, draw)
-        Revenue of the weekly plan minus the best fixed plan's, window + tail.
+        Revenue of the weekly plan minus the best fixed plan's, window + tail; with
+        ``honest`` (the default) scored out of sample (two-fold cross-fitting, see
+        :func:`weekly`).
     prob_better : float
     table : DataFrame
         ``mean``, ``median``, ``lower``, ``upper`` of ``gain``.
@@ -99,6 +103,12 @@ class WeekModel:
         share = plan.history_spend / np.where(tot > 0, tot, 1.0)
         self.share = np.where(tot > 0, share, 1.0 / len(data.geos))  # (geo, group)
         self.m = data.group_matrix  # (channel, group)
+
+    def subset(self, index) -> WeekModel:
+        """The same model on a subset of draws (``index`` into the sample dim)."""
+        new = copy.copy(self)
+        new.plan, new.units = self.plan.subset(index), self.units[:, index]
+        return new
 
     def revenue(self, weekly: np.ndarray, grad: bool = False):
         """Revenue per draw of ``weekly`` spend, dims (period, spend_group).
@@ -154,6 +164,7 @@ def weekly(
     max_change: float | None = None,
     dark: Sequence[int] = (),
     hdi_prob: float = 0.9,
+    honest: bool = True,
     allow_unconverged: bool = False,
 ) -> WeeklyPlan:
     """Allocate ``budget`` per window week and spend group to maximise expected revenue.
@@ -170,6 +181,12 @@ def weekly(
         The largest change of a group's spend between consecutive weeks (currency).
     dark : sequence of int
         Weeks (1 … ``weeks``) with no paid spend.
+    honest : bool
+        Score the gain out of sample: the draws are split in two halves (even and odd
+        positions), the weekly and best fixed plans are solved on each half and scored on
+        the other. A plan scored on the draws it was fitted to looks better than it is
+        (on a simulated panel where the weekly plan lost 2.8% in truth, the in-sample
+        P(better) was 0.79); cross-fitting removes that bias. Costs two more solves.
 
     Raises
     ------
@@ -187,20 +204,39 @@ def weekly(
     labels = list(flat.labels)
     lo, hi = _limits(flat.weeks, labels, budget, caps, floors, dark)
     model = WeekModel(flat, draws)
-    fixed = {f: allocate(_as(flat, f, draws), budget, shape) for f in ("flat", "history")}
-    y0 = np.clip(np.tile(fixed["flat"].spend.to_numpy() / flat.weeks, (flat.weeks, 1)), lo, hi)
-    x = _solve(model, budget, lo, hi, max_change, y0)
-    weekly_rev = model.revenue(x)
-    best = max(fixed, key=lambda f: float(fixed[f].uplift.mean()))
-    fixed_plan = _as(flat, best, draws)
-    fixed_rev = fixed_plan.revenue(fixed_plan_cells(fixed_plan, fixed[best].spend.to_numpy()))
-    gain = xr.DataArray((weekly_rev - fixed_rev).reshape(shape), dims=SAMPLE_DIMS, name="gain")
+    fixed_planners = {f: _as(flat, f, draws) for f in ("flat", "history")}
+
+    def plans(index):
+        """The weekly plan and the best fixed (flighting, group totals) on draws ``index``."""
+        fixed = {}
+        for f, pl in fixed_planners.items():
+            totals = allocate(pl.subset(index), budget, (1, len(index))).spend.to_numpy()
+            fixed[f] = (pl.subset(index).revenue(fixed_plan_cells(pl, totals)).mean(), totals)
+        y0 = np.tile(fixed["flat"][1] / flat.weeks, (flat.weeks, 1))
+        x = _solve(model.subset(index), budget, lo, hi, max_change, np.clip(y0, lo, hi))
+        best = max(fixed, key=lambda f: fixed[f][0])
+        return x, best, fixed[best][1]
+
+    def gain_on(x, best, totals, index):
+        pl = fixed_planners[best].subset(index)
+        return model.subset(index).revenue(x) - pl.revenue(fixed_plan_cells(pl, totals))
+
+    n = flat.base.shape[0]
+    x, best, totals = plans(np.arange(n))
+    if honest and n >= 4:  # two-fold cross-fitting: each half's plans scored on the other
+        gain = np.empty(n)
+        halves = np.arange(0, n, 2), np.arange(1, n, 2)
+        for a, b in (halves, halves[::-1]):
+            gain[b] = gain_on(*plans(a), b)
+    else:
+        gain = gain_on(x, best, totals, np.arange(n))
+    gain = xr.DataArray(gain.reshape(shape), dims=SAMPLE_DIMS, name="gain")
     spend = pd.DataFrame(x, index=pd.RangeIndex(1, flat.weeks + 1, name="period"), columns=labels)
-    totals = fixed[best].spend.rename("fixed")
-    totals.attrs["flighting"] = best
+    fixed_spend = pd.Series(totals, index=labels, name="fixed")
+    fixed_spend.attrs["flighting"] = best
     return WeeklyPlan(
         spend=spend,
-        fixed=totals,
+        fixed=fixed_spend,
         gain=gain,
         prob_better=float((gain.values > 0).mean()),
         table=summarize(gain.expand_dims(quantity=["gain"]), hdi_prob),
