@@ -184,9 +184,11 @@ def weekly(
     honest : bool
         Score the gain out of sample: the draws are split in two halves (even and odd
         positions), the weekly and best fixed plans are solved on each half and scored on
-        the other. A plan scored on the draws it was fitted to looks better than it is
-        (on a simulated panel where the weekly plan lost 2.8% in truth, the in-sample
-        P(better) was 0.79); cross-fitting removes that bias. Costs two more solves.
+        the other. A plan scored on the draws it was solved on looks better than it is;
+        cross-fitting removes that optimism, not a bias of the posterior itself (on a
+        short, unconverged 3-geo fit the weekly plan lost 2.8% against the best fixed
+        plan in truth while P(better) was 0.79 in sample and 0.77 cross-fitted,
+        ``benchmarks/FLIGHTING.md``). Costs two more solves.
 
     Raises
     ------
