@@ -207,31 +207,17 @@ def weekly(
     lo, hi = _limits(flat.weeks, labels, budget, caps, floors, dark)
     model = WeekModel(flat, draws)
     fixed_planners = {f: _as(flat, f, draws) for f in ("flat", "history")}
-
-    def plans(index):
-        """The weekly plan and the best fixed (flighting, group totals) on draws ``index``."""
-        fixed = {}
-        for f, pl in fixed_planners.items():
-            totals = allocate(pl.subset(index), budget, (1, len(index))).spend.to_numpy()
-            fixed[f] = (pl.subset(index).revenue(fixed_plan_cells(pl, totals)).mean(), totals)
-        y0 = np.tile(fixed["flat"][1] / flat.weeks, (flat.weeks, 1))
-        x = _solve(model.subset(index), budget, lo, hi, max_change, np.clip(y0, lo, hi))
-        best = max(fixed, key=lambda f: fixed[f][0])
-        return x, best, fixed[best][1]
-
-    def gain_on(x, best, totals, index):
-        pl = fixed_planners[best].subset(index)
-        return model.subset(index).revenue(x) - pl.revenue(fixed_plan_cells(pl, totals))
-
+    limits = (budget, lo, hi, max_change)
     n = flat.base.shape[0]
-    x, best, totals = plans(np.arange(n))
+    x, best, totals = _plans(model, fixed_planners, limits, np.arange(n))
     if honest and n >= 4:  # two-fold cross-fitting: each half's plans scored on the other
         gain = np.empty(n)
         halves = np.arange(0, n, 2), np.arange(1, n, 2)
         for a, b in (halves, halves[::-1]):
-            gain[b] = gain_on(*plans(a), b)
+            plans = _plans(model, fixed_planners, limits, a)
+            gain[b] = _gain_on(model, fixed_planners, *plans, b)
     else:
-        gain = gain_on(x, best, totals, np.arange(n))
+        gain = _gain_on(model, fixed_planners, x, best, totals, np.arange(n))
     gain = xr.DataArray(gain.reshape(shape), dims=SAMPLE_DIMS, name="gain")
     spend = pd.DataFrame(x, index=pd.RangeIndex(1, flat.weeks + 1, name="period"), columns=labels)
     fixed_spend = pd.Series(totals, index=labels, name="fixed")
@@ -245,6 +231,27 @@ def weekly(
         budget=float(budget),
         weeks=flat.weeks,
     )
+
+
+def _plans(model: WeekModel, fixed_planners: dict, limits: tuple, index):
+    """The weekly plan and the best fixed plan (flighting, group totals) on draws
+    ``index``; ``limits`` is (budget, lower, upper, max_change)."""
+    budget, lo, hi, max_change = limits
+    fixed = {}
+    for f, pl in fixed_planners.items():
+        sub = pl.subset(index)
+        totals = allocate(sub, budget, (1, len(index))).spend.to_numpy()
+        fixed[f] = (sub.revenue(fixed_plan_cells(pl, totals)).mean(), totals)
+    y0 = np.tile(fixed["flat"][1] / model.plan.weeks, (model.plan.weeks, 1))
+    x = _solve(model.subset(index), budget, lo, hi, max_change, np.clip(y0, lo, hi))
+    best = max(fixed, key=lambda f: fixed[f][0])
+    return x, best, fixed[best][1]
+
+
+def _gain_on(model: WeekModel, fixed_planners: dict, x, best, totals, index) -> np.ndarray:
+    """Revenue of weekly plan ``x`` minus the fixed plan's on draws ``index``, dims (sample,)."""
+    pl = fixed_planners[best].subset(index)
+    return model.subset(index).revenue(x) - pl.revenue(fixed_plan_cells(pl, totals))
 
 
 def _as(flat: Planner, flighting: str, draws) -> Planner:
