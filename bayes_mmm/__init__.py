@@ -30,7 +30,7 @@ from bayes_mmm.mediation import mediation, total_roi
 from bayes_mmm.model import build_model
 from bayes_mmm.optimize import Allocation, WhatIf
 from bayes_mmm.posterior import Posterior
-from bayes_mmm.report import report
+from bayes_mmm.report import planner, report
 from bayes_mmm.runtime import RuntimePlan, plan_runtime
 from bayes_mmm.sbc import SBCResult, sbc
 from bayes_mmm.simulate import Truth, simulate
@@ -75,6 +75,7 @@ __all__ = [
     "mlflow",
     "ols_baseline",
     "plan_runtime",
+    "planner",
     "report",
     "ridge_baseline",
     "ridge_sign_check",

@@ -6,6 +6,7 @@
     bayes-mmm fit DATA.csv --config SPEC.toml --out RUN/ [--draws --tune --chains --seed]
     bayes-mmm report RUN/ [--out report.html]
     bayes-mmm optimize RUN/ --budget X --weeks N [--objective mean] --out plan.csv
+    bayes-mmm optimize RUN/ --target Y [--target-prob 0.8] --weeks N --out plan.csv
     bayes-mmm demo [--out runs/demo] [--config SPEC.toml | demo_geo_panel_quick]
 
 The TOML config maps columns in ``[data]`` (``date``, ``target``, ``geo``, ``media``,
@@ -253,7 +254,28 @@ def cmd_optimize(args) -> int:
         from bayes_mmm import optimize as _  # noqa: F401
     except ImportError as err:
         raise CliError(W.OPTIMIZE_UNAVAILABLE.format(err=err), EXIT_UNAVAILABLE) from err
+    if (args.budget is None) == (args.target is None):
+        raise CliError("Give either --budget or --target.", EXIT_INPUT)
     fit = _load_run(args.run)
+    if args.target is not None:
+        _step(f"finding the least budget reaching {args.target:,.6g} ({args.target_metric})")
+        reach = fit.optimize(
+            target=args.target,
+            weeks=args.weeks,
+            target_prob=args.target_prob,
+            target_metric=args.target_metric,
+            allow_unconverged=args.allow_unconverged,
+            by_geo=args.by_geo,
+        )
+        plan = reach.allocation
+        _write_plan(plan, args.out)
+        print(reach.sentence)
+        print(f"P(plan reaches the target) = {reach.prob:.0%}")
+        if args.report:
+            from bayes_mmm.report import report
+
+            report(fit, args.report, plan=plan)
+        return EXIT_OK
     _step(W.STEP_OPTIMIZE.format(budget=args.budget, weeks=args.weeks))
     plan = fit.optimize(
         budget=args.budget,
@@ -264,10 +286,7 @@ def cmd_optimize(args) -> int:
         by_geo=args.by_geo,
         progress=_progress(),
     )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    plan.table.to_csv(out)
-    _show(plan.table)
+    _write_plan(plan, args.out)
     print(W.PLAN_PROB_BETTER.format(prob=plan.prob_better))
     if plan.near_optimal is not None:
         near = plan.near_optimal
@@ -282,6 +301,14 @@ def cmd_optimize(args) -> int:
         _step(W.STEP_REPORT)
         report(fit, args.report, plan=plan, progress=_progress())
     return EXIT_OK
+
+
+def _write_plan(plan, path) -> None:
+    """Write a plan's table (per spend group) to the CSV ``path`` and print it."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    plan.table.to_csv(out)
+    _show(plan.table)
 
 
 def demo_config(config: str | None) -> Path:
@@ -359,7 +386,15 @@ def parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("optimize", help=W.HELP_OPTIMIZE)
     o.add_argument("run")
-    o.add_argument("--budget", type=float, required=True)
+    o.add_argument("--budget", type=float, help="the window budget to allocate")
+    o.add_argument(
+        "--target",
+        type=float,
+        help="instead of --budget: the least budget whose plan reaches this incremental "
+        "revenue (or ROI / marginal ROI floor, see --target-metric)",
+    )
+    o.add_argument("--target-prob", type=float, default=0.5, help="with --target")
+    o.add_argument("--target-metric", default="revenue", help="revenue, roi or mroi")
     o.add_argument("--weeks", type=int, required=True)
     o.add_argument("--objective", default="mean", help=W.HELP_OBJECTIVE)
     o.add_argument("--out", required=True, help=W.HELP_PLAN_CSV)

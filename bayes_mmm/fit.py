@@ -22,8 +22,12 @@ from bayes_mmm import bundle, loo, many, ppc, results
 from bayes_mmm.convergence import Convergence, ConvergenceWarning
 from bayes_mmm.data import MMMData
 from bayes_mmm.drivers import drivers as drivers_table
+from bayes_mmm.errors import SpecError
 from bayes_mmm.mediation import mediation as mediation_table
 from bayes_mmm.optimize import optimize as allocate_budget
+from bayes_mmm.optimize import optimize_costed
+from bayes_mmm.optimize import reach as reach_target
+from bayes_mmm.optimize import weekly as weekly_plan
 from bayes_mmm.optimize import what_if as budget_scenario
 from bayes_mmm.posterior import Draws, Posterior
 from bayes_mmm.report import report as write_report
@@ -159,8 +163,29 @@ class Fit:
         return mediation_table(self.posterior, hdi_prob=hdi_prob, interval=interval)
 
     # ------------------------------------------------------------------ budget questions
-    def optimize(self, budget: float, weeks: int = 13, **kwargs: Any):
-        """Posterior-aware budget allocation; see ``bayes_mmm.optimize.optimize``."""
+    def optimize(
+        self, budget: float | None = None, weeks: int = 13, target: float | None = None, **kwargs
+    ):
+        """Posterior-aware budget allocation; see ``bayes_mmm.optimize.optimize``.
+
+        With ``target`` (and no ``budget``): the least budget reaching it, a
+        ``TargetReach``; see ``bayes_mmm.optimize.reach`` (``target_prob``,
+        ``target_metric``, ``max_budget``). With ``flighting="optimize"``: spend per
+        window week, a ``WeeklyPlan``; see ``bayes_mmm.optimize.weekly`` (``caps``,
+        ``floors``, ``max_change``, ``dark``). With ``costs={group: CostCurve}``: costs
+        that change with spend; see ``bayes_mmm.optimize.optimize_costed``.
+        """
+        if target is not None:
+            if budget is not None:
+                raise SpecError("Give either `budget` or `target`, not both.")
+            return reach_target(self.posterior, target, weeks=weeks, **kwargs)
+        if budget is None:
+            raise SpecError("Give a `budget` to allocate, or a `target` to reach.")
+        if kwargs.get("flighting") == "optimize":  # week by week: a WeeklyPlan
+            kwargs.pop("flighting")
+            return weekly_plan(self.posterior, budget, weeks=weeks, **kwargs)
+        if kwargs.get("costs"):  # cost curves per spend group
+            return optimize_costed(self.posterior, budget, kwargs.pop("costs"), weeks, **kwargs)
         return allocate_budget(self.posterior, budget=budget, weeks=weeks, **kwargs)
 
     def what_if(self, **kwargs: Any):

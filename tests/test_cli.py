@@ -209,3 +209,17 @@ def test_every_subcommand_takes_quiet_and_show_warnings():
         assert args.quiet and args.show_warnings
     args = p.parse_args(["demo", "--draws", "200", "--tune", "100", "--chains", "2", "-q"])
     assert (args.draws, args.tune, args.chains, args.quiet) == (200, 100, 2, True)
+
+
+def test_optimize_with_a_target_writes_the_least_budget_plan(tmp_path, capsys):
+    plan = tmp_path / "plan.csv"
+    run = ROOT / "tests" / "fixtures" / "tiny_fit"
+    base = ["optimize", str(run), "--weeks", "13", "--out", str(plan)]
+    assert cli.main([*base, "--allow-unconverged"]) == cli.EXIT_INPUT  # neither
+    assert "either --budget or --target" in capsys.readouterr().err
+    args = [*base, "--target", "100000", "--target-prob", "0.6", "--allow-unconverged"]
+    assert cli.main(args) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "Least 13-week budget with P ≥ 60%" in out
+    table = pd.read_csv(plan, index_col=0)
+    assert table["optimal"].sum() > 0

@@ -15,11 +15,12 @@ import jinja2
 from bayes_mmm.posterior import Posterior, as_posterior
 from bayes_mmm.report.build import build_payload
 from bayes_mmm.report.payload import Payload
+from bayes_mmm.report.planner import planner
 from bayes_mmm.sample import prior_predictive
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-__all__ = ["Payload", "build_payload", "render", "report"]
+__all__ = ["Payload", "build_payload", "planner", "render", "report"]
 
 
 def render(payload: Payload) -> str:
@@ -43,6 +44,7 @@ def report(
     random_seed: int | None = 0,
     prior_samples: int = 300,
     progress: bool | None = None,
+    planner: bool = False,
 ) -> Path:
     """Write the HTML report of a posterior (or the ``Fit`` around one) to ``path`` and
     return the path.
@@ -59,7 +61,11 @@ def report(
     progress : bool or None
         A bar over the report's sections (``bayes_mmm.progress``; None: in a terminal or
         notebook, not under ``CI``).
+    planner : bool
+        Also write the offline budget planner page (``report.planner``, with ``plan``
+        marked) next to the report, as ``<name>.planner.html``.
     """
+    write_planner = globals()["planner"]  # the argument `planner` shadows the function
     post = as_posterior(posterior)
     if isinstance(prior, str) and prior == "auto":
         prior = prior_predictive(post.data, post.spec, prior_samples, random_seed)
@@ -76,4 +82,7 @@ def report(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(payload), encoding="utf-8")
+    if planner:
+        weeks = plan.weeks if plan is not None else 13
+        write_planner(post, path.with_suffix(".planner.html"), weeks, plan=plan)
     return path
