@@ -113,6 +113,24 @@ def _future_dates(history: MMMData, dates: pd.DatetimeIndex, date_col: str) -> p
     return dates
 
 
+def _read_cube(wide: pd.DataFrame, cols: list, shape: tuple, non_negative: bool) -> np.ndarray:
+    """Columns ``cols`` of a (date, geo)-indexed frame as floats, dims (date, geo, col),
+    checked finite (and ≥ 0 when ``non_negative``)."""
+    if not cols:
+        return np.zeros((*shape, 0))
+    values = wide[cols].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(values) | ((values < 0) if non_negative else False)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise DataError(
+            f"Future column '{cols[c]}' has a missing, non-numeric, infinite"
+            f"{' or negative' if non_negative else ''} value at "
+            f"{wide.index[r][0].date()}/{wide.index[r][1]}: give finite values"
+            f"{' ≥ 0' if non_negative else ''}."
+        )
+    return values.reshape(*shape, len(cols))
+
+
 def future_panel(history: MMMData, frame: pd.DataFrame, controls: str = "error") -> MMMData:
     """Check a frame of future periods against the fitted panel and read it as a panel.
 
@@ -157,19 +175,7 @@ def future_panel(history: MMMData, frame: pd.DataFrame, controls: str = "error")
     wide = df.reindex(idx)
 
     def cube(cols, non_negative=False):
-        if not cols:
-            return np.zeros((len(dates), len(history.geos), 0))
-        values = wide[list(cols)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-        bad = ~np.isfinite(values) | ((values < 0) if non_negative else False)
-        if bad.any():
-            r, c = np.argwhere(bad)[0]
-            raise DataError(
-                f"Future column '{cols[c]}' has a missing, non-numeric, infinite"
-                f"{' or negative' if non_negative else ''} value at "
-                f"{idx[r][0].date()}/{idx[r][1]}: give finite values"
-                f"{' ≥ 0' if non_negative else ''}."
-            )
-        return values.reshape(len(dates), len(history.geos), len(cols))
+        return _read_cube(wide, list(cols), (len(dates), len(history.geos)), non_negative)
 
     known = [c for c in history.controls if c in wide.columns]
     ctrl = np.empty((len(dates), len(history.geos), len(history.controls)))
