@@ -48,7 +48,9 @@ kind) → ``window`` (the direct-effect :class:`Planner`) → ``mediated`` (the 
 planner) → ``factory`` (``planner`` and the convergence gate) → ``utilities`` and
 ``constraints`` → ``search`` (SLSQP multi-start) → ``separable`` (the structured solver)
 → ``allocate`` (:func:`optimize`, :func:`allocate` and their stability and
-near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`).
+near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`) and
+``plan`` (:func:`plan_frame`: a plan as a week-by-week future frame for
+``bayes_mmm.forecast.predict``).
 """
 
 from bayes_mmm.kinds import saturation_derivative
@@ -56,6 +58,7 @@ from bayes_mmm.optimize.allocate import Allocation, allocate, optimize
 from bayes_mmm.optimize.constraints import Constraints
 from bayes_mmm.optimize.factory import planner
 from bayes_mmm.optimize.mediated import MediatedPlanner, mediate
+from bayes_mmm.optimize.plan import plan_frame, plan_weeks
 from bayes_mmm.optimize.scenarios import WhatIf, response_curves, what_if
 from bayes_mmm.optimize.utilities import (
     Utility,
@@ -80,6 +83,8 @@ __all__ = [
     "mean_utility",
     "mediate",
     "optimize",
+    "plan_frame",
+    "plan_weeks",
     "planner",
     "profit_utility",
     "response_curves",
