@@ -292,14 +292,18 @@ class Forecast:
     future: MMMData
 
     def to_dataset(self) -> xr.Dataset:
-        """The three draws in one Dataset."""
-        return xr.Dataset(
+        """The three draws in one Dataset, with ``observed`` (dims (date, geo)) when the
+        future frame gave the target."""
+        ds = xr.Dataset(
             {
                 "expected": self.expected,
                 "predictive": self.predictive,
                 "contribution": self.contributions,
             }
         )
+        if np.isfinite(self.future.target).any():
+            ds["observed"] = (("date", "geo"), self.future.target)
+        return ds
 
 
 def forecast_draws(

@@ -63,7 +63,7 @@ def test_predict_table_has_both_intervals_and_covers_the_truth(train, future):
     inside = (table["observed"] >= table["pred_lower"]) & (table["observed"] <= table["pred_upper"])
     assert inside.mean() > 0.6
     ds = predict(train, future, as_xarray=True)
-    assert set(ds.data_vars) == {"expected", "predictive", "contribution"}
+    assert set(ds.data_vars) == {"expected", "predictive", "contribution", "observed"}
 
 
 def test_more_media_forecasts_more_revenue_with_probability(train, future):
