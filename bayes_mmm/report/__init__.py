@@ -42,6 +42,9 @@ def report(
     hdi_prob: float = 0.9,
     random_seed: int | None = 0,
     prior_samples: int = 300,
+    forecast=None,
+    scenarios=None,
+    cv=None,
 ) -> Path:
     """Write the HTML report of a posterior (or the ``Fit`` around one) to ``path`` and
     return the path.
@@ -55,6 +58,10 @@ def report(
         Prior draws for the prior-vs-posterior figure; "auto" draws ``prior_samples``
         with ``sample.prior_predictive`` (compiles the model once), None leaves it out.
     holdout : holdout.Holdout, optional
+    forecast, scenarios, cv : optional
+        A forecast (``fit.predict(..., as_xarray=True)``), a scenario comparison
+        (``fit.scenarios``) and a ``bm.cross_validate`` result for the "Looking forward"
+        section, which also shows a refreshed fit's change report.
     """
     post = as_posterior(posterior)
     if isinstance(prior, str) and prior == "auto":
@@ -67,6 +74,9 @@ def report(
         holdout=holdout,
         hdi_prob=hdi_prob,
         random_seed=random_seed,
+        forecast=forecast,
+        scenarios=scenarios,
+        cv=cv,
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
