@@ -15,10 +15,16 @@ weeks, and forecast the last ``future`` weeks from their true inputs (``bm.predi
   against the true uplift.
 - **CV vs holdout**: ``bm.cross_validate`` on the training weeks (``--folds`` ×
   ``--horizon``) against the holdout's own scores (CRPS relative to the mean, coverage).
+- **Refresh** (``--refresh``): the training fit refreshed warm on the full panel
+  (``WARM_TUNE`` tuning steps) against a cold fit of the full panel (``--tune``): gates,
+  tuning steps, ROI intervals side by side; then a panel whose first channel's effect is
+  doubled in the new weeks (its true contribution there added to the revenue): the change
+  report should flag that channel and no other.
 
-Full run (about 20–40 min on a quiet 4-core machine, more under load)::
+Full run (about 30–60 min on a quiet 4-core machine, more under load)::
 
-    nice -n 10 python benchmarks/bench_forecast.py --seeds 0 1 2 --out benchmarks/FORECAST.json
+    nice -n 10 python benchmarks/bench_forecast.py --seeds 0 1 2 --refresh \
+        --out benchmarks/FORECAST.json
 
 Tiny check (a few minutes)::
 
@@ -57,6 +63,57 @@ def true_media_change(data, truth, n_train: int, factor: float) -> tuple[np.ndar
     new = channel_contribution_draws(data, truth.spec, draws, media=shifted, tail=tail)[0]
     change = new.sum(-1) - base  # (date + tail, geo)
     return change[n_train : data.n_dates], float(change[n_train:].sum())
+
+
+def refresh_check(seed: int, a, frame, truth, data, fit, run) -> dict:
+    """Warm refresh vs cold fit on the full panel, and the flags of a changed effect."""
+
+    n_train = a.weeks - a.future
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        t0 = time.perf_counter()
+        warm = fit.refresh(data, random_seed=seed + 1, progress=False)
+        warm_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cold = bm.fit(data, truth.spec, random_seed=seed + 1, **run)
+        cold_s = time.perf_counter() - t0
+    rw, rc = warm.roi(), cold.roi()
+    overlap = (rw["lower"] <= rc["upper"]) & (rc["lower"] <= rw["upper"])
+    channel = str(truth.contributions["channel"].values[0])
+    extra = truth.contributions.sel(channel=channel).values  # (date, geo)
+    changed = frame.copy()
+    late = changed["date"] > data.dates[n_train - 1]
+    geo_index = {g: k for k, g in enumerate(data.geos)}
+    date_index = {d: k for k, d in enumerate(data.dates)}
+    rows = [(date_index[d], geo_index[g]) for d, g in zip(changed["date"], changed["geo"])]
+    bump = np.array([extra[t, g] for t, g in rows])
+    changed.loc[late, "revenue"] += bump[late.to_numpy()]
+    changed_data = bm.MMMData.from_frame(
+        changed,
+        date="date",
+        target="revenue",
+        media=list(data.channels),
+        geo="geo",
+        controls=list(data.controls),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        moved = fit.refresh(changed_data, random_seed=seed + 2, progress=False)
+    report = moved.refresh_report()
+    return {
+        "warm_tune": int(warm.meta["tune"]),
+        "cold_tune": int(cold.meta["tune"]),
+        "warm_converged": bool(warm.converged),
+        "cold_converged": bool(cold.converged),
+        "warm_s": round(warm_s, 1),
+        "cold_s": round(cold_s, 1),
+        "roi_intervals_overlap": float(overlap.mean()),
+        "roi_warm": rw["mean"].round(3).to_dict(),
+        "roi_cold": rc["mean"].round(3).to_dict(),
+        "changed_channel": channel,
+        "flagged": [str(c) for c in report.index[report["flagged"]]],
+        "flagged_unchanged": [str(c) for c in report.index[report["flagged"]] if c != channel],
+    }
 
 
 def one_seed(seed: int, a) -> dict:
@@ -119,6 +176,8 @@ def one_seed(seed: int, a) -> dict:
             cv_crps_rel=float(cv.overall["crps_rel"]),
             cv_coverage_90=float(cv.overall["coverage_90"]),
         )
+    if a.refresh:
+        out.update(refresh_check(seed, a, frame, truth, data, fit, run))
     return out
 
 
@@ -135,6 +194,7 @@ def main(argv=None) -> None:
     p.add_argument("--folds", type=int, default=4)
     p.add_argument("--horizon", type=int, default=13)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--refresh", action="store_true", help="also the refresh checks")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args(argv)
     rows = []

@@ -10,17 +10,15 @@ from bayes_mmm.crossval import METRICS, CVResult
 from bayes_mmm.report import build_payload, render
 from bayes_mmm.report.build import forward_section
 
-N_TRAIN = 45
-
 
 @pytest.fixture(scope="module")
-def train(tiny_fit):
-    return bm.Fit(
-        data=tiny_fit.data.truncate(N_TRAIN),
-        spec=tiny_fit.spec,
-        idata=tiny_fit.idata,
-        meta=dict(tiny_fit.meta),
-    )
+def future(sim_frame):
+    """The panel's last 8 weeks of inputs, replayed as the 8 weeks after it."""
+    frame = sim_frame[0]
+    last = sorted(frame["date"].unique())[-8:]
+    out = frame[frame["date"].isin(last)].copy()
+    out["date"] = out["date"] + pd.Timedelta(weeks=8)
+    return out.drop(columns="revenue")
 
 
 def _cv() -> CVResult:
@@ -33,25 +31,23 @@ def _cv() -> CVResult:
     return CVResult(folds=folds, roi=roi, horizon=6, holdouts={})
 
 
-def test_section_shows_what_it_is_given(train, sim_frame):
-    frame = sim_frame[0]
-    future = frame[frame["date"] > train.data.dates[-1]]
+def test_section_shows_what_it_is_given(tiny_fit, future):
     payload = build_payload(
-        train,
-        forecast=train.predict(future, as_xarray=True),
-        scenarios=train.scenarios({"plan": future, "more": future.assign(tv=future["tv"] * 2)}),
+        tiny_fit,
+        forecast=tiny_fit.predict(future, as_xarray=True),
+        scenarios=tiny_fit.scenarios({"plan": future, "more": future.assign(tv=future["tv"] * 2)}),
         cv=_cv(),
     )
     forward = next(s for s in payload.sections if s.anchor == "forward")
     assert len(forward.images) == 3 and len(forward.tables) == 2
     assert "Looking forward" in render(payload)
-    assert forward_section(train) is None  # nothing to show: no section
+    assert forward_section(tiny_fit) is None  # nothing to show: no section
 
 
-def test_a_refreshed_fit_shows_its_change_report(train):
+def test_a_refreshed_fit_shows_its_change_report(tiny_fit):
     row = {"before": 1.0, "after": 2.0, "shift": 1.0, "shift_sd": 3.0, "flagged": True}
     meta = {
-        **train.meta,
+        **tiny_fit.meta,
         "refresh": {
             "table": {"tv": row, "search": {**row, "shift_sd": 0.1, "flagged": False}},
             "flagged": ["tv"],
@@ -60,7 +56,7 @@ def test_a_refreshed_fit_shows_its_change_report(train):
             "new_dates": 5,
         },
     }
-    fit = bm.Fit(data=train.data, spec=train.spec, idata=train.idata, meta=meta)
+    fit = bm.Fit(data=tiny_fit.data, spec=tiny_fit.spec, idata=tiny_fit.idata, meta=meta)
     forward = forward_section(fit)
     assert forward.tables[0].flags == [True, False]
     assert forward.tables[0].rows[0][0] == "tv"
