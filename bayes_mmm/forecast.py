@@ -101,16 +101,26 @@ def _future_dates(history: MMMData, dates: pd.DatetimeIndex, date_col: str) -> p
             f"on or before the history's last date {last.date()}: a forecast starts after it "
             "(use refresh for restated history)."
         )
-    step = history.dates[-1] - history.dates[-2]
-    expected = pd.DatetimeIndex([last + step * (k + 1) for k in range(len(dates))])
+    expected = next_dates(history, len(dates))
     if not dates.equals(expected):
         gaps = [f"{a.date()}→{b.date()}" for a, b in itertools.pairwise([last, *dates])]
         raise DataError(
-            f"Column '{date_col}' of the future frame must continue the history every "
-            f"{step.days} days from {last.date()} (freq {history.freq}); its steps are "
-            f"{format_rows(gaps)}. Use the training data's frequency and leave no gaps."
+            f"Column '{date_col}' of the future frame must continue the history at its "
+            f"frequency {history.freq} from {last.date()} (next: {expected[0].date()}); its "
+            f"steps are {format_rows(gaps)}. Use the training data's frequency and leave "
+            "no gaps."
         )
     return dates
+
+
+def next_dates(history: MMMData, n: int) -> pd.DatetimeIndex:
+    """The ``n`` periods after the history's last date at its frequency (calendar-aware:
+    months keep their month starts)."""
+    try:
+        return pd.date_range(history.dates[-1], periods=n + 1, freq=history.freq)[1:]
+    except ValueError:
+        step = history.dates[-1] - history.dates[-2]
+        return pd.DatetimeIndex([history.dates[-1] + step * (k + 1) for k in range(n)])
 
 
 def _read_cube(wide: pd.DataFrame, cols: list, shape: tuple, non_negative: bool) -> np.ndarray:

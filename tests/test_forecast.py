@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import bayes_mmm as bm
-from bayes_mmm.forecast import compare_scenarios, forecast_draws, future_panel, predict
+from bayes_mmm.forecast import (
+    compare_scenarios,
+    forecast_draws,
+    future_panel,
+    next_dates,
+    predict,
+)
 from bayes_mmm.holdout import forecast_expected
 
 N_TRAIN = 45
@@ -86,7 +93,7 @@ def test_more_media_forecasts_more_revenue_with_probability(train, future):
         (lambda f: f.drop(columns=["search"]), r"lacks columns \['search'\]"),
         (lambda f: f.drop(columns=["control_1"]), "controls='last'"),
         (lambda f: f.assign(date=f["date"] - np.timedelta64(7, "D")), "on or before"),
-        (lambda f: f[f["date"] != f["date"].min()], "continue the history every 7 days"),
+        (lambda f: f[f["date"] != f["date"].min()], "continue the history at its frequency W-MON"),
         (lambda f: f.assign(geo=f["geo"].replace("geo_01", "geo_99")), "never saw"),
         (lambda f: f[f["geo"] != "geo_02"], "lacks .date, geo. rows"),
         (lambda f: f.assign(tv=-1.0), "'tv'.*negative"),
@@ -106,3 +113,18 @@ def test_unknown_controls_held_at_last_value_or_mean(train, future):
     panel = future_panel(train.data, future.drop(columns=["control_1"]), controls="mean")
     mean = train.data.control_values.mean(axis=0)[:, 0]
     np.testing.assert_allclose(panel.control_values[0, :, 0], mean)
+
+
+def test_monthly_history_continues_on_month_starts(make_panel):
+    """Months differ in length: the next periods are calendar month starts."""
+    data, _, _ = make_panel(n_weeks=24, prepare=_monthly)
+    assert data.freq == "MS"
+    nxt = next_dates(data, 3)
+    assert [d.day for d in nxt] == [1, 1, 1]
+    assert nxt[0] == data.dates[-1] + pd.offsets.MonthBegin(1)
+
+
+def _monthly(df):
+    dates = sorted(df["date"].unique())
+    month = dict(zip(dates, pd.date_range("2020-01-01", periods=len(dates), freq="MS")))
+    return df.assign(date=df["date"].map(month))

@@ -70,3 +70,21 @@ def test_a_warm_refresh_refits_and_stores_its_report(tmp_path, make_panel):
     # the report travels with the bundle
     again = bm.load(new.save(tmp_path / "refreshed"))
     assert again.refresh_report().equals(table)
+
+
+@pytest.mark.sampling
+def test_a_warm_start_begins_in_the_old_posterior(tiny_fit):
+    """With 10 tuning steps a chain started at the posterior mean is already where the
+    old posterior is: every draw of the intercept lies within its range widened by
+    half its width."""
+    from bayes_mmm.warmstart import warm_sample
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        warm = warm_sample(tiny_fit, tiny_fit.data, tune=10, draws=10, chains=2, random_seed=3)
+    assert warm.meta["init"] == "warm" and warm.meta["tune"] == 10
+    old = tiny_fit.idata["posterior"]["intercept"].values.reshape(-1, 3)
+    lo, hi = old.min(axis=0), old.max(axis=0)
+    pad = 0.5 * (hi - lo)
+    new = warm.idata["posterior"]["intercept"].values.reshape(-1, 3)
+    assert ((new >= lo - pad) & (new <= hi + pad)).all()

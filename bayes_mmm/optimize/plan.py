@@ -16,6 +16,7 @@ import pandas as pd
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError
+from bayes_mmm.forecast import next_dates
 from bayes_mmm.optimize.window import _check_window, _cost_per_exposure, _flighting
 
 
@@ -70,9 +71,7 @@ def plan_weeks(
     media[..., organic] = data.media[-weeks:][..., organic]
     members = data.group_matrix / np.maximum(data.group_matrix.sum(axis=0), 1.0)
     weekly = (share @ members) * cells[None]  # (date, geo, group)
-    step = data.dates[-1] - data.dates[-2]
-    dates = pd.DatetimeIndex([data.dates[-1] + step * (k + 1) for k in range(weeks)])
-    return dates, media, weekly
+    return next_dates(data, weeks), media, weekly
 
 
 def plan_frame(data: MMMData, spend, weeks: int = 13, flighting: str = "history"):
