@@ -23,8 +23,11 @@ weeks, and forecast the last ``future`` weeks from their true inputs (``bm.predi
 
 Full run (about 30–60 min on a quiet 4-core machine, more under load)::
 
-    nice -n 10 python benchmarks/bench_forecast.py --seeds 0 1 2 --refresh \
+    nice -n 10 python benchmarks/bench_forecast.py --seeds 0 1 2 --refresh --tune 1000 \
         --out benchmarks/FORECAST.json
+
+(``--tune`` is the training and cold fits' tuning; 1000 is ``bm.fit``'s default, which the
+warm refresh's ``WARM_TUNE`` = 300 is set against.)
 
 Tiny check (a few minutes)::
 
