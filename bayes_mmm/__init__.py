@@ -12,6 +12,7 @@ This module re-exports the public API; ``bayes_mmm.fit.Fit`` is the facade over 
 from bayes_mmm import datasets, mlflow
 from bayes_mmm.baselines import BaselineResult, ols_baseline, ridge_baseline, side_by_side
 from bayes_mmm.calibration import lift_table
+from bayes_mmm.crossval import CVResult, cross_validate
 from bayes_mmm.data import MMMData, Scaling
 from bayes_mmm.drivers import drivers, ridge_sign_check
 from bayes_mmm.errors import (
@@ -23,6 +24,7 @@ from bayes_mmm.errors import (
     SpecError,
 )
 from bayes_mmm.fit import ConvergenceWarning, Fit, fit, fit_many, load
+from bayes_mmm.forecast import ScenarioComparison, compare_scenarios, predict
 from bayes_mmm.holdout import Holdout, holdout
 from bayes_mmm.loo import compare
 from bayes_mmm.many import Job
@@ -44,6 +46,7 @@ __all__ = [
     "BaselineResult",
     "BundleError",
     "BundleVersionWarning",
+    "CVResult",
     "ConvergenceError",
     "ConvergenceWarning",
     "DataError",
@@ -58,12 +61,15 @@ __all__ = [
     "RuntimePlan",
     "SBCResult",
     "Scaling",
+    "ScenarioComparison",
     "SpecError",
     "Truth",
     "WhatIf",
     "__version__",
     "build_model",
     "compare",
+    "compare_scenarios",
+    "cross_validate",
     "datasets",
     "drivers",
     "fit",
@@ -76,6 +82,7 @@ __all__ = [
     "ols_baseline",
     "plan_runtime",
     "planner",
+    "predict",
     "report",
     "ridge_baseline",
     "ridge_sign_check",

@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from bayes_mmm import bundle, loo, many, ppc, results
+from bayes_mmm import bundle, forecast, loo, many, ppc, results
+from bayes_mmm import refresh as refresh_module
 from bayes_mmm.convergence import Convergence, ConvergenceWarning
 from bayes_mmm.data import MMMData
 from bayes_mmm.drivers import drivers as drivers_table
@@ -28,6 +29,7 @@ from bayes_mmm.optimize import optimize as allocate_budget
 from bayes_mmm.optimize import optimize_costed
 from bayes_mmm.optimize import reach as reach_target
 from bayes_mmm.optimize import weekly as weekly_plan
+from bayes_mmm.optimize import plan_frame as budget_plan_frame
 from bayes_mmm.optimize import what_if as budget_scenario
 from bayes_mmm.posterior import Draws, Posterior
 from bayes_mmm.report import report as write_report
@@ -191,6 +193,30 @@ class Fit:
     def what_if(self, **kwargs: Any):
         """Revenue change of a budget scenario; see ``bayes_mmm.optimize.what_if``."""
         return budget_scenario(self.posterior, **kwargs)
+
+    # ------------------------------------------------------------------ looking forward
+    def predict(self, frame: pd.DataFrame, hdi_prob: float = 0.9, **kwargs: Any):
+        """Forecast future periods from their inputs; see ``bayes_mmm.forecast.predict``."""
+        return forecast.predict(self.posterior, frame, hdi_prob=hdi_prob, **kwargs)
+
+    def scenarios(self, frames: dict, reference: str | None = None, **kwargs: Any):
+        """Future plans compared on the same draws (uplift, P(better)); see
+        ``bayes_mmm.forecast.compare_scenarios``."""
+        return forecast.compare_scenarios(self.posterior, frames, reference=reference, **kwargs)
+
+    def plan_frame(self, plan, weeks: int = 13, flighting: str = "history") -> pd.DataFrame:
+        """A budget plan (``Allocation``, or spend per group) as a future frame for
+        :meth:`predict`; see ``bayes_mmm.optimize.plan_frame``."""
+        return budget_plan_frame(self.data, plan, weeks=weeks, flighting=flighting)
+
+    def refresh(self, new_data: MMMData, **kwargs: Any) -> Fit:
+        """Refit warm on a panel with new weeks; the change report is in
+        ``meta["refresh"]`` (see ``bayes_mmm.refresh.refresh``)."""
+        return Fit(posterior=refresh_module.refresh(self.posterior, new_data, **kwargs))
+
+    def refresh_report(self) -> pd.DataFrame | None:
+        """The change report of a refreshed fit (None otherwise)."""
+        return refresh_module.refresh_table(self.posterior)
 
     # ------------------------------------------------------------------ report and bundle
     def report(self, path: str | Path = "report.html", **kwargs: Any) -> Path:

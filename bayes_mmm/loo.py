@@ -93,7 +93,7 @@ def n_bad_pareto_k(res) -> int:
     return int(np.sum(k > res.good_k))
 
 
-def compare(fits, holdouts=None) -> pd.DataFrame:
+def compare(fits, holdouts=None, cv=None) -> pd.DataFrame:
     """One table comparing fits of the same data.
 
     Parameters
@@ -101,6 +101,10 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
     fits : mapping of str to Posterior (or Fit)
     holdouts : mapping of str to Holdout, optional
         Holdout results by the same names (see :func:`holdout`).
+    cv : mapping of str to CVResult, optional
+        Time-slice cross-validation results by the same names (``bm.cross_validate``):
+        adds ``cv_crps``, ``cv_mape``, ``cv_coverage_90`` (averaged over folds) and
+        ``cv_rank`` (1 = lowest out-of-sample CRPS).
 
     Returns
     -------
@@ -147,8 +151,13 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
                 holdout_crps=m["crps"],
                 holdout_coverage_90=m["coverage_90"],
             )
+        if cv and name in cv:
+            m = cv[name].overall
+            row.update(cv_crps=m["crps"], cv_mape=m["mape"], cv_coverage_90=m["coverage_90"])
         rows[name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
+    if "cv_crps" in table:
+        table["cv_rank"] = table["cv_crps"].rank(method="min")
     table = table.sort_values("elpd_loo", ascending=False)
     table.insert(2, "elpd_diff", table["elpd_loo"] - table["elpd_loo"].iloc[0])
     table.index.name = "model"

@@ -42,6 +42,9 @@ DRAW_DIAG_GEOS = 20
 #: draw would cost ESS per second for nothing.
 LARGE_TARGET_ACCEPT = 0.95
 SMALL_TARGET_ACCEPT = 0.9
+#: Half-width of the uniform jitter (unconstrained space) added to a warm start per chain,
+#: so that chains started from one point still start apart (R-hat needs that).
+INIT_JITTER = 0.1
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Run:
     target_accept: float | None = None
     progress: bool = True
     sampler_kwargs: dict | None = None
+    init: Mapping | None = None
 
     def resolved(self) -> Run:
         """These settings with the defaults that depend on the machine filled in: cores
@@ -81,7 +85,11 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
     ----------
     settings
         The fields of :class:`Run` (draws, tune, chains, cores, random_seed, sampler,
-        target_accept, progress, sampler_kwargs); ``bm.fit`` documents each one.
+        target_accept, progress, sampler_kwargs, init); ``bm.fit`` documents each one.
+        ``init`` (``{variable: value}``, constrained values, e.g. a previous posterior's
+        means from ``bayes_mmm.warmstart``) starts every chain there, jittered by
+        ``INIT_JITTER`` in unconstrained space; variables it lacks, or gives in another
+        shape, start as usual.
 
     Warns
     -----
@@ -107,6 +115,7 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
         "chains": run.chains,
         "target_accept": run.target_accept,
         "sampler_kwargs": run.sampler_kwargs,
+        "init": "warm" if run.init else "default",
         **chosen,
         "compile_s": t1 - t0,
         "compile_reused": cache_hit,
@@ -185,6 +194,8 @@ def _nutpie(model, var_names, spec: ModelSpec, run: Run):
     import nutpie
 
     compiled, cache_hit = compile_nutpie(model, var_names)
+    if run.init:
+        compiled = replace(compiled, initial_point_func=_warm_point_fn(model, run.init))
     t1 = time.perf_counter()
     idata = nutpie.sample(
         compiled,
@@ -220,9 +231,40 @@ def _pymc(model, var_names, spec: ModelSpec, run: Run):
             var_names=var_names,
             progressbar=run.progress,
             compute_convergence_checks=False,
+            initvals=_overrides(model, run.init) if run.init else None,
             **run.sampler_kwargs,
         )
     return idata, False, t1
+
+
+def _overrides(model: pm.Model, init: Mapping) -> dict:
+    """The entries of ``init`` that name a free variable of ``model`` in its shape."""
+    shapes = model.eval_rv_shapes()
+    free = {rv.name for rv in model.free_RVs}
+    return {
+        k: np.asarray(v, dtype=float)
+        for k, v in init.items()
+        if k in free and tuple(np.shape(v)) == tuple(shapes.get(k, ()))
+    }
+
+
+def _warm_point_fn(model: pm.Model, init: Mapping):
+    """nutpie's initial-point function (seed → flat unconstrained point) starting at
+    ``init``, jittered per seed by up to ``INIT_JITTER``."""
+    from pymc.initial_point import make_initial_point_fn
+
+    point = make_initial_point_fn(
+        model=model, overrides=_overrides(model, init), jitter_rvs=set(), return_transformed=True
+    )
+    names = [model.rvs_to_values[rv].name for rv in model.free_RVs]
+
+    def flat(seed=None):
+        values = point(seed)
+        x = np.concatenate([np.asarray(values[n], dtype=float).ravel() for n in names])
+        rng = np.random.default_rng(seed)
+        return x + rng.uniform(-INIT_JITTER, INIT_JITTER, size=x.shape)
+
+    return flat
 
 
 def tidy(idata: xr.DataTree, data: MMMData, coords: Mapping) -> xr.DataTree:

@@ -51,7 +51,9 @@ planner) → ``factory`` (``planner`` and the convergence gate) → ``utilities`
 near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`) →
 ``target`` (:func:`reach`, :func:`minimum_budget`: the least budget reaching a target) and
 ``flighting`` (:func:`weekly`: spend per window week and spend group) and ``costs``
-(:class:`CostCurve`, :func:`optimize_costed`: media costs that change with spend).
+(:class:`CostCurve`, :func:`optimize_costed`: media costs that change with spend), and
+``plan`` (:func:`plan_frame`: a plan as a week-by-week future frame for
+``bayes_mmm.forecast.predict``).
 """
 
 from bayes_mmm.kinds import saturation_derivative
@@ -61,6 +63,7 @@ from bayes_mmm.optimize.costs import CostCurve, optimize_costed
 from bayes_mmm.optimize.factory import planner
 from bayes_mmm.optimize.flighting import WeeklyPlan, weekly
 from bayes_mmm.optimize.mediated import MediatedPlanner, mediate
+from bayes_mmm.optimize.plan import plan_frame, plan_weeks
 from bayes_mmm.optimize.scenarios import WhatIf, response_curves, what_if
 from bayes_mmm.optimize.target import TargetReach, minimum_budget, reach
 from bayes_mmm.optimize.utilities import (
@@ -91,6 +94,8 @@ __all__ = [
     "minimum_budget",
     "optimize",
     "optimize_costed",
+    "plan_frame",
+    "plan_weeks",
     "planner",
     "profit_utility",
     "reach",

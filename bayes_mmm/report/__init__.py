@@ -45,6 +45,9 @@ def report(
     prior_samples: int = 300,
     progress: bool | None = None,
     planner: bool = False,
+    forecast=None,
+    scenarios=None,
+    cv=None,
 ) -> Path:
     """Write the HTML report of a posterior (or the ``Fit`` around one) to ``path`` and
     return the path.
@@ -64,6 +67,10 @@ def report(
     planner : bool
         Also write the offline budget planner page (``report.planner``, with ``plan``
         marked) next to the report, as ``<name>.planner.html``.
+    forecast, scenarios, cv : optional
+        A forecast (``fit.predict(..., as_xarray=True)``), a scenario comparison
+        (``fit.scenarios``) and a ``bm.cross_validate`` result for the "Looking forward"
+        section, which also shows a refreshed fit's change report.
     """
     write_planner = globals()["planner"]  # the argument `planner` shadows the function
     post = as_posterior(posterior)
@@ -78,6 +85,9 @@ def report(
         hdi_prob=hdi_prob,
         random_seed=random_seed,
         progress=progress,
+        forecast=forecast,
+        scenarios=scenarios,
+        cv=cv,
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

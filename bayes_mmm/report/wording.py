@@ -125,6 +125,22 @@ BUDGET_FIGURE = "Spend before/after and the uplift distribution"
 WHAT_IF_TITLE = "What-if scenario"
 
 # ---------------------------------------------------------------- 7. data checks
+SECTION_FORWARD = "Looking forward"
+FORWARD_INTRO = (
+    "What the model expects next: forecasts of future periods from their planned inputs, "
+    "plans compared on the same posterior draws, out-of-sample checks on past periods the "
+    "fit did not see, and what changed when the model was refreshed with new weeks."
+)
+FORECAST_FIGURE = "Forecast of {target} (all geos): median and 50%/90% predictive intervals"
+SCENARIOS_TITLE = "Scenarios: revenue and uplift over {reference}"
+SCENARIOS_FIGURE = "Scenario revenue and uplift over {reference}"
+CV_TITLE = "Time-slice cross-validation ({folds} folds of {horizon} periods)"
+CV_FIGURE = "ROI per channel across cross-validation folds"
+REFRESH_TITLE = (
+    "Refresh: ROI on the previous {old} periods before and after adding {new} periods "
+    "(flagged: moved by more than {flag_sd} posterior SD)"
+)
+
 SECTION_DATA = "Data checks"
 DATA_INTRO = (
     "Media that move together cannot be told apart by any model. A VIF above {vif:.0f} "
