@@ -27,9 +27,9 @@ from bayes_mmm.errors import SpecError
 from bayes_mmm.mediation import mediation as mediation_table
 from bayes_mmm.optimize import optimize as allocate_budget
 from bayes_mmm.optimize import optimize_costed
+from bayes_mmm.optimize import plan_frame as budget_plan_frame
 from bayes_mmm.optimize import reach as reach_target
 from bayes_mmm.optimize import weekly as weekly_plan
-from bayes_mmm.optimize import plan_frame as budget_plan_frame
 from bayes_mmm.optimize import what_if as budget_scenario
 from bayes_mmm.posterior import Draws, Posterior
 from bayes_mmm.report import report as write_report
