@@ -129,32 +129,10 @@ def compare(fits, holdouts=None, cv=None) -> pd.DataFrame:
             f"compare() needs fits of the same data; data hashes differ: {hashes}. "
             "ELPD of different data sets is not comparable."
         )
-    rows = {}
-    for name, f in fits.items():
-        res = loo(f, label=name)
-        bad = n_bad_pareto_k(res)
-        conv = f.convergence
-        row = {
-            "elpd_loo": float(res.elpd),
-            "se": float(res.se),
-            "p_loo": float(res.p),
-            "n_obs": int(res.n_data_points),
-            "pareto_k_bad": bad,
-            "converged": conv.passed,
-            "verdict": conv.message(),
-            "fit_s": float(f.meta.get("wall_s", np.nan)),
-        }
-        if holdouts and name in holdouts:
-            m = holdouts[name].metrics
-            row.update(
-                holdout_mape=m["mape"],
-                holdout_crps=m["crps"],
-                holdout_coverage_90=m["coverage_90"],
-            )
-        if cv and name in cv:
-            m = cv[name].overall
-            row.update(cv_crps=m["crps"], cv_mape=m["mape"], cv_coverage_90=m["coverage_90"])
-        rows[name] = row
+    rows = {
+        name: _row(f, name, (holdouts or {}).get(name), (cv or {}).get(name))
+        for name, f in fits.items()
+    }
     table = pd.DataFrame.from_dict(rows, orient="index")
     if "cv_crps" in table:
         table["cv_rank"] = table["cv_crps"].rank(method="min")
@@ -174,3 +152,29 @@ def compare(fits, holdouts=None, cv=None) -> pd.DataFrame:
         )
     table.attrs["note"] = note
     return table
+
+
+def _row(f, name: str, held=None, cv_result=None) -> dict:
+    """``compare``'s row for one fit: its ELPD-LOO, convergence and, when given, holdout
+    and cross-validation metrics."""
+    res = loo(f, label=name)
+    conv = f.convergence
+    row = {
+        "elpd_loo": float(res.elpd),
+        "se": float(res.se),
+        "p_loo": float(res.p),
+        "n_obs": int(res.n_data_points),
+        "pareto_k_bad": n_bad_pareto_k(res),
+        "converged": conv.passed,
+        "verdict": conv.message(),
+        "fit_s": float(f.meta.get("wall_s", np.nan)),
+    }
+    if held is not None:
+        m = held.metrics
+        row.update(
+            holdout_mape=m["mape"], holdout_crps=m["crps"], holdout_coverage_90=m["coverage_90"]
+        )
+    if cv_result is not None:
+        m = cv_result.overall
+        row.update(cv_crps=m["crps"], cv_mape=m["mape"], cv_coverage_90=m["coverage_90"])
+    return row

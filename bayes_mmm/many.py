@@ -243,13 +243,10 @@ def sample_many(
 
     Raises
     ------
-    DataError, SpecError, BundleError
-        When a job fails with one of the package's own errors (bad data, spec or bundle):
-        the first such error's type, so ``except bm.DataError`` works as for ``bm.fit``.
-    RuntimeError
-        When jobs fail otherwise.
-        Either message names every failed job and its error (with ``bundle_dir``, the fits
-        that finished are saved there all the same).
+    DataError, SpecError, BundleError, RuntimeError
+        The type of the first failed job's own package error (so ``except bm.DataError``
+        works as for ``bm.fit``), else RuntimeError; the message names every failed job
+        (with ``bundle_dir``, the fits that finished are saved there all the same).
     """
     from distributed import Client, LocalCluster
 
