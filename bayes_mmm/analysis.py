@@ -37,6 +37,7 @@ def channel_contribution_draws(
     tail: int = 0,
     reduce: Callable[[np.ndarray], np.ndarray] | None = None,
     chunk: int = CHUNK,
+    frequency: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per-draw channel contributions in target units for a media plan.
 
@@ -51,16 +52,19 @@ def channel_contribution_draws(
         so that the full tensor is never held in memory.
     chunk : int
         Draws per chunk.
+    frequency : ndarray, dims (date, geo, rf_channel), optional
+        Frequency of the reach-and-frequency channels (default: observed); their reach is
+        their entry of ``media``.
 
     Returns
     -------
     ndarray, dims (sample, date, geo, channel), or whatever ``reduce`` returns per sample.
     """
-    design = make_design(data, spec, media=media, tail=tail)
+    design = make_design(data, spec, media=media, tail=tail, frequency=frequency)
     scale = design.target_scale[None, None, :, None]
 
     def one(chunk):
-        out = media_response(design.stack, chunk, spec) * scale
+        out = media_response(design.stack, chunk, spec, design.rf) * scale
         return reduce(out) if reduce is not None else out
 
     return chunked(draws, one, chunk)

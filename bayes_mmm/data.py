@@ -49,6 +49,7 @@ from bayes_mmm.validate import (
     _check_columns_exist,
     _geo_groups,
     _geo_population,
+    add_rf_columns,
     clean_frame,
     holiday_events,
     resolve_roles,
@@ -70,12 +71,16 @@ class Scaling:
         Mean non-zero media of each (geo, channel).
     control_center, control_scale : ndarray, dims (control,)
         Panel-wide mean and standard deviation of each control.
+    frequency : ndarray, dims (rf_channel,)
+        Mean frequency of each reach-and-frequency channel where its reach is positive
+        (``bayes_mmm.rf``); empty without R&F channels.
     """
 
     target: np.ndarray
     media: np.ndarray
     control_center: np.ndarray
     control_scale: np.ndarray
+    frequency: np.ndarray = field(default_factory=lambda: np.ones(0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +127,10 @@ class MMMData:
     geo_group: tuple[str, ...] = ()
     # Population of each geo, dims (geo,); None without ``population``.
     population: np.ndarray | None = None
+    # Reach-and-frequency channels (their reach is their ``media``) and their frequency,
+    # dims (date, geo, rf_channel); ``()`` and None without ``reach_frequency``.
+    rf_channels: tuple[str, ...] = ()
+    frequency: np.ndarray | None = None
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -141,6 +150,7 @@ class MMMData:
         country: str | None = None,
         geo_group: str | None = None,
         population: str | None = None,
+        reach_frequency: Mapping[str, tuple[str, str]] | None = None,
     ) -> MMMData:
         """Validate a long-format frame (one row per date and geo) and build the panel.
 
@@ -179,14 +189,17 @@ class MMMData:
             Column with each geo's population (constant within a geo, > 0). The target
             scale of a geo becomes population × the panel's per-capita mean target, so
             geo levels are per-capita differences (see ``Scaling``).
+        reach_frequency : dict, optional
+            ``{channel: (reach column, frequency column)}``, spend in ``spend``: see ``rf``.
         """
+        rf = dict(reach_frequency or {})
+        df, media = add_rf_columns(df, rf, spend, population, date, geo), [*media, *rf]
         roles = resolve_roles(date, target, media, geo, spend, controls, organic, events, geo_group)
         _check_columns_exist(df, roles.needed)
         frame, geo_col = clean_frame(df, roles)
         dates, freq = _check_calendar(frame, date, geo_col)
         geos = tuple(pd.unique(frame[geo_col]))
         cube = _Cubes(frame.set_index([date, geo_col]), dates, geos)
-        event_names, event_values = _event_arrays(cube, roles.events, holidays, country)
         data = cls(
             **_panel_arrays(cube, roles),
             dates=dates,
@@ -195,12 +208,9 @@ class MMMData:
             freq=freq,
             national=geo is None,
             source_columns={"date": date, "geo": geo or ""},
-            events=event_names,
-            event_values=event_values,
-            geo_group=() if geo_group is None else _geo_groups(frame, geo_col, geo_group, geos),
-            population=None
-            if population is None
-            else _geo_population(df.loc[frame.index], geo_col, population, geo, geos),
+            **_event_arrays(cube, roles.events, holidays, country),
+            **_geo_fields(df.loc[frame.index], frame, geo_col, geo, geo_group, population),
+            **_rf_fields(df.loc[frame.index], cube, rf),
         )
         data._check_content()
         return data
@@ -324,7 +334,16 @@ class MMMData:
             media=media_scale,
             control_center=center,
             control_scale=np.where(scale > 0, scale, 1.0),
+            frequency=self._frequency_scale(),
         )
+
+    def _frequency_scale(self) -> np.ndarray:
+        """Mean frequency of each R&F channel where its reach is positive, dims (rf_channel,)."""
+        out = np.ones(len(self.rf_channels))
+        for r, name in enumerate(self.rf_channels):
+            on = self.media[..., self.channels.index(name)] > 0
+            out[r] = self.frequency[..., r][on].mean()
+        return out
 
     @property
     def paid_channels(self) -> tuple[str, ...]:
@@ -369,6 +388,9 @@ class MMMData:
             h.update(repr(self.geo_group).encode())
         if self.population is not None:
             h.update(np.ascontiguousarray(self.population, dtype=np.float64).tobytes())
+        if self.rf_channels:
+            h.update(np.ascontiguousarray(self.frequency, dtype=np.float64).tobytes())
+            h.update(repr(self.rf_channels).encode())
         return h.hexdigest()
 
     # ------------------------------------------------------------------ sub-panels
@@ -426,6 +448,9 @@ class MMMData:
             ds = ds.assign_coords(geo_group=("geo", list(self.geo_group)))
         if self.population is not None:
             ds["population"] = (("geo",), self.population)
+        if self.rf_channels:
+            ds["frequency"] = (("date", "geo", "rf_channel"), self.frequency)
+            ds = ds.assign_coords(rf_channel=list(self.rf_channels))
         return ds
 
     @classmethod
@@ -450,6 +475,10 @@ class MMMData:
             event_values=ds["event_values"].values if "event_values" in ds else None,
             geo_group=tuple(str(g) for g in ds["geo_group"].values) if "geo_group" in ds else (),
             population=ds["population"].values if "population" in ds else None,
+            rf_channels=tuple(str(c) for c in ds["rf_channel"].values)
+            if "rf_channel" in ds.coords
+            else (),
+            frequency=ds["frequency"].values if "frequency" in ds else None,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -515,13 +544,37 @@ def _panel_arrays(cube: _Cubes, roles: Roles) -> dict:
 
 def _event_arrays(
     cube: _Cubes, events: Sequence[str], holidays: pd.DataFrame | None, country: str | None
-) -> tuple[tuple[str, ...], np.ndarray | None]:
-    """Event names and values, dims (date, geo, event): the event columns, then the
-    calendar's holidays (the same in every geo); ``((), None)`` without any."""
+) -> dict:
+    """``events`` (names) and ``event_values`` (dims (date, geo, event)): the event columns,
+    then the calendar's holidays (the same in every geo); ``()`` and None without any."""
     names, values = list(events), cube(events) if events else None
     if holidays is not None:
         h_names, h_values = holiday_events(holidays, cube.dates, country)
         names += h_names
         h_values = np.repeat(h_values[:, None, :], len(cube.geos), axis=1)
         values = h_values if values is None else np.concatenate([values, h_values], -1)
-    return (tuple(names), values) if names else ((), None)
+    return {"events": tuple(names), "event_values": values if names else None}
+
+
+def _geo_fields(
+    df: pd.DataFrame, frame: pd.DataFrame, geo_col: str, geo, geo_group, population
+) -> dict:
+    """``geo_group`` and ``population`` of ``MMMData``; ``df`` holds ``frame``'s rows."""
+    geos = tuple(pd.unique(frame[geo_col]))
+    return {
+        "geo_group": () if geo_group is None else _geo_groups(frame, geo_col, geo_group, geos),
+        "population": None
+        if population is None
+        else _geo_population(df, geo_col, population, geo, geos),
+    }
+
+
+def _rf_fields(df: pd.DataFrame, cube: _Cubes, rf: Mapping[str, tuple[str, str]]) -> dict:
+    """``rf_channels`` and their ``frequency`` (dims (date, geo, rf_channel)); ``df`` holds
+    the cleaned frame's rows in its order."""
+    if not rf:
+        return {"rf_channels": (), "frequency": None}
+    cols = [f for _, f in rf.values()]
+    frame = df[cols].astype(float)
+    frame.index = cube.indexed.index
+    return {"rf_channels": tuple(rf), "frequency": _Cubes(frame, cube.dates, cube.geos)(cols)}

@@ -18,6 +18,10 @@ from bayes_mmm.errors import DataError, format_rows
 
 NATIONAL_GEO = "national"
 MAX_ABS = 1e15  # larger per-row values overflow sums and variances in float64
+# Frequency may fall below 1 by this much where reach > 0: reach and impressions are
+# counted (and rounded) separately, and Meridian's own R&F sample panel has frequencies of
+# 0.98-0.99 in five rows. Lower values are an error in the data.
+FREQUENCY_TOLERANCE = 0.05
 
 
 # ---------------------------------------------------------------------- roles and frame
@@ -458,3 +462,82 @@ def _geo_population(df: pd.DataFrame, geo_col: str, col: str, geo: str | None, g
         )
     first = values.groupby(keys).first()
     return np.array([float(first[g]) for g in geos])
+
+
+# ---------------------------------------------------------------------- reach & frequency
+def add_rf_columns(
+    df: pd.DataFrame,
+    rf: Mapping[str, object],
+    spend: Mapping[str, str] | None,
+    population: str | None,
+    date: str,
+    geo: str | None,
+) -> pd.DataFrame:
+    """Check reach-and-frequency inputs and return a copy of ``df`` with one exposure
+    column per R&F channel (named after the channel, holding its reach).
+
+    Raises ``DataError`` for a channel without a (reach, frequency) pair, missing or
+    non-numeric columns, negative reach, frequency below 1 where reach is above 0, reach
+    above the geo's population, a channel without spend, and spend where reach is 0.
+    """
+    if not rf:
+        return df
+    for channel, pair in rf.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise DataError(
+                f"reach_frequency['{channel}'] is {pair!r}: give a (reach column, frequency "
+                "column) pair; reach without frequency cannot be modelled (use a plain media "
+                "column instead)."
+            )
+        if spend is None or channel not in spend:
+            raise DataError(
+                f"R&F channel '{channel}' has no spend column: add spend={{'{channel}': "
+                "<spend column>}} (its ROI needs the money behind the reach)."
+            )
+        if channel in df.columns:
+            raise DataError(
+                f"R&F channel name '{channel}' is already a column of the frame: name the "
+                "channel differently from its columns."
+            )
+    cols = [c for pair in rf.values() for c in pair]
+    _check_columns_exist(df, [date, *cols, *(spend[c] for c in rf), *([geo] if geo else [])])
+    frame = df[list(dict.fromkeys([date, *cols, *(spend[c] for c in rf)]))].copy()
+    frame[date] = _parse_dates(frame[date], date)
+    if geo is not None:
+        frame[geo] = df[geo]
+    geo_col = _add_geo_column(frame, geo)
+    out = df.copy()
+    for channel, (reach_col, freq_col) in rf.items():
+        reach = _numeric_column(frame, reach_col, date, geo_col)
+        freq = _numeric_column(frame, freq_col, date, geo_col)
+        frame[reach_col], frame[freq_col] = reach, freq
+        _check_non_negative(frame, reach_col, date, geo_col)
+        low = (reach > 0) & (freq < 1 - FREQUENCY_TOLERANCE)
+        if low.any():
+            raise DataError(
+                f"Column '{freq_col}' (frequency of '{channel}') is below 1 where reach "
+                f"'{reach_col}' is above 0, at "
+                f"{format_rows(_row_labels(frame, low, date, geo_col))}: "
+                "frequency is exposures per person reached, at least 1 (up to "
+                f"{FREQUENCY_TOLERANCE:.0%} below 1 is accepted as rounding); check the column."
+            )
+        spend_values = pd.to_numeric(df[spend[channel]], errors="coerce")
+        orphan = (spend_values > 0) & (reach == 0)
+        if orphan.any():
+            raise DataError(
+                f"Spend column '{spend[channel]}' is positive where reach '{reach_col}' of "
+                f"R&F channel '{channel}' is 0, at "
+                f"{format_rows(_row_labels(frame, orphan, date, geo_col))}: spend without "
+                "reach; fix the reach or the spend mapping."
+            )
+        if population is not None and population in df.columns:
+            pop = pd.to_numeric(df[population], errors="coerce")
+            over = reach > pop
+            if over.any():
+                raise DataError(
+                    f"Column '{reach_col}' (reach of '{channel}') exceeds the geo's population "
+                    f"'{population}' at {format_rows(_row_labels(frame, over, date, geo_col))}: "
+                    "reach counts distinct people; check its units."
+                )
+        out[channel] = reach
+    return out
