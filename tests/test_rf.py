@@ -195,3 +195,42 @@ def test_optimal_frequency_matches_its_closed_form(panel):
         got = curve.values[0, s]
         np.testing.assert_allclose(got / got.max(), ratio / ratio.max(), rtol=1e-9)
         assert grid[got.argmax()] == grid[ratio.argmax()]
+
+
+def test_optimizer_refuses_rf_channels_with_a_clear_error(panel):
+    from bayes_mmm.errors import SpecError
+    from bayes_mmm.optimize.factory import planner
+
+    with pytest.raises(SpecError, match="reach-and-frequency"):
+        planner(panel, ModelSpec(l_max=L_MAX), random_draws(len(panel.geos)))
+
+
+def test_simulated_rf_truth_is_consistent():
+    from bayes_mmm.simulate_rf import RF_COLUMNS, simulate_rf
+
+    frame, truth = simulate_rf(n_geos=3, n_weeks=60, seed=2)
+    data = MMMData.from_frame(frame, **RF_COLUMNS)
+    assert data.rf_channels == ("video",)
+    assert (truth.roi > 0).all()
+    # x* = ec · (slope - 1)^(1/slope) maximises hill(x)/x: the grid optimum sits next to it.
+    ec, slope = truth.params["ec"][1], truth.params["slope"][1]
+    exact = ec * (slope - 1) ** (1 / slope) * data.scaling.frequency[0]
+    assert abs(truth.optimal_frequency - exact) <= 0.051
+
+
+@pytest.mark.slow  # a real fit: minutes on a busy 2-core machine
+@pytest.mark.sampling
+def test_rf_recovery_covers_true_roi_and_optimal_frequency():
+    import bayes_mmm as bm
+    from bayes_mmm.simulate_rf import RF_COLUMNS, simulate_rf
+
+    frame, truth = simulate_rf(n_geos=5, n_weeks=104, seed=0)
+    data = MMMData.from_frame(frame, **RF_COLUMNS)
+    spec = ModelSpec(l_max=6, trend=False, yearly_seasonality=0)
+    fit = bm.fit(data, spec, draws=500, tune=500, chains=2, random_seed=1, progress=False)
+    assert fit.posterior.converged
+    roi = fit.roi()
+    for channel in ("tv", "video"):
+        assert roi.loc[channel, "lower"] <= truth.roi[channel] <= roi.loc[channel, "upper"]
+    best = fit.optimal_frequency().loc["video"]
+    assert best["lower"] - 0.1 <= truth.optimal_frequency <= best["upper"] + 0.1
