@@ -12,6 +12,7 @@ from bayes_mmm.analysis import channel_contribution_draws
 from bayes_mmm.data import MMMData
 from bayes_mmm.frequency import frequency_grid, frequency_roi_draws
 from bayes_mmm.model import build_model
+from bayes_mmm.simulate_rf import RF_COLUMNS, simulate_rf
 from bayes_mmm.spec import ModelSpec
 
 L_MAX = 4
@@ -46,15 +47,7 @@ def rf_frame(n_geos: int = 3, n_weeks: int = 60, seed: int = 0) -> pd.DataFrame:
 
 
 def load(df: pd.DataFrame, **kw) -> MMMData:
-    args = dict(
-        date="week",
-        geo="geo",
-        target="revenue",
-        media=["tv"],
-        spend={"tv": "tv_spend", "video": "video_spend"},
-        reach_frequency={"video": ("video_reach", "video_frequency")},
-    )
-    return MMMData.from_frame(df, **{**args, **kw})
+    return MMMData.from_frame(df, **{**RF_COLUMNS, **kw})
 
 
 @pytest.fixture(scope="module")
@@ -206,8 +199,6 @@ def test_optimizer_refuses_rf_channels_with_a_clear_error(panel):
 
 
 def test_simulated_rf_truth_is_consistent():
-    from bayes_mmm.simulate_rf import RF_COLUMNS, simulate_rf
-
     frame, truth = simulate_rf(n_geos=3, n_weeks=60, seed=2)
     data = MMMData.from_frame(frame, **RF_COLUMNS)
     assert data.rf_channels == ("video",)
@@ -222,7 +213,6 @@ def test_simulated_rf_truth_is_consistent():
 @pytest.mark.sampling
 def test_rf_recovery_covers_true_roi_and_optimal_frequency():
     import bayes_mmm as bm
-    from bayes_mmm.simulate_rf import RF_COLUMNS, simulate_rf
 
     frame, truth = simulate_rf(n_geos=5, n_weeks=104, seed=0)
     data = MMMData.from_frame(frame, **RF_COLUMNS)
