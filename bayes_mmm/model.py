@@ -96,6 +96,8 @@ from bayes_mmm.response import (
     media_response,
     mediator_response,
     path_matrix,
+    weekday_names,
+    weekday_order,
 )
 from bayes_mmm.rf import RFDesign
 from bayes_mmm.spec import SATURATION_DIM, SATURATION_PARAMS, ModelSpec  # noqa: F401 (re-export)
@@ -118,6 +120,8 @@ def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
         names.append("trend")
     if spec.yearly_seasonality:
         names.append("season")
+    if weekday_order(data, spec):
+        names.append("weekday")
     if data.controls:
         names.append("control_coef")
     if spec.likelihood == "student_t":
@@ -144,6 +148,7 @@ def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
         "channel": list(data.channels),
         "control": list(data.controls),
         "fourier": fourier_names(spec.yearly_seasonality),
+        "weekday_fourier": weekday_names(weekday_order(data, spec)),
         "lag": list(range(spec.l_max)),
     }
     kinds = spec.saturation_kinds(data.channels)
@@ -228,6 +233,8 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
     }
     if design.events is not None:
         small["events"] = design.events
+    if design.weekday is not None:
+        small["weekday"] = design.weekday
     if spec.mediators:
         meds = [data.channels.index(m) for m in spec.mediators]
         small["mediator"] = data.media[..., meds] / data.scaling.media[None, :, meds]
@@ -251,6 +258,7 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
         else graph_lag_stack(design.control_stack),
         control_adstock_index=design.control_adstock_index,
         rf=_graph_rf(design.rf, "float32" if spec.use_float32(len(data.geos)) else "float64"),
+        weekday=packed.get("weekday"),
     )
     return tensors, packed
 
@@ -275,6 +283,8 @@ def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, weights=No
         params["trend"] = spec.prior("trend").create_variable("trend")
     if spec.yearly_seasonality:
         params["season"] = spec.prior("season").create_variable("season")
+    if design.weekday is not None:
+        params["weekday"] = spec.prior("weekday").create_variable("weekday")
     if data.controls:
         params["control_coef"] = spec.prior("control_coef").create_variable("control_coef")
     if spec.control_adstock:

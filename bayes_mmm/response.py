@@ -43,6 +43,7 @@ from bayes_mmm.transforms import (
 )
 
 YEAR_DAYS = 365.25
+WEEK_DAYS = 7.0
 #: Build float32 Hill graphs through the fused kernel (``bayes_mmm.fused_hill``). False
 #: builds the reference graph of separate ops, against which the kernel is tested.
 FUSED_HILL = True
@@ -83,6 +84,17 @@ class Design:
     control_stack: np.ndarray | None = None
     control_adstock_index: tuple[int, ...] = ()
     rf: RFDesign | None = None
+    weekday: np.ndarray | None = None
+
+
+def weekday_order(data: MMMData, spec: ModelSpec) -> int:
+    """Fourier order of the day-of-week cycle: ``spec.weekday_seasonality`` on daily
+    panels, 0 otherwise (a weekly or monthly panel has no day-of-week variation)."""
+    return spec.weekday_seasonality if getattr(data, "freq", "") == "D" else 0
+
+
+def weekday_names(order: int) -> list[str]:
+    return [f"dow_{name}" for name in fourier_names(order)]
 
 
 def fourier_names(order: int) -> list[str]:
@@ -135,6 +147,9 @@ def make_design(
         control_stack=control_stack,
         control_adstock_index=index,
         rf=_rf_design(data, spec, x, frequency, tail),
+        weekday=fourier_features(days, WEEK_DAYS, weekday_order(data, spec))
+        if weekday_order(data, spec)
+        else None,
     )
 
 
@@ -265,6 +280,8 @@ def baseline_response(design: Design, params: Mapping, spec: ModelSpec):
         out = out + season[..., None]
     if "control_coef" in params:
         out = out + control_response(design, params).sum(axis=-1)
+    if "weekday" in params and design.weekday is not None:
+        out = out + (params["weekday"][..., None, :] * design.weekday).sum(axis=-1)[..., None]
     if "event_coef" in params and design.events is not None:
         out = out + (params["event_coef"][..., None, :, :] * design.events).sum(axis=-1)
     return out
