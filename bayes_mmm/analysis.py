@@ -105,11 +105,15 @@ def roi_draws(
 
     Returns
     -------
-    DataArray, dims (chain, draw, channel) or (chain, draw, geo, channel) with ``by="geo"``;
-    the ``channel`` coordinate holds spend-group labels (``MMMData.group_labels``).
+    DataArray, dims (chain, draw, channel) or (chain, draw, geo, channel) with ``by="geo"``,
+    or (chain, draw, <geo_group column>, channel) with ``by`` the name of the panel's
+    geo-group column (e.g. ``"brand"``); the ``channel`` coordinate holds spend-group
+    labels (``MMMData.group_labels``).
     """
-    if by not in (None, "geo"):
-        raise ValueError(f"by={by!r}: use None or 'geo'.")
+    group = data.source_columns.get("geo_group", "") if data.geo_group else ""
+    if by not in (None, "geo") and not (group and by == group):
+        levels = ["geo", group] if group else ["geo"]
+        raise ValueError(f"by={by!r}: use None or one of {levels}.")
     total = channel_contribution_draws(
         data, spec, draws, tail=spec.l_max - 1, reduce=lambda x: x.sum(axis=1)
     )  # (sample, geo, channel)
@@ -120,6 +124,10 @@ def roi_draws(
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(spend > 0, incr / spend, np.nan)
         dims, coords = ("geo", "channel"), {"geo": list(data.geos), "channel": labels}
+    elif by is not None:
+        names, member = data.group_membership()
+        value = np.einsum("sgk,gb->sbk", incr, member) / (member.T @ spend)
+        dims, coords = (by, "channel"), {by: names, "channel": labels}
     else:
         value = incr.sum(axis=1) / spend.sum(axis=0)
         dims, coords = ("channel",), {"channel": labels}

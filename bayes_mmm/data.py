@@ -47,8 +47,7 @@ from bayes_mmm.validate import (
     Roles,
     _check_calendar,
     _check_columns_exist,
-    _geo_groups,
-    _geo_population,
+    _geo_fields,
     add_rf_columns,
     clean_frame,
     holiday_events,
@@ -56,6 +55,7 @@ from bayes_mmm.validate import (
 )
 
 COLLINEAR_R = 0.999  # |correlation| above which two regressors cannot be told apart
+UNIT = "__unit__"  # the (brand, geo) unit column of ``from_panel_frame``
 
 
 @dataclass(frozen=True)
@@ -207,12 +207,26 @@ class MMMData:
             target_name=target,
             freq=freq,
             national=geo is None,
-            source_columns={"date": date, "geo": geo or ""},
+            source_columns={"date": date, "geo": geo or "", "geo_group": geo_group or ""},
             **_event_arrays(cube, roles.events, holidays, country),
             **_geo_fields(df.loc[frame.index], frame, geo_col, geo, geo_group, population),
             **_rf_fields(df.loc[frame.index], cube, rf),
         )
         data._check_content()
+        return data
+
+    @classmethod
+    def from_panel_frame(cls, df: pd.DataFrame, *, brand: str, geo: str, **kwargs) -> MMMData:
+        """A panel indexed by (date, brand, geo), other arguments as :meth:`from_frame`'s.
+
+        Each (brand, geo) pair is a unit of the geo hierarchy (``"brand/geo"``) whose
+        ``geo_group`` is its brand: coefficients pool brands around the channel's mean and
+        geos within a brand around the brand's (``bayes_mmm.model``, 9.), one model family
+        for national, geo and brand × geo panels. ``roi(by=brand)`` reports by brand.
+        """
+        _check_columns_exist(df, [brand, geo])
+        unit = df[brand].astype(str) + "/" + df[geo].astype(str)
+        data = cls.from_frame(df.assign(**{UNIT: unit}), geo=UNIT, geo_group=brand, **kwargs)
         return data
 
     @classmethod
@@ -369,6 +383,14 @@ class MMMData:
                 m[c, self.spend_groups.index(g)] = 1.0
         return m
 
+    def group_membership(self) -> tuple[list[str], np.ndarray]:
+        """The geo groups (e.g. brands) and the 0/1 membership of geos in them, dims
+        (geo, geo_group)."""
+        names = list(dict.fromkeys(self.geo_group))
+        member = np.zeros((len(self.geos), len(names)))
+        member[np.arange(len(self.geos)), [names.index(g) for g in self.geo_group]] = 1.0
+        return names, member
+
     @property
     def n_dates(self) -> int:
         return len(self.dates)
@@ -440,6 +462,7 @@ class MMMData:
             national=int(self.national),
             source_date=self.source_columns.get("date", "date"),
             source_geo=self.source_columns.get("geo", ""),
+            source_group=self.source_columns.get("geo_group", ""),
         )
         if self.events:
             ds["event_values"] = (("date", "geo", "event"), self.event_values)
@@ -470,7 +493,11 @@ class MMMData:
             target_name=str(ds.attrs["target_name"]),
             freq=str(ds.attrs["freq"]),
             national=bool(ds.attrs["national"]),
-            source_columns={"date": ds.attrs["source_date"], "geo": ds.attrs["source_geo"]},
+            source_columns={
+                "date": ds.attrs["source_date"],
+                "geo": ds.attrs["source_geo"],
+                "geo_group": ds.attrs.get("source_group", ""),
+            },
             events=tuple(str(e) for e in ds["event"].values) if "event" in ds.coords else (),
             event_values=ds["event_values"].values if "event_values" in ds else None,
             geo_group=tuple(str(g) for g in ds["geo_group"].values) if "geo_group" in ds else (),
@@ -554,19 +581,6 @@ def _event_arrays(
         h_values = np.repeat(h_values[:, None, :], len(cube.geos), axis=1)
         values = h_values if values is None else np.concatenate([values, h_values], -1)
     return {"events": tuple(names), "event_values": values if names else None}
-
-
-def _geo_fields(
-    df: pd.DataFrame, frame: pd.DataFrame, geo_col: str, geo, geo_group, population
-) -> dict:
-    """``geo_group`` and ``population`` of ``MMMData``; ``df`` holds ``frame``'s rows."""
-    geos = tuple(pd.unique(frame[geo_col]))
-    return {
-        "geo_group": () if geo_group is None else _geo_groups(frame, geo_col, geo_group, geos),
-        "population": None
-        if population is None
-        else _geo_population(df, geo_col, population, geo, geos),
-    }
 
 
 def _rf_fields(df: pd.DataFrame, cube: _Cubes, rf: Mapping[str, tuple[str, str]]) -> dict:

@@ -464,6 +464,19 @@ def _geo_population(df: pd.DataFrame, geo_col: str, col: str, geo: str | None, g
     return np.array([float(first[g]) for g in geos])
 
 
+def _geo_fields(
+    df: pd.DataFrame, frame: pd.DataFrame, geo_col: str, geo, geo_group, population
+) -> dict:
+    """``geo_group`` and ``population`` of ``MMMData``; ``df`` holds ``frame``'s rows."""
+    geos = tuple(pd.unique(frame[geo_col]))
+    return {
+        "geo_group": () if geo_group is None else _geo_groups(frame, geo_col, geo_group, geos),
+        "population": None
+        if population is None
+        else _geo_population(df, geo_col, population, geo, geos),
+    }
+
+
 # ---------------------------------------------------------------------- reach & frequency
 def add_rf_columns(
     df: pd.DataFrame,
