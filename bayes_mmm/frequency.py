@@ -99,16 +99,18 @@ def optimal_frequency(
     if not data.rf_channels:
         raise SpecError("The panel has no reach-and-frequency channels.")
     values, shape = post.draws
-    rows = []
-    for r, channel in enumerate(data.rf_channels):
-        curve = frequency_roi_draws(data, post.spec, values, shape, channel, grid)
-        best = curve["frequency"][curve.argmax("frequency")].drop_vars("frequency")
-        row = summarize(best.rename("optimal_frequency"), hdi_prob).iloc[0].to_dict()
-        mean_curve = curve.mean(SAMPLE_DIMS)
-        row["at_mean"] = float(mean_curve["frequency"][int(mean_curve.argmax())])
-        row["roi_at_optimum"] = float(mean_curve.max())
-        row["historical"] = float(data.scaling.frequency[r])
-        rows.append(pd.Series(row, name=channel))
-    table = pd.DataFrame(rows)
+    curves = [
+        frequency_roi_draws(data, post.spec, values, shape, channel, grid)
+        for channel in data.rf_channels
+    ]
+    best = xr.concat(
+        [c["frequency"][c.argmax("frequency")].drop_vars("frequency") for c in curves],
+        dim=xr.DataArray(list(data.rf_channels), dims="rf_channel", name="rf_channel"),
+    )
+    table = summarize(best.rename("optimal_frequency"), hdi_prob)
+    means = [c.mean(SAMPLE_DIMS) for c in curves]
+    table["at_mean"] = [float(m["frequency"][int(m.argmax())]) for m in means]
+    table["roi_at_optimum"] = [float(m.max()) for m in means]
+    table["historical"] = data.scaling.frequency
     table.attrs["hdi_prob"] = hdi_prob
     return table

@@ -224,3 +224,31 @@ def test_rf_recovery_covers_true_roi_and_optimal_frequency():
         assert roi.loc[channel, "lower"] <= truth.roi[channel] <= roi.loc[channel, "upper"]
     best = fit.optimal_frequency().loc["video"]
     assert best["lower"] - 0.1 <= truth.optimal_frequency <= best["upper"] + 0.1
+
+
+def test_optimal_frequency_table_summarises_the_per_draw_argmax(panel):
+    import xarray as xr
+
+    from bayes_mmm.frequency import optimal_frequency
+    from bayes_mmm.posterior import Posterior
+
+    draws = random_draws(len(panel.geos), n=6, seed=4)
+    draws["slope"][:, 1] = 2.0
+    dims = {"alpha": ("channel",), "ec": ("channel",), "slope": ("channel",)}
+    dims["beta"] = ("geo", "channel")
+    posterior = xr.Dataset(
+        {k: (("chain", "draw", *dims[k]), v.reshape(2, 3, *v.shape[1:])) for k, v in draws.items()},
+        coords={"geo": list(panel.geos), "channel": list(panel.channels)},
+    )
+    post = Posterior(panel, ModelSpec(l_max=L_MAX), xr.DataTree.from_dict({"posterior": posterior}))
+    table = optimal_frequency(post)
+    vbar = panel.scaling.frequency[0]
+    ec = draws["ec"][:, 1]
+    exact = ec * (2.0 - 1) ** (1 / 2.0) * vbar  # argmax of hill(v/v̄)/v at slope 2
+    grid = frequency_grid(panel, "video")
+    on_grid = grid[np.abs(grid[:, None] - np.minimum(exact, grid[-1])[None]).argmin(0)]
+    assert table.loc["video", "mean"] == pytest.approx(on_grid.mean(), abs=0.051)
+    assert (
+        table.loc["video", "lower"] <= table.loc["video", "median"] <= table.loc["video", "upper"]
+    )
+    assert table.loc["video", "historical"] == pytest.approx(vbar)
