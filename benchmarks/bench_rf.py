@@ -50,7 +50,7 @@ def load_meridian(path: Path = CSV) -> bm.MMMData:
     )
 
 
-def _fit(data, spec, args) -> tuple[bm.Fit, float]:
+def fit_timed(data, spec, args) -> tuple[bm.Fit, float]:
     start = time.perf_counter()
     fit = bm.fit(
         data,
@@ -65,7 +65,7 @@ def _fit(data, spec, args) -> tuple[bm.Fit, float]:
 
 
 def meridian(args) -> None:
-    fit, wall = _fit(load_meridian(), bm.ModelSpec(), args)
+    fit, wall = fit_timed(load_meridian(), bm.ModelSpec(), args)
     print(json.dumps({"wall_s": round(wall, 1), "verdict": fit.convergence.message()}))
     print(fit.roi())
     print(fit.optimal_frequency())
@@ -75,7 +75,7 @@ def recovery(args) -> None:
     spec = bm.ModelSpec(l_max=6, trend=False, yearly_seasonality=0)
     for seed in args.seeds:
         frame, truth = simulate_rf(n_geos=args.geos, n_weeks=args.weeks, seed=seed)
-        fit, wall = _fit(bm.MMMData.from_frame(frame, **RF_COLUMNS), spec, args)
+        fit, wall = fit_timed(bm.MMMData.from_frame(frame, **RF_COLUMNS), spec, args)
         roi, best = fit.roi(), fit.optimal_frequency().loc["video"]
         covered = {
             c: bool(roi.loc[c, "lower"] <= truth.roi[c] <= roi.loc[c, "upper"])
@@ -109,7 +109,7 @@ def speed(args) -> None:
     imp_data = bm.MMMData.from_frame(frame, **plain)
     out = {}
     for name, data in (("rf", rf_data), ("impressions", imp_data)):
-        fit, wall = _fit(data, spec, args)
+        fit, wall = fit_timed(data, spec, args)
         out[name] = {"wall_s": round(wall, 1), "sample_s": round(fit.meta["sample_s"], 1)}
         out[name]["converged"] = fit.posterior.converged
     out["ratio_sample_s"] = round(out["rf"]["sample_s"] / out["impressions"]["sample_s"], 2)
