@@ -109,7 +109,7 @@ def _inputs(rng, n_geos: int, n_weeks: int) -> pd.DataFrame:
         on = rng.random(n_weeks) < 0.75
         reach = np.where(on, rng.lognormal(np.log(3e4), 0.5, n_weeks), 0.0)
         freq = np.where(on, rng.uniform(1.0, 7.0, n_weeks), 0.0)
-        tv = np.where(rng.random(n_weeks) < 0.8, rng.lognormal(np.log(1e5), 0.6, n_weeks), 0.0)
+        tv = np.where(rng.random(n_weeks) < 0.7, rng.lognormal(np.log(1e5), 0.9, n_weeks), 0.0)
         cpm = rng.uniform(0.9, 1.1, n_weeks)
         parts.append(
             pd.DataFrame(

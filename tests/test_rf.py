@@ -217,7 +217,7 @@ def test_rf_recovery_covers_true_roi_and_optimal_frequency():
     frame, truth = simulate_rf(n_geos=5, n_weeks=104, seed=0)
     data = MMMData.from_frame(frame, **RF_COLUMNS)
     spec = ModelSpec(l_max=6, trend=False, yearly_seasonality=0)
-    fit = bm.fit(data, spec, draws=500, tune=500, chains=2, random_seed=1, progress=False)
+    fit = bm.fit(data, spec, draws=1000, tune=1000, chains=2, random_seed=1, progress=False)
     assert fit.posterior.converged
     roi = fit.roi()
     for channel in ("tv", "video"):
