@@ -7,13 +7,13 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 	    if env $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then echo "env $$p"; exit 0; fi; \
 	  done; done)
 
-.PHONY: venv demo test test-slow lint format clean wheel-check
+.PHONY: venv demo test test-slow lint format clean wheel-check notebooks-full typecheck docs
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,baselines]'
+	$(PY) -m pip install -q -e '.[dev,baselines,notebooks,docs,mlflow]'
 	touch $@
 
 venv: $(VENV)/.installed
@@ -33,8 +33,22 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
+# Every notebook top to bottom at its own defaults (hours, not for CI); writes each fit's
+# convergence gates, coverage of the truth and wall time to notebooks/SUMMARY.md.
+notebooks-full: venv
+	$(PY) scripts/run_notebooks_full.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache dist build
+	rm -rf $(VENV) runs .pytest_cache dist build site .mypy_cache
+
+# mypy over bayes_mmm/ with [tool.mypy] in pyproject.toml.
+typecheck: venv
+	$(VENV)/bin/mypy
+
+# The documentation site into site/, offline, every warning an error (a broken
+# cross-reference included); notebooks and benchmark reports come in through docs/hooks.py.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # Builds the wheel into dist/, installs it into a fresh virtualenv in a temporary directory
 # and runs `bayes-mmm demo` from an empty directory there (needs PyPI for the dependencies).

@@ -9,9 +9,10 @@ This module re-exports the public API; ``bayes_mmm.fit.Fit`` is the facade over 
 >>> fit.roi(hdi_prob=0.9)
 """
 
-from bayes_mmm import datasets
+from bayes_mmm import datasets, mlflow
 from bayes_mmm.baselines import BaselineResult, ols_baseline, ridge_baseline, side_by_side
 from bayes_mmm.calibration import lift_table
+from bayes_mmm.crossval import CVResult, cross_validate
 from bayes_mmm.data import MMMData, Scaling
 from bayes_mmm.drivers import drivers, ridge_sign_check
 from bayes_mmm.errors import (
@@ -19,9 +20,11 @@ from bayes_mmm.errors import (
     BundleVersionWarning,
     ConvergenceError,
     DataError,
+    DataWarning,
     SpecError,
 )
 from bayes_mmm.fit import ConvergenceWarning, Fit, fit, fit_many, load
+from bayes_mmm.forecast import ScenarioComparison, compare_scenarios, predict
 from bayes_mmm.holdout import Holdout, holdout
 from bayes_mmm.loo import compare
 from bayes_mmm.many import Job
@@ -29,8 +32,9 @@ from bayes_mmm.mediation import mediation, total_roi
 from bayes_mmm.model import build_model
 from bayes_mmm.optimize import Allocation, WhatIf
 from bayes_mmm.posterior import Posterior
-from bayes_mmm.report import report
+from bayes_mmm.report import planner, report
 from bayes_mmm.runtime import RuntimePlan, plan_runtime
+from bayes_mmm.sbc import SBCResult, sbc
 from bayes_mmm.simulate import Truth, simulate
 from bayes_mmm.spec import DEFAULT_PRIORS, LiftTest, ModelSpec
 
@@ -42,9 +46,11 @@ __all__ = [
     "BaselineResult",
     "BundleError",
     "BundleVersionWarning",
+    "CVResult",
     "ConvergenceError",
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "Fit",
     "Holdout",
     "Job",
@@ -53,13 +59,17 @@ __all__ = [
     "ModelSpec",
     "Posterior",
     "RuntimePlan",
+    "SBCResult",
     "Scaling",
+    "ScenarioComparison",
     "SpecError",
     "Truth",
     "WhatIf",
     "__version__",
     "build_model",
     "compare",
+    "compare_scenarios",
+    "cross_validate",
     "datasets",
     "drivers",
     "fit",
@@ -68,11 +78,15 @@ __all__ = [
     "lift_table",
     "load",
     "mediation",
+    "mlflow",
     "ols_baseline",
     "plan_runtime",
+    "planner",
+    "predict",
     "report",
     "ridge_baseline",
     "ridge_sign_check",
+    "sbc",
     "side_by_side",
     "simulate",
     "total_roi",

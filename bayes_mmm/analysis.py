@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from bayes_mmm.data import MMMData
+from bayes_mmm.errors import SpecError
 from bayes_mmm.posterior import CHUNK, SAMPLE_DIMS, chunked
 from bayes_mmm.response import baseline_response, make_design, media_response
 from bayes_mmm.spec import ModelSpec
@@ -113,7 +114,7 @@ def roi_draws(
     group = data.source_columns.get("geo_group", "") if data.geo_group else ""
     if by not in (None, "geo") and not (group and by == group):
         levels = ["geo", group] if group else ["geo"]
-        raise ValueError(f"by={by!r}: use None or one of {levels}.")
+        raise SpecError(f"by={by!r}: use None or one of {levels}.")
     total = channel_contribution_draws(
         data, spec, draws, tail=spec.l_max - 1, reduce=lambda x: x.sum(axis=1)
     )  # (sample, geo, channel)

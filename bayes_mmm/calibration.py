@@ -87,8 +87,8 @@ def lift_table(
     tests = tuple(post.spec.lift_tests if tests is None else tests)
     out = _one(post, tests, hdi_prob)
     if before is not None:
-        out = out.join(_one(before, tests, hdi_prob).drop(columns=["measured", "se"]),
-                       rsuffix="_before")  # fmt: skip
+        earlier = _one(before, tests, hdi_prob).drop(columns=["measured", "se"])
+        out = out.join(earlier.add_suffix("_before"))
     out.attrs["hdi_prob"] = hdi_prob
     return out
 

@@ -19,20 +19,24 @@ Scaling (kept, reversible, see :class:`Scaling`)
 
 Checks (each names the column, rows or geos, and the fix)
 ---------------------------------------------------------
-Columns: missing (with close-match hints), duplicated, listed in two roles; dates that do
-not parse or are plain numbers (pandas would read them as nanoseconds since 1970); a boolean
-target; non-numeric, NaN, infinite, negative (media, spend) or overflow-prone
-(``|x| > MAX_ABS``) cells. Rows: duplicate (date, geo) keys, uneven or mixed spacing, geos
-with different ranges, missing periods or fewer than 3 rows. Content: a target mean ≤ 0 in
-a geo, all-zero or constant channels and controls, spend without media, and pairs of
-channels/controls that are perfectly collinear (``|r| > COLLINEAR_R`` over all rows: no
-model can tell their effects apart). Unsorted rows are accepted and sorted.
+Columns: missing (with close-match hints; a missing spend column is named as such),
+duplicated, listed in two roles; dates that do not parse or are plain numbers (pandas would
+read them as nanoseconds since 1970); a boolean target; non-numeric, NaN, infinite, negative
+(media, spend) or overflow-prone (``|x| > MAX_ABS``) cells. Rows: duplicate (date, geo)
+keys, uneven or mixed spacing, geos with different ranges, missing periods or fewer than 3
+rows, and panels with fewer periods than their media, organic, control and event columns +
+4. Content: a target mean ≤ 0 in a geo, all-zero or constant channels and controls, spend
+without media (a ``DataWarning`` on up to 20% of a spend column's positive rows, an error
+above), and pairs of channels/controls that are perfectly collinear (``|r| > COLLINEAR_R``
+over all rows: no model can tell their effects apart). Unsorted rows are accepted and
+sorted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
@@ -42,13 +46,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_mmm.errors import DataError, format_rows
+from bayes_mmm.errors import DataError, DataWarning, format_rows
+from bayes_mmm.rf_input import rf_fields, with_rf
 from bayes_mmm.validate import (
     Roles,
     _check_calendar,
     _check_columns_exist,
     _geo_fields,
-    add_rf_columns,
+    check_length,
+    check_spend_columns,
     clean_frame,
     holiday_events,
     resolve_roles,
@@ -176,12 +182,11 @@ class MMMData:
             Event columns (0/1 dummies or intensities, e.g. a holiday flag); each gets a
             per-geo effect in the baseline.
         holidays : DataFrame, optional
-            A holiday calendar with columns ``ds`` (date) and ``holiday`` (name), and
-            ``country`` when ``country`` is given (Prophet / Robyn format). Each holiday that
-            falls in the panel becomes an event column ``holiday:<name>``: 1 in the period
-            containing it.
+            A holiday calendar (Prophet / Robyn format) with columns ``ds`` (date) and
+            ``holiday`` (name); each holiday in the panel becomes an event column
+            ``holiday:<name>``, 1 in the period containing it.
         country : str, optional
-            Keep only the calendar's rows for this country code (e.g. ``"US"``).
+            Keep only the calendar's rows whose ``country`` column is this code (e.g. "US").
         geo_group : str, optional
             Column naming each geo's group (e.g. region), constant within a geo: channel
             effects then pool geo → group → channel.
@@ -192,12 +197,13 @@ class MMMData:
         reach_frequency : dict, optional
             ``{channel: (reach column, frequency column)}``, spend in ``spend``: see ``rf``.
         """
-        rf = dict(reach_frequency or {})
-        df, media = add_rf_columns(df, rf, spend, population, date, geo), [*media, *rf]
+        check_spend_columns(df, media, spend)
+        df, media, rf = with_rf(df, media, reach_frequency, spend, population, date, geo)
         roles = resolve_roles(date, target, media, geo, spend, controls, organic, events, geo_group)
         _check_columns_exist(df, roles.needed)
         frame, geo_col = clean_frame(df, roles)
         dates, freq = _check_calendar(frame, date, geo_col)
+        check_length(len(dates), roles)
         geos = tuple(pd.unique(frame[geo_col]))
         cube = _Cubes(frame.set_index([date, geo_col]), dates, geos)
         data = cls(
@@ -210,7 +216,7 @@ class MMMData:
             source_columns={"date": date, "geo": geo or "", "geo_group": geo_group or ""},
             **_event_arrays(cube, roles.events, holidays, country),
             **_geo_fields(df.loc[frame.index], frame, geo_col, geo, geo_group, population),
-            **_rf_fields(df.loc[frame.index], cube, rf),
+            **rf_fields(df.loc[frame.index], cube, rf),
         )
         data._check_content()
         return data
@@ -274,11 +280,21 @@ class MMMData:
             on_spend = self.spend[..., s] > 0
             on_media = (self.media[..., [self.channels.index(p) for p in paid]] > 0).any(-1)
             orphan = np.argwhere(on_spend & ~on_media)
+            rows = [f"{self.dates[t].date()}/{self.geos[g]}" for t, g in orphan]
             if len(orphan) > 0.2 * on_spend.sum():
-                rows = [f"{self.dates[t].date()}/{self.geos[g]}" for t, g in orphan]
                 raise DataError(
                     f"Spend column '{name}' is positive where its media {paid} are all zero, "
                     f"at {format_rows(rows)}: spend without media. Check the `spend` mapping."
+                )
+            if len(orphan):
+                # A few such rows are usually billing lags; the spend still counts in ROI.
+                warnings.warn(
+                    f"Spend column '{name}' is positive where its media {paid} are all zero, "
+                    f"at {format_rows(rows)} ({len(orphan)} of {int(on_spend.sum())} rows with "
+                    "spend): that spend counts in ROI but drives no effect. Check for billing "
+                    "lags or a wrong `spend` mapping.",
+                    DataWarning,
+                    stacklevel=3,
                 )
         for k, name in enumerate(self.controls):
             x = self.control_values[..., k]
@@ -581,14 +597,3 @@ def _event_arrays(
         h_values = np.repeat(h_values[:, None, :], len(cube.geos), axis=1)
         values = h_values if values is None else np.concatenate([values, h_values], -1)
     return {"events": tuple(names), "event_values": values if names else None}
-
-
-def _rf_fields(df: pd.DataFrame, cube: _Cubes, rf: Mapping[str, tuple[str, str]]) -> dict:
-    """``rf_channels`` and their ``frequency`` (dims (date, geo, rf_channel)); ``df`` holds
-    the cleaned frame's rows in its order."""
-    if not rf:
-        return {"rf_channels": (), "frequency": None}
-    cols = [f for _, f in rf.values()]
-    frame = df[cols].astype(float)
-    frame.index = cube.indexed.index
-    return {"rf_channels": tuple(rf), "frequency": _Cubes(frame, cube.dates, cube.geos)(cols)}

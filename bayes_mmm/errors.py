@@ -17,6 +17,11 @@ class BundleError(ValueError):
     """A saved fit bundle is missing, truncated, corrupted or from an incompatible version."""
 
 
+class DataWarning(UserWarning):
+    """The panel is usable but suspicious (e.g. a little spend where its media are zero):
+    the message names the column, the rows and what to check."""
+
+
 class BundleVersionWarning(UserWarning):
     """A bundle was saved with another major version of pymc or arviz (see
     ``bayes_mmm.bundle`` for the policy; ``load(..., strict=True)`` makes it an error)."""

@@ -9,6 +9,7 @@ the optimizer, the report and the bundle. Nothing below imports it; analyses tak
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import FrozenInstanceError
 from functools import partial
 from pathlib import Path
@@ -17,20 +18,29 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from bayes_mmm import bundle, loo, many, ppc, results
+from bayes_mmm import bundle, forecast, loo, many, ppc, results
+from bayes_mmm import refresh as refresh_module
 from bayes_mmm.convergence import Convergence, ConvergenceWarning
 from bayes_mmm.data import MMMData
 from bayes_mmm.drivers import drivers as drivers_table
+from bayes_mmm.errors import SpecError
 from bayes_mmm.frequency import optimal_frequency as optimal_frequency_table
 from bayes_mmm.mediation import mediation as mediation_table
 from bayes_mmm.optimize import optimize as allocate_budget
+from bayes_mmm.optimize import optimize_costed
+from bayes_mmm.optimize import plan_frame as budget_plan_frame
+from bayes_mmm.optimize import reach as reach_target
+from bayes_mmm.optimize import weekly as weekly_plan
 from bayes_mmm.optimize import what_if as budget_scenario
 from bayes_mmm.posterior import Draws, Posterior
 from bayes_mmm.report import report as write_report
 from bayes_mmm.sample import SAMPLERS, Run, prior_predictive, sample
 from bayes_mmm.spec import ModelSpec
 
-__all__ = ["SAMPLERS", "ConvergenceWarning", "Fit", "fit", "fit_many", "load"]
+__all__ = ["FIT_CALLBACKS", "SAMPLERS", "ConvergenceWarning", "Fit", "fit", "fit_many", "load"]
+
+# Called with each new Fit at the end of ``fit`` (``bayes_mmm.mlflow.autolog`` adds one).
+FIT_CALLBACKS: list[Callable[[Fit], None]] = []
 
 
 class Fit:
@@ -47,6 +57,7 @@ class Fit:
     """
 
     __slots__ = ("posterior",)
+    posterior: Posterior
 
     def __init__(
         self,
@@ -58,6 +69,13 @@ class Fit:
         posterior: Posterior | None = None,
     ) -> None:
         if posterior is None:
+            if data is None or spec is None or idata is None:
+                parts = {"data": data, "spec": spec, "idata": idata}
+                missing = [name for name, part in parts.items() if part is None]
+                raise TypeError(
+                    f"Fit() needs data=, spec= and idata= (or posterior=); missing: {missing}. "
+                    "Build one with bm.fit(...) or bm.load(path)."
+                )
             posterior = Posterior(data=data, spec=spec, idata=idata, meta=dict(meta or {}))
         object.__setattr__(self, "posterior", posterior)
 
@@ -153,13 +171,58 @@ class Fit:
         return mediation_table(self.posterior, hdi_prob=hdi_prob, interval=interval)
 
     # ------------------------------------------------------------------ budget questions
-    def optimize(self, budget: float, weeks: int = 13, **kwargs: Any):
-        """Posterior-aware budget allocation; see ``bayes_mmm.optimize.optimize``."""
+    def optimize(
+        self, budget: float | None = None, weeks: int = 13, target: float | None = None, **kwargs
+    ):
+        """Posterior-aware budget allocation; see ``bayes_mmm.optimize.optimize``.
+
+        With ``target`` (and no ``budget``): the least budget reaching it, a
+        ``TargetReach``; see ``bayes_mmm.optimize.reach`` (``target_prob``,
+        ``target_metric``, ``max_budget``). With ``flighting="optimize"``: spend per
+        window week, a ``WeeklyPlan``; see ``bayes_mmm.optimize.weekly`` (``caps``,
+        ``floors``, ``max_change``, ``dark``). With ``costs={group: CostCurve}``: costs
+        that change with spend; see ``bayes_mmm.optimize.optimize_costed``.
+        """
+        if target is not None:
+            if budget is not None:
+                raise SpecError("Give either `budget` or `target`, not both.")
+            return reach_target(self.posterior, target, weeks=weeks, **kwargs)
+        if budget is None:
+            raise SpecError("Give a `budget` to allocate, or a `target` to reach.")
+        if kwargs.get("flighting") == "optimize":  # week by week: a WeeklyPlan
+            kwargs.pop("flighting")
+            return weekly_plan(self.posterior, budget, weeks=weeks, **kwargs)
+        if kwargs.get("costs"):  # cost curves per spend group
+            return optimize_costed(self.posterior, budget, kwargs.pop("costs"), weeks, **kwargs)
         return allocate_budget(self.posterior, budget=budget, weeks=weeks, **kwargs)
 
     def what_if(self, **kwargs: Any):
         """Revenue change of a budget scenario; see ``bayes_mmm.optimize.what_if``."""
         return budget_scenario(self.posterior, **kwargs)
+
+    # ------------------------------------------------------------------ looking forward
+    def predict(self, frame: pd.DataFrame, hdi_prob: float = 0.9, **kwargs: Any):
+        """Forecast future periods from their inputs; see ``bayes_mmm.forecast.predict``."""
+        return forecast.predict(self.posterior, frame, hdi_prob=hdi_prob, **kwargs)
+
+    def scenarios(self, frames: dict, reference: str | None = None, **kwargs: Any):
+        """Future plans compared on the same draws (uplift, P(better)); see
+        ``bayes_mmm.forecast.compare_scenarios``."""
+        return forecast.compare_scenarios(self.posterior, frames, reference=reference, **kwargs)
+
+    def plan_frame(self, plan, weeks: int = 13, flighting: str = "history") -> pd.DataFrame:
+        """A budget plan (``Allocation``, or spend per group) as a future frame for
+        :meth:`predict`; see ``bayes_mmm.optimize.plan_frame``."""
+        return budget_plan_frame(self.data, plan, weeks=weeks, flighting=flighting)
+
+    def refresh(self, new_data: MMMData, **kwargs: Any) -> Fit:
+        """Refit warm on a panel with new weeks; the change report is in
+        ``meta["refresh"]`` (see ``bayes_mmm.refresh.refresh``)."""
+        return Fit(posterior=refresh_module.refresh(self.posterior, new_data, **kwargs))
+
+    def refresh_report(self) -> pd.DataFrame | None:
+        """The change report of a refreshed fit (None otherwise)."""
+        return refresh_module.refresh_table(self.posterior)
 
     # ------------------------------------------------------------------ report and bundle
     def report(self, path: str | Path = "report.html", **kwargs: Any) -> Path:
@@ -189,7 +252,7 @@ def fit(
     cores: int | None = None,
     random_seed: int | None = None,
     sampler: str = "nutpie",
-    target_accept: float = 0.9,
+    target_accept: float | None = None,
     progress: bool = True,
     sampler_kwargs: dict | None = None,
 ) -> Fit:
@@ -210,6 +273,10 @@ def fit(
         where one gradient dominates, not for small ones.
     random_seed : int, optional
         Recorded in ``fit.meta``; a random one is drawn (and recorded) when None.
+    target_accept : float, optional
+        NUTS's target acceptance rate. None (the default) picks it from the panel: 0.95
+        from 20 geos up, 0.9 below (see Notes); ``fit.meta`` records the value and
+        ``target_accept_source`` ("panel size" or "user").
     sampler_kwargs : dict, optional
         Passed on to ``nutpie.sample`` (e.g. ``{"adaptation": "draw_diag"}`` or
         ``{"maxdepth": 8}``) or to ``pm.sample``; recorded in ``fit.meta``.
@@ -218,13 +285,16 @@ def fit(
     -----
     **Settings picked from the panel.** On panels of 20 geos or more the media part of the
     graph runs in single precision (``ModelSpec.float32=None``) and nutpie's mass matrix
-    comes from draw variances (``adaptation="draw_diag"``, as Stan), because the default
+    comes from draw variances (``adaptation="draw_diag"``, as Stan), and NUTS targets an
+    acceptance rate of 0.95 rather than 0.9, because the default
     gradient-based adaptation under-scales geo-spread scales (``beta_sigma``) there: on
     Meridian's 40-geo panel trajectories are ~1.9× longer and the slowest parameter's ESS
-    2–3× higher (``benchmarks/RESULTS.md``, section 2). Smaller panels keep float64 and
+    2–3× higher; at 0.9 three Meridian seeds in ten end with one divergence each, at 0.95
+    none do (``benchmarks/RESULTS.md``, section 2). Smaller panels keep float64 and
     nutpie's default, where ``draw_diag`` costs 11–17% of ESS per second. ``fit.meta``
-    records each choice (``float32``, ``adaptation``, and ``centring``, the geo hierarchy's
-    parameterisation) and the report lists them; ``ModelSpec(float32=False)`` and
+    records each choice (``float32``, ``adaptation``, ``target_accept``, and ``centring``,
+    the geo hierarchy's parameterisation) and the report lists them;
+    ``ModelSpec(float32=False)``, ``target_accept=0.9`` and
     ``sampler_kwargs={"adaptation": "diag"}`` override them.
 
     **Reproducibility.** A seed gives the same draws on the same machine once numba's disk
@@ -240,7 +310,10 @@ def fit(
     """
     settings = (draws, tune, chains, cores, random_seed, sampler, target_accept, progress)
     run = Run(*settings, sampler_kwargs=sampler_kwargs)
-    return Fit(posterior=sample(data, spec, **vars(run)))
+    result = Fit(posterior=sample(data, spec, **vars(run)))
+    for callback in FIT_CALLBACKS:
+        callback(result)
+    return result
 
 
 def fit_many(jobs, client=None, **kwargs: Any) -> dict[str, Fit]:

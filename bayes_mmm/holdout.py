@@ -1,18 +1,18 @@
 """Holdout: fit on all but the last periods and score the forecast of them (MAPE, CRPS,
 coverage).
 
-Design choice: the mean function is evaluated on the *full* panel's dates, with the
-*training* panel's scaling (media, target and control scales), because the draws are on
-the training fit's scale. The trend is time / span of the training dates; evaluated on
-full-panel time it is ``trend * span_full / span_train`` times the full panel's rescaled
-time, so the trend draws are rescaled by that ratio and extrapolate linearly.
+Design choice: the mean function is evaluated on the *full* panel's dates through
+``forecast.forecast_design``, the one design of unseen periods: the *training* panel's
+scaling (media, target and control scales, adstocked controls lagged after that scaling),
+because the draws are on the training fit's scale, and time measured in units of the
+training span, so the trend extrapolates linearly at its fitted slope.
 
 This module samples again (:func:`holdout`), so it sits above the analyses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,10 @@ import xarray as xr
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError
+from bayes_mmm.forecast import forecast_design
 from bayes_mmm.posterior import Posterior, as_posterior, chunked, to_sample_array
 from bayes_mmm.ppc import COVERAGE_PROBS, coverage, crps_draws
-from bayes_mmm.response import expected_response, make_design
+from bayes_mmm.response import expected_response
 from bayes_mmm.results import predictive_noise
 from bayes_mmm.sample import sample
 
@@ -55,35 +56,23 @@ class Holdout:
     train_fit: object = None
 
 
-def _span(dates) -> float:
-    return max(float((dates[-1] - dates[0]).days), 1.0)
-
-
 def forecast_expected(train: Posterior, full_data: MMMData, chunk: int = 250) -> np.ndarray:
     """Expected target of ``full_data``'s dates under the training posterior's draws,
     target units.
 
-    The design is built from ``full_data`` with the training panel's media, target and
-    control scales, and the trend draws are rescaled from the training span to the full
-    span, so on the training dates this equals ``results.expected_target(train)``.
+    The design is ``forecast.forecast_design`` of ``full_data`` (the training panel's
+    scales, time in units of the training span), so on the training dates this equals
+    ``results.expected_target(train)``.
 
     Returns
     -------
     ndarray, dims (sample, date, geo)
     """
     post = as_posterior(train)
-    spec, tsc, fsc = post.spec, post.data.scaling, full_data.scaling
-    design = make_design(full_data, spec)
-    design = replace(
-        design,
-        stack=design.stack * (fsc.media / tsc.media)[None, None],
-        controls=(full_data.control_values - tsc.control_center) / tsc.control_scale,
-        target_scale=tsc.target,
-    )
-    values = dict(post.draws.values)
-    if "trend" in values:
-        values["trend"] = values["trend"] * _span(full_data.dates) / _span(post.data.dates)
-    return chunked(values, lambda c: expected_response(design, c, spec), chunk) * tsc.target
+    design = forecast_design(post, full_data)
+    values = post.draws.values
+    scale = design.target_scale
+    return chunked(values, lambda c: expected_response(design, c, post.spec), chunk) * scale
 
 
 def holdout_forecast(
@@ -91,9 +80,8 @@ def holdout_forecast(
 ) -> Holdout:
     """Forecast the periods of ``full_data`` that the training posterior did not see.
 
-    The draws of ``train`` are applied to a design built from ``full_data`` with the
-    training panel's scaling, and the trend draws rescaled to the full span (see the
-    module docstring).
+    The draws of ``train`` are applied to ``forecast.forecast_design`` of ``full_data``
+    (see the module docstring).
     """
     post = as_posterior(train)
     n_train = post.data.n_dates

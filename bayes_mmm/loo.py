@@ -55,14 +55,45 @@ def with_log_likelihood(posterior: Posterior) -> xr.DataTree:
     return xr.DataTree.from_dict(groups)
 
 
-def loo(posterior: Posterior):
-    """ELPD-LOO (PSIS) per (date, geo) observation (arviz-stats ``ELPDData``)."""
+def loo(posterior: Posterior, *, label: str = "This fit"):
+    """ELPD-LOO (PSIS) per (date, geo) observation (arviz-stats ``ELPDData``).
+
+    Parameters
+    ----------
+    label : str
+        How the warning names the fit (``compare`` passes each model's name).
+
+    Warns
+    -----
+    UserWarning
+        When observations have Pareto k above arviz-stats' reliability threshold: the
+        ELPD estimate is then unreliable, and the warning says how many and what to do.
+    """
     with warnings.catch_warnings():
+        # arviz-stats' own warning names no fit and no remedy; ours below does both.
         warnings.simplefilter("ignore", UserWarning)
-        return az.loo(with_log_likelihood(posterior), pointwise=True)
+        res = az.loo(with_log_likelihood(posterior), pointwise=True)
+    bad = n_bad_pareto_k(res)
+    if bad:
+        k = np.asarray(res.pareto_k)
+        warnings.warn(
+            f"{label}: {bad} of {k.size} observations have Pareto k > {res.good_k:.2f} "
+            f"(largest {np.nanmax(k):.2f}); its ELPD-LOO is unreliable (consider a holdout "
+            "or K-fold CV).",
+            UserWarning,
+            stacklevel=2,
+        )
+    return res
 
 
-def compare(fits, holdouts=None) -> pd.DataFrame:
+def n_bad_pareto_k(res) -> int:
+    """Observations whose Pareto k exceeds the reliability threshold of ``res`` (an
+    arviz-stats ``ELPDData`` with pointwise values)."""
+    k = np.asarray(res.pareto_k).reshape(-1)
+    return int(np.sum(k > res.good_k))
+
+
+def compare(fits, holdouts=None, cv=None) -> pd.DataFrame:
     """One table comparing fits of the same data.
 
     Parameters
@@ -70,6 +101,10 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
     fits : mapping of str to Posterior (or Fit)
     holdouts : mapping of str to Holdout, optional
         Holdout results by the same names (see :func:`holdout`).
+    cv : mapping of str to CVResult, optional
+        Time-slice cross-validation results by the same names (``bm.cross_validate``):
+        adds ``cv_crps``, ``cv_mape``, ``cv_coverage_90`` (averaged over folds) and
+        ``cv_rank`` (1 = lowest out-of-sample CRPS).
 
     Returns
     -------
@@ -77,7 +112,8 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
     (from the best), ``p_loo``, ``n_obs``, ``pareto_k_bad`` (observations with Pareto k
     above the reliability threshold), ``converged``, ``verdict``, ``fit_s`` and, when given,
     ``holdout_mape``, ``holdout_crps``, ``holdout_coverage_90``. ``attrs["note"]`` states
-    that LOO is per (date, geo) observation.
+    that LOO is per (date, geo) observation, and starts with "NOT CONVERGED" naming the
+    fits that fail the convergence gates when any does.
 
     Warns
     -----
@@ -95,16 +131,8 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
         )
     rows = {}
     for name, f in fits.items():
-        res = loo(f)
-        k = np.asarray(res.pareto_k).reshape(-1)
-        bad = int(np.sum(k > res.good_k))
-        if bad:
-            warnings.warn(
-                f"{name}: {bad} of {k.size} observations have Pareto k > {res.good_k:.2f}; "
-                "its ELPD-LOO is unreliable (consider a holdout or K-fold CV).",
-                UserWarning,
-                stacklevel=2,
-            )
+        res = loo(f, label=name)
+        bad = n_bad_pareto_k(res)
         conv = f.convergence
         row = {
             "elpd_loo": float(res.elpd),
@@ -123,13 +151,26 @@ def compare(fits, holdouts=None) -> pd.DataFrame:
                 holdout_crps=m["crps"],
                 holdout_coverage_90=m["coverage_90"],
             )
+        if cv and name in cv:
+            m = cv[name].overall
+            row.update(cv_crps=m["crps"], cv_mape=m["mape"], cv_coverage_90=m["coverage_90"])
         rows[name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
+    if "cv_crps" in table:
+        table["cv_rank"] = table["cv_crps"].rank(method="min")
     table = table.sort_values("elpd_loo", ascending=False)
     table.insert(2, "elpd_diff", table["elpd_loo"] - table["elpd_loo"].iloc[0])
     table.index.name = "model"
-    table.attrs["note"] = (
+    note = (
         "ELPD-LOO (PSIS) is per (date, geo) observation of the scaled target; higher is "
         "better. Differences smaller than about 2 × se are not meaningful."
     )
+    failed = list(table.index[~table["converged"].astype(bool)])
+    if failed:  # loud and first: a ranking of unconverged fits is not a result
+        note = (
+            f"NOT CONVERGED: {', '.join(failed)} {'fails' if len(failed) == 1 else 'fail'} "
+            "the convergence gates (see the verdict column); this ranking is provisional "
+            "until every fit converges. " + note
+        )
+    table.attrs["note"] = note
     return table

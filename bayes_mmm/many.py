@@ -39,7 +39,9 @@ import numpy as np
 
 from bayes_mmm.bundle import load, save
 from bayes_mmm.data import MMMData
+from bayes_mmm.errors import BundleError, DataError, SpecError
 from bayes_mmm.posterior import Posterior
+from bayes_mmm.progress import iterate
 from bayes_mmm.sample import sample
 from bayes_mmm.spec import ModelSpec
 
@@ -89,7 +91,7 @@ def time_slice_jobs(
     spec = spec or ModelSpec()
     n_train0 = data.n_dates - n_folds * horizon
     if n_folds < 1 or horizon < 1 or n_train0 < 5:
-        raise ValueError(
+        raise SpecError(
             f"n_folds={n_folds}, horizon={horizon}: the first fold would train on {n_train0} "
             f"of {data.n_dates} periods; it needs at least 5 (fewer folds or a shorter horizon)."
         )
@@ -141,7 +143,7 @@ def simulation_jobs(
     simulate_kwargs = dict(simulate_kwargs or {})
     unsupported = sorted({"spend_groups", "organic", "holiday_effect"} & set(simulate_kwargs))
     if unsupported:
-        raise ValueError(
+        raise SpecError(
             f"simulation_jobs builds plain media panels; {unsupported} need their own "
             "MMMData.from_frame call: simulate the panels yourself and use panel_jobs."
         )
@@ -181,14 +183,14 @@ def _run_job(job: Job, bundle_dir: str | None, default_cores: int | None):
 
 def _check_jobs(jobs: Sequence[Job]) -> None:
     if not jobs:
-        raise ValueError("fit_many needs at least one Job.")
+        raise SpecError("fit_many needs at least one Job.")
     names = [j.name for j in jobs]
     bad = [n for n in names if not _NAME.match(n)]
     if bad:
-        raise ValueError(f"Job names {bad} may use only letters, digits and '_.=+-'.")
+        raise SpecError(f"Job names {bad} may use only letters, digits and '_.=+-'.")
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(f"Job names must be unique; repeated: {dup}.")
+        raise SpecError(f"Job names must be unique; repeated: {dup}.")
 
 
 def sample_many(
@@ -198,6 +200,7 @@ def sample_many(
     bundle_dir: str | Path | None = None,
     random_seed: int | None = None,
     n_workers: int | None = None,
+    progress: bool | None = None,
 ) -> dict[str, Posterior]:
     """Run independent fits on Dask distributed and return ``{job.name: Posterior}``
     (``bm.fit_many`` wraps each in a ``Fit``).
@@ -215,6 +218,8 @@ def sample_many(
     random_seed : int, optional
         Seeds jobs whose ``fit_kwargs`` have no ``random_seed`` (one spawned per job, in
         order), so the batch is reproducible.
+    progress : bool or None
+        A bar counting finished fits (``bayes_mmm.progress``; None: terminals and notebooks).
 
     Returns
     -------
@@ -238,9 +243,13 @@ def sample_many(
 
     Raises
     ------
+    DataError, SpecError, BundleError
+        When a job fails with one of the package's own errors (bad data, spec or bundle):
+        the first such error's type, so ``except bm.DataError`` works as for ``bm.fit``.
     RuntimeError
-        When jobs fail: names every failed job and its error (with ``bundle_dir``, the
-        fits that finished are saved there all the same).
+        When jobs fail otherwise.
+        Either message names every failed job and its error (with ``bundle_dir``, the fits
+        that finished are saved there all the same).
     """
     from distributed import Client, LocalCluster
 
@@ -259,18 +268,31 @@ def sample_many(
         client = Client(cluster)
     bundle = None if bundle_dir is None else str(Path(bundle_dir).resolve())
     try:
-        results, errors = _collect(client, jobs, bundle, default_cores=1 if own else None)
+        results, errors = _collect(client, jobs, bundle, 1 if own else None, progress)
     finally:
         if own:
             client.close()
             cluster.close()
     if errors:
-        lines = "; ".join(f"{n}: {e}" for n, e in errors.items())
-        raise RuntimeError(f"{len(errors)} of {len(jobs)} fits failed — {lines}")
+        raise batch_error(errors, len(jobs))
     return {j.name: results[j.name] for j in jobs}
 
 
-def _collect(client, jobs: list[Job], bundle: str | None, default_cores: int | None):
+USER_ERRORS = (DataError, SpecError, BundleError)
+
+
+def batch_error(errors: Mapping[str, BaseException], n_jobs: int) -> Exception:
+    """One error for a batch's failed jobs (``{name: exception}``): the type of the first
+    ``USER_ERRORS`` among them, else ``RuntimeError``; the message names every job."""
+    lines = "; ".join(f"{n}: {type(e).__name__}: {e}" for n, e in errors.items())
+    message = f"{len(errors)} of {n_jobs} fits failed — {lines}"
+    ours = [e for e in errors.values() if isinstance(e, USER_ERRORS)]
+    return type(ours[0])(message) if ours else RuntimeError(message)
+
+
+def _collect(
+    client, jobs: list[Job], bundle: str | None, default_cores: int | None, progress: bool | None
+):
     """Submit every job and gather ``({name: Posterior}, {name: error})`` as they finish."""
     from distributed import as_completed
 
@@ -283,10 +305,10 @@ def _collect(client, jobs: list[Job], bundle: str | None, default_cores: int | N
     )
     name_of = {f.key: j.name for f, j in zip(futures, jobs)}
     results, errors = {}, {}
-    for future in as_completed(futures):
+    for future in iterate(as_completed(futures), "fits", progress, len(jobs)):
         name = name_of[future.key]
         if future.status == "error":
-            errors[name] = repr(future.exception())
+            errors[name] = future.exception()
         else:
             out = future.result()
             results[name] = load(out) if bundle is not None else out

@@ -165,7 +165,7 @@ def mediation(posterior: Posterior, hdi_prob: float = 0.9, interval: str = "hdi"
     """
     post = as_posterior(posterior)
     if interval not in ("hdi", "eti"):
-        raise ValueError(f"interval={interval!r}: choose 'hdi' or 'eti'.")
+        raise SpecError(f"interval={interval!r}: choose 'hdi' or 'eti'.")
     ds = mediation_draws(post)
     parts = []
     for effect in ("direct", "indirect", "total"):

@@ -338,3 +338,73 @@ def rank(posterior: Posterior, var_names=None) -> Figure:
 
     names = var_names or diagnostic_var_names(post)
     return _arviz_figure(az.plot_rank(post.idata, var_names=names, backend="matplotlib"))
+
+
+# ---------------------------------------------------------------------- looking forward
+def forecast_fan(
+    posterior: Posterior, forecast: xr.Dataset, probs=(0.5, 0.9), history: int = 52
+) -> Figure:
+    """Fan chart of a forecast, all geos summed: the last ``history`` observed periods,
+    then the posterior predictive's median and nested central intervals.
+
+    Parameters
+    ----------
+    forecast : Dataset
+        ``forecast.predict(..., as_xarray=True)``: ``predictive`` dims (chain, draw, date,
+        geo).
+    """
+    post = as_posterior(posterior)
+    data = post.data
+    pred = forecast["predictive"].sum("geo")
+    fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    ax.plot(
+        data.dates[-history:],
+        data.target[-history:].sum(axis=1),
+        color=OBSERVED,
+        lw=0.9,
+        label="observed",
+    )
+    dates = pred["date"].values
+    for prob in sorted(probs, reverse=True):
+        lo, _, hi = _band(pred, prob)
+        ax.fill_between(dates, lo, hi, color=BAND, alpha=0.25, label=f"{prob:.0%} interval")
+    ax.plot(dates, _band(pred, 0.5)[1], color=BAND, lw=1.2, label="forecast (median)")
+    if "observed" in forecast:
+        ax.plot(dates, forecast["observed"].sum("geo"), "o", ms=3, color=OBSERVED)
+    ax.axvline(data.dates[-1], color="#888888", ls=":", lw=1)
+    ax.set_ylabel(data.target_name)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(f"Forecast of {data.target_name}, all geos")
+    return fig
+
+
+def scenarios(comparison) -> Figure:
+    """Each scenario's revenue with its interval, and its uplift over the reference
+    (``forecast.compare_scenarios``)."""
+    t = comparison.table
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.45 * len(t) + 1.8), layout="constrained")
+    y = np.arange(len(t))
+    for ax, col in zip(axes, ("revenue", "uplift")):
+        ax.hlines(y, t[f"{col}_lower"], t[f"{col}_upper"], color=BAND, lw=3)
+        ax.plot(t[col], y, "o", color=OBSERVED)
+        ax.set_yticks(y, t.index)
+        ax.set_xlabel(f"{col} (mean, {t.attrs['interval']})", fontsize=8)
+    axes[1].axvline(0.0, color="#c44e52", ls="--", lw=1)
+    axes[1].set_title(f"vs. {comparison.reference}", fontsize=9)
+    return fig
+
+
+def cv_roi(roi: pd.DataFrame) -> Figure:
+    """ROI per channel across cross-validation folds (``CVResult.roi``): one panel per
+    channel, the fold's mean and interval against its training window."""
+    channels = list(roi.index.get_level_values("channel").unique())
+    fig, axes = _grid(len(channels))
+    for ax, c in zip(axes, channels):
+        sub = roi.xs(c, level="channel")
+        x = np.arange(len(sub))
+        ax.vlines(x, sub["lower"], sub["upper"], color=BAND, lw=3)
+        ax.plot(x, sub["mean"], "o", color=OBSERVED)
+        ax.set_xticks(x, sub.index, fontsize=7)
+        ax.set_title(c)
+    fig.suptitle(f"ROI by fold (mean, {roi.attrs.get('hdi_prob', 0.9):.0%} HDI)")
+    return fig

@@ -21,6 +21,7 @@ import xarray as xr
 from bayes_mmm.compile import compile_nutpie
 from bayes_mmm.convergence import ConvergenceWarning
 from bayes_mmm.data import MMMData
+from bayes_mmm.errors import SpecError
 from bayes_mmm.model import build_model, centring, parameter_names, scaled_target
 from bayes_mmm.posterior import Posterior
 from bayes_mmm.spec import ModelSpec
@@ -33,6 +34,17 @@ SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: 2–3× the min ESS (``benchmarks/RESULTS.md``, section 2). On the 10-geo demo panel it
 #: costs 11–17% of ESS per second (section 1), so smaller panels keep the default.
 DRAW_DIAG_GEOS = 20
+#: ``target_accept`` when the user gives none: ``LARGE_TARGET_ACCEPT`` from
+#: ``DRAW_DIAG_GEOS`` geos up, ``SMALL_TARGET_ACCEPT`` below. On Meridian's 40-geo panel at
+#: 0.9 three seeds in ten end with a single divergence in 4,000 draws (the gates ask for
+#: none); 0.95 takes a smaller step for about the same number of leapfrog steps per draw
+#: (``benchmarks/RESULTS.md``, section 2). Smaller panels keep 0.9, where more steps per
+#: draw would cost ESS per second for nothing.
+LARGE_TARGET_ACCEPT = 0.95
+SMALL_TARGET_ACCEPT = 0.9
+#: Half-width of the uniform jitter (unconstrained space) added to a warm start per chain,
+#: so that chains started from one point still start apart (R-hat needs that).
+INIT_JITTER = 0.1
 
 
 @dataclass(frozen=True)
@@ -45,15 +57,16 @@ class Run:
     cores: int | None = None
     random_seed: int | None = None
     sampler: str = "nutpie"
-    target_accept: float = 0.9
+    target_accept: float | None = None
     progress: bool = True
     sampler_kwargs: dict | None = None
+    init: Mapping | None = None
 
     def resolved(self) -> Run:
         """These settings with the defaults that depend on the machine filled in: cores
         (one per chain, at most the CPU count) and a drawn seed when none is given."""
         if self.sampler not in SAMPLERS:
-            raise ValueError(f"sampler={self.sampler!r}: choose one of {SAMPLERS}.")
+            raise SpecError(f"sampler={self.sampler!r}: choose one of {SAMPLERS}.")
         seed = self.random_seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
@@ -72,7 +85,11 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
     ----------
     settings
         The fields of :class:`Run` (draws, tune, chains, cores, random_seed, sampler,
-        target_accept, progress, sampler_kwargs); ``bm.fit`` documents each one.
+        target_accept, progress, sampler_kwargs, init); ``bm.fit`` documents each one.
+        ``init`` (``{variable: value}``, constrained values, e.g. a previous posterior's
+        means from ``bayes_mmm.warmstart``) starts every chain there, jittered by
+        ``INIT_JITTER`` in unconstrained space; variables it lacks, or gives in another
+        shape, start as usual.
 
     Warns
     -----
@@ -84,6 +101,7 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
     t0 = time.perf_counter()
     chosen = panel_settings(data, spec)
     run, chosen["adaptation"], chosen["adaptation_source"] = _adaptation(run, len(data.geos))
+    run, chosen["target_accept_source"] = _target_accept(run, len(data.geos))
     model = build_model(data, spec)
     var_names = parameter_names(data, spec)
     run_sampler = _nutpie if run.sampler == "nutpie" else _pymc
@@ -97,6 +115,7 @@ def sample(data: MMMData, spec: ModelSpec | None = None, **settings) -> Posterio
         "chains": run.chains,
         "target_accept": run.target_accept,
         "sampler_kwargs": run.sampler_kwargs,
+        "init": "warm" if run.init else "default",
         **chosen,
         "compile_s": t1 - t0,
         "compile_reused": cache_hit,
@@ -154,11 +173,29 @@ def _adaptation(run: Run, n_geos: int) -> tuple[Run, str | None, str]:
     return run, "draw_diag", "panel size"
 
 
+def _target_accept(run: Run, n_geos: int) -> tuple[Run, str]:
+    """``run`` with its ``target_accept`` set, and where it came from: the user's value
+    ("user"), else ``LARGE_TARGET_ACCEPT`` from ``DRAW_DIAG_GEOS`` geos up and
+    ``SMALL_TARGET_ACCEPT`` below ("panel size")."""
+    if run.target_accept is not None:
+        if not 0.5 <= run.target_accept < 1:
+            raise SpecError(
+                f"target_accept={run.target_accept}: choose a value in [0.5, 1), e.g. 0.9 "
+                "or 0.95 (higher takes smaller steps, for fewer divergences)."
+            )
+        return run, "user"
+    large = n_geos >= DRAW_DIAG_GEOS
+    value = LARGE_TARGET_ACCEPT if large else SMALL_TARGET_ACCEPT
+    return replace(run, target_accept=value), "panel size"
+
+
 def _nutpie(model, var_names, spec: ModelSpec, run: Run):
     """nutpie on the numba backend, reusing a compiled model of the same graph."""
     import nutpie
 
     compiled, cache_hit = compile_nutpie(model, var_names)
+    if run.init:
+        compiled = replace(compiled, initial_point_func=_warm_point_fn(model, run.init))
     t1 = time.perf_counter()
     idata = nutpie.sample(
         compiled,
@@ -194,9 +231,40 @@ def _pymc(model, var_names, spec: ModelSpec, run: Run):
             var_names=var_names,
             progressbar=run.progress,
             compute_convergence_checks=False,
+            initvals=_overrides(model, run.init) if run.init else None,
             **run.sampler_kwargs,
         )
     return idata, False, t1
+
+
+def _overrides(model: pm.Model, init: Mapping) -> dict:
+    """The entries of ``init`` that name a free variable of ``model`` in its shape."""
+    shapes = model.eval_rv_shapes()
+    free = {rv.name for rv in model.free_RVs}
+    return {
+        k: np.asarray(v, dtype=float)
+        for k, v in init.items()
+        if k in free and tuple(np.shape(v)) == tuple(shapes.get(k, ()))
+    }
+
+
+def _warm_point_fn(model: pm.Model, init: Mapping):
+    """nutpie's initial-point function (seed → flat unconstrained point) starting at
+    ``init``, jittered per seed by up to ``INIT_JITTER``."""
+    from pymc.initial_point import make_initial_point_fn
+
+    point = make_initial_point_fn(
+        model=model, overrides=_overrides(model, init), jitter_rvs=set(), return_transformed=True
+    )
+    names = [model.rvs_to_values[rv].name for rv in model.free_RVs]
+
+    def flat(seed=None):
+        values = point(seed)
+        x = np.concatenate([np.asarray(values[n], dtype=float).ravel() for n in names])
+        rng = np.random.default_rng(seed)
+        return x + rng.uniform(-INIT_JITTER, INIT_JITTER, size=x.shape)
+
+    return flat
 
 
 def tidy(idata: xr.DataTree, data: MMMData, coords: Mapping) -> xr.DataTree:

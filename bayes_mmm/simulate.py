@@ -17,14 +17,14 @@ randomness comes from a second stream seeded by ``(seed, 1)``):
 - media as impressions with spend behind them (``spend_groups``: cost per impression
   varies by channel and a little by week);
 - organic media (``organic``): always-on impressions with an effect and no spend;
-- a Christmas / New-Year ``holiday`` event column with a per-geo surge
-  (``holiday_effect``, ``holiday_spread``), the model's own event term.
+- a Christmas / New-Year ``holiday`` event column with a per-geo surge (``holiday_effect``,
+  ``holiday_spread``), the model's own event term (``Truth.event_effect`` on its scale).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,12 +32,7 @@ import xarray as xr
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.kinds import mixed_dim_channels
-from bayes_mmm.response import (
-    baseline_response,
-    make_design,
-    media_response,
-    mediator_response,
-)
+from bayes_mmm.response import baseline_response, make_design, media_response, mediator_response
 from bayes_mmm.spec import SATURATION_DIM, ModelSpec
 
 CHANNEL_NAMES = (
@@ -67,6 +62,9 @@ class Truth:
         True non-media expected target.
     spec : ModelSpec
         The structure the data were generated with.
+    event_effect : DataFrame or None
+        True event effect, geo × event, as the model's ``event_coef``: a share of the geo's
+        mean target (``params["event_coef"]``: a share of ``geo_size``).
     """
 
     params: dict
@@ -75,6 +73,7 @@ class Truth:
     contributions: xr.DataArray
     baseline: xr.DataArray
     spec: ModelSpec
+    event_effect: pd.DataFrame | None = None
 
 
 def simulate(
@@ -118,7 +117,7 @@ def simulate(
         Mean holiday surge as a share of geo revenue; > 0 adds a 0/1 ``holiday`` column
         (the weeks containing Dec 25 and Jan 1) with a per-geo effect.
     holiday_spread : float
-        Standard deviation of the per-geo surge relative to ``holiday_effect``.
+        Standard deviation of the per-geo log surge.
     spend_variation : float
         Multiplies the spread of spend across geos (log-sd 0.2) and weeks (log-sd 0.35 of
         the AR(1) pattern). Values > 1 give spend that covers more of each response curve
@@ -154,7 +153,8 @@ def simulate(
     media = media_response(design.stack, params, spec, design.rf)
     y_scaled = base + media.sum(axis=-1) + noise * rng.standard_normal(base.shape)
     frame["revenue"] = np.round((y_scaled * geo_size[None, :]).reshape(-1), 2)
-    return frame, _truth(provisional, spec, params, geo_size, media, base, lay)
+    truth = _truth(provisional, spec, params, geo_size, media, base, lay)
+    return frame, _with_events(truth, frame, kwargs, geo_size) if provisional.events else truth
 
 
 @dataclass(frozen=True)
@@ -304,6 +304,13 @@ def _truth(provisional: MMMData, spec: ModelSpec, params, geo_size, media, base,
         ),
         spec=spec,
     )
+
+
+def _with_events(truth: Truth, frame: pd.DataFrame, kwargs: dict, geo_size) -> Truth:
+    """``truth`` with ``event_effect``: the surge as a share of each geo's mean target."""
+    data = MMMData.from_frame(frame, **kwargs)
+    effect = truth.params["event_coef"] * (geo_size / data.scaling.target)[:, None]
+    return replace(truth, event_effect=pd.DataFrame(effect, data.geos, data.events))
 
 
 def _ar1(rng, n_weeks, n_geos, rho, sd):

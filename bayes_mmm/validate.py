@@ -215,6 +215,49 @@ def _check_columns_exist(df: pd.DataFrame, needed: Sequence[str]) -> None:
         raise DataError("The frame has no rows.")
 
 
+def check_spend_columns(
+    df: pd.DataFrame, media: Sequence[str], spend: Mapping[str, str] | None
+) -> None:
+    """Every spend column that ``spend`` names for a ``media`` column exists in ``df``; else
+    a ``DataError`` naming the column, the media it pays for and close matches. Runs before
+    the role checks, so a misspelled spend column is reported as itself, not as media
+    without spend."""
+    if not spend or not isinstance(df, pd.DataFrame):
+        return
+    cols = [str(c) for c in df.columns]
+    missing = {
+        m: s
+        for m, s in spend.items()
+        if m in list(media) and isinstance(s, str) and s not in df.columns
+    }
+    if not missing:
+        return
+    hints = []
+    for m, s in missing.items():
+        close = difflib.get_close_matches(s, cols, n=3, cutoff=0.6)
+        close += [c for c in cols if c not in close and c != m and str(m) in c]
+        hints.append(f"'{s}' (spend for '{m}'" + (f"; did you mean {close}?)" if close else ")"))
+    raise DataError(
+        f"`spend` names column(s) not in the frame: {', '.join(hints)}. Available columns: "
+        f"{cols}. Fix the spend mapping, e.g. spend={{'{next(iter(missing))}': '<spend column>'}}."
+    )
+
+
+def check_length(n_dates: int, roles: Roles) -> None:
+    """A panel needs more periods than regressors: at least ``n_columns + 4`` dates, where
+    ``n_columns`` counts media, organic, control and event columns. Shorter panels leave
+    the per-geo intercept, trend and noise unidentified, whatever the priors say."""
+    n_columns = len(roles.media) + len(roles.organic) + len(roles.controls) + len(roles.events)
+    need = n_columns + 4
+    if n_dates < need:
+        raise DataError(
+            f"Column '{roles.date}' spans only {n_dates} periods, but {n_columns} media, "
+            f"organic, control and event columns need at least {need} periods (the number "
+            "of columns + 4): supply a longer history (a year of weeks or more is advisable) "
+            "or model fewer columns."
+        )
+
+
 def _parse_dates(col: pd.Series, name: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = col
@@ -304,7 +347,7 @@ def _check_non_negative(frame: pd.DataFrame, col: str, date: str, geo: str) -> N
 def _check_duplicates(frame: pd.DataFrame, date: str, geo_col: str, geo: str | None) -> None:
     dup = frame.duplicated([date, geo_col], keep=False)
     if dup.any():
-        key = f"(date, {geo})" if geo else "date"
+        key = f"({date}, {geo})" if geo else date
         raise DataError(
             f"Duplicate {key} rows at {format_rows(_row_labels(frame, dup, date, geo_col))}: "
             f"each {key} must appear once; aggregate or drop the duplicates."
@@ -475,82 +518,3 @@ def _geo_fields(
         if population is None
         else _geo_population(df, geo_col, population, geo, geos),
     }
-
-
-# ---------------------------------------------------------------------- reach & frequency
-def add_rf_columns(
-    df: pd.DataFrame,
-    rf: Mapping[str, object],
-    spend: Mapping[str, str] | None,
-    population: str | None,
-    date: str,
-    geo: str | None,
-) -> pd.DataFrame:
-    """Check reach-and-frequency inputs and return a copy of ``df`` with one exposure
-    column per R&F channel (named after the channel, holding its reach).
-
-    Raises ``DataError`` for a channel without a (reach, frequency) pair, missing or
-    non-numeric columns, negative reach, frequency below 1 where reach is above 0, reach
-    above the geo's population, a channel without spend, and spend where reach is 0.
-    """
-    if not rf:
-        return df
-    for channel, pair in rf.items():
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise DataError(
-                f"reach_frequency['{channel}'] is {pair!r}: give a (reach column, frequency "
-                "column) pair; reach without frequency cannot be modelled (use a plain media "
-                "column instead)."
-            )
-        if spend is None or channel not in spend:
-            raise DataError(
-                f"R&F channel '{channel}' has no spend column: add spend={{'{channel}': "
-                "<spend column>}} (its ROI needs the money behind the reach)."
-            )
-        if channel in df.columns:
-            raise DataError(
-                f"R&F channel name '{channel}' is already a column of the frame: name the "
-                "channel differently from its columns."
-            )
-    cols = [c for pair in rf.values() for c in pair]
-    _check_columns_exist(df, [date, *cols, *(spend[c] for c in rf), *([geo] if geo else [])])
-    frame = df[list(dict.fromkeys([date, *cols, *(spend[c] for c in rf)]))].copy()
-    frame[date] = _parse_dates(frame[date], date)
-    if geo is not None:
-        frame[geo] = df[geo]
-    geo_col = _add_geo_column(frame, geo)
-    out = df.copy()
-    for channel, (reach_col, freq_col) in rf.items():
-        reach = _numeric_column(frame, reach_col, date, geo_col)
-        freq = _numeric_column(frame, freq_col, date, geo_col)
-        frame[reach_col], frame[freq_col] = reach, freq
-        _check_non_negative(frame, reach_col, date, geo_col)
-        low = (reach > 0) & (freq < 1 - FREQUENCY_TOLERANCE)
-        if low.any():
-            raise DataError(
-                f"Column '{freq_col}' (frequency of '{channel}') is below 1 where reach "
-                f"'{reach_col}' is above 0, at "
-                f"{format_rows(_row_labels(frame, low, date, geo_col))}: "
-                "frequency is exposures per person reached, at least 1 (up to "
-                f"{FREQUENCY_TOLERANCE:.0%} below 1 is accepted as rounding); check the column."
-            )
-        spend_values = pd.to_numeric(df[spend[channel]], errors="coerce")
-        orphan = (spend_values > 0) & (reach == 0)
-        if orphan.any():
-            raise DataError(
-                f"Spend column '{spend[channel]}' is positive where reach '{reach_col}' of "
-                f"R&F channel '{channel}' is 0, at "
-                f"{format_rows(_row_labels(frame, orphan, date, geo_col))}: spend without "
-                "reach; fix the reach or the spend mapping."
-            )
-        if population is not None and population in df.columns:
-            pop = pd.to_numeric(df[population], errors="coerce")
-            over = reach > pop
-            if over.any():
-                raise DataError(
-                    f"Column '{reach_col}' (reach of '{channel}') exceeds the geo's population "
-                    f"'{population}' at {format_rows(_row_labels(frame, over, date, geo_col))}: "
-                    "reach counts distinct people; check its units."
-                )
-        out[channel] = reach
-    return out

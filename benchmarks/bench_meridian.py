@@ -107,7 +107,9 @@ def main() -> None:
         "fit_plus_roi_s": round(t_all, 1),
         "verdict": fit.convergence.message(),
         "min_ess_bulk": float(fit.diagnostics()["ess_bulk"].min()),
-        "picked": {k: fit.meta.get(k) for k in ("float32", "adaptation", "centring")},
+        "picked": {
+            k: fit.meta.get(k) for k in ("float32", "adaptation", "target_accept", "centring")
+        },
         "steps_per_draw": float(fit.idata["sample_stats"]["n_steps"].mean()),
         "step_size": float(fit.idata["sample_stats"]["step_size"].mean()),
         "peak_rss_fit_roi_mib": round(rss_fit),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the bayes_mmm wheel into dist/, install it into a fresh virtualenv in a temporary
+# Build the bayes_mmm wheel and sdist into dist/ (python -m build), install the wheel into a fresh virtualenv in a temporary
 # directory outside the repository, and run `bayes-mmm demo` from an empty directory there.
 # This checks that the installed package carries everything the demo needs (the demo
 # panel and its config are package data) and reads nothing from the source tree.
@@ -49,12 +49,15 @@ $PYTHON -m venv "$WORK/venv"
 VPY="$WORK/venv/bin/python"
 "$VPY" -m pip install -q --upgrade pip
 
-step "building the wheel into $ROOT/dist"
+step "building the wheel and the sdist into $ROOT/dist (python -m build)"
 # A stale setuptools build/ tree could carry files the source no longer has.
-rm -rf "$ROOT/build" "$ROOT"/dist/bayes_mmm-*.whl
-"$VPY" -m pip wheel -q --no-deps -w "$ROOT/dist" "$ROOT"
+rm -rf "$ROOT/build" "$ROOT"/dist/bayes_mmm-*.whl "$ROOT"/dist/bayes_mmm-*.tar.gz
+"$VPY" -m pip install -q build
+"$VPY" -m build --outdir "$ROOT/dist" "$ROOT" >"$WORK/build.log" 2>&1 \
+    || { tail -40 "$WORK/build.log" >&2; exit 1; }
 WHEEL=$(ls "$ROOT"/dist/bayes_mmm-*.whl)
-step "built $(basename "$WHEEL")"
+SDIST=$(ls "$ROOT"/dist/bayes_mmm-*.tar.gz)
+step "built $(basename "$WHEEL") and $(basename "$SDIST")"
 "$VPY" - "$WHEEL" <<'PY'
 import sys
 import zipfile
@@ -64,11 +67,11 @@ need = [
     f"bayes_mmm/datasets/{n}"
     for n in ("__init__.py", "demo_geo_panel.csv", "demo_geo_panel_truth.csv",
               "demo_geo_panel.toml", "demo_geo_panel_quick.toml")
-]
+] + ["bayes_mmm/py.typed", "bayes_mmm/report/templates/report.html.j2"]
 missing = [n for n in need if n not in names]
 if missing:
     sys.exit(f"check_wheel: the wheel lacks {missing}")
-print(f"[check_wheel] the wheel carries {len(names)} files, the demo's data and configs among them")
+print(f"[check_wheel] the wheel carries {len(names)} files: demo data, configs, templates, py.typed")
 PY
 
 step "installing the wheel and its dependencies"
@@ -78,7 +81,13 @@ mkdir "$WORK/empty"
 cd "$WORK/empty"
 # Nothing from the source tree may be importable: no PYTHONPATH, an empty working directory.
 unset PYTHONPATH
-"$VPY" -c 'import bayes_mmm, bayes_mmm.datasets as d; print("[check_wheel] imports", bayes_mmm.__file__); print("[check_wheel] demo panel", d.path(d.DEMO_PANEL))'
+"$VPY" -c '
+import bayes_mmm, bayes_mmm.datasets as d
+missing = [n for n in bayes_mmm.__all__ if not hasattr(bayes_mmm, n)]
+assert not missing, f"public names that do not import: {missing}"
+print("[check_wheel] imports", bayes_mmm.__file__, bayes_mmm.__version__, f"({len(bayes_mmm.__all__)} public names)")
+print("[check_wheel] demo panel", d.path(d.DEMO_PANEL))
+'
 step "bayes-mmm demo $* (in $PWD)"
 set +e
 "$WORK/venv/bin/bayes-mmm" demo "$@"

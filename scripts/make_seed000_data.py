@@ -8,8 +8,9 @@ different size per geo; ``REVENUE``.
 
 ``bayes_mmm/datasets/seed000_truth.csv``: long table (``quantity``, ``name``, ``value``) with
 the true ROI per spend group (as ``fit.roi()`` labels it), each channel's total contribution,
-adstock decay and mean effect at typical exposure, and each geo's holiday surge (share
-of the geo's revenue level).
+adstock decay and mean effect at typical exposure, and each geo's holiday surge twice: as
+``holiday_effect`` on the model's scale (a share of the geo's mean weekly revenue, what
+``event_coef`` estimates) and as ``holiday_revenue`` (revenue added in one holiday week).
 
 Run: ``.venv/bin/python scripts/make_seed000_data.py``; add ``--fit DRAWS CHAINS`` to also
 fit the written panel (saturation as simulated) and print convergence and whether each
@@ -63,7 +64,10 @@ def make(n_geos: int = 20, n_weeks: int = 156, seed: int = 0) -> tuple[pd.DataFr
     rows += [("alpha", c, v) for c, v in zip(channels, truth.params["alpha"])]
     rows += [("beta_mean", c, v) for c, v in zip(channels, truth.params["beta"].mean(0))]
     geos = panel["GEO"].unique()
-    rows += [("holiday_effect", g, v) for g, v in zip(geos, truth.params["event_coef"][:, 0])]
+    effect = truth.event_effect["holiday"].to_numpy()  # the model's scale
+    rows += [("holiday_effect", g, v) for g, v in zip(geos, effect)]
+    surge = truth.params["event_coef"][:, 0] * truth.params["geo_size"]  # revenue per week
+    rows += [("holiday_revenue", g, v) for g, v in zip(geos, surge)]
     return panel, pd.DataFrame(rows, columns=["quantity", "name", "value"])
 
 

@@ -1,6 +1,8 @@
 """Calibration: the implied lift of a test window, a contradicting experiment that moves
 the posterior, and a prior on ROI that the posterior follows."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,6 +33,17 @@ def test_implied_lift_is_the_contribution_over_the_test(tiny_fit):
     frame = pd.DataFrame([{"channel": "search", "start": start, "end": end, "lift": 1.0,
                            "se": 1.0, "geo": d.geos[1]}])  # fmt: skip
     assert lift_tests_from_frame(frame) == (test,)
+
+
+def test_lift_table_with_before_warns_nothing(tiny_fit):
+    """The before/after table joins its columns without a pandas deprecation warning."""
+    d = tiny_fit.data
+    test = LiftTest("search", str(d.dates[10].date()), str(d.dates[19].date()), 1.0, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = lift_table(tiny_fit, before=tiny_fit, tests=[test])
+    assert {"mean", "mean_before", "covers_before"} <= set(table.columns)
+    np.testing.assert_allclose(table["mean"], table["mean_before"])
 
 
 @pytest.mark.sampling

@@ -126,6 +126,7 @@ def test_fit_then_report_then_optimize(small_csv, tmp_path, capsys):
     plan = tmp_path / "plan.csv"
     args = ["optimize", str(run), "--budget", "300000", "--weeks", "4", "--out", str(plan)]
     assert cli.main(args) == cli.EXIT_NOT_CONVERGED  # refuses an unconverged fit
+    assert "--allow-unconverged" in capsys.readouterr().err
     assert cli.main([*args, "--allow-unconverged", "--near-optimal", "5"]) == cli.EXIT_OK
     assert "Share of the best plan's uplift, by the posterior: median" in capsys.readouterr().out
     table = pd.read_csv(plan, index_col=0)
@@ -153,3 +154,72 @@ def test_cli_and_demo_do_not_reach_for_the_repository(module):
     for folder in ("data", "configs"):
         joined = rf"""/\s*["']{folder}["']|["']{folder}["']\s*/|["']{folder}/"""
         assert not re.search(joined, source), f"a path into the repository's {folder}/"
+
+
+def test_quiet_drops_step_messages_but_not_errors(tmp_path, small_csv, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[model]\nl_max = 4\n")
+    assert cli.main(["check", str(small_csv), "--config", str(cfg)]) == cli.EXIT_INPUT
+    assert "[bayes-mmm] validating data" in capsys.readouterr().err
+    assert cli.main(["check", str(small_csv), "--config", str(cfg), "-q"]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "[bayes-mmm]" not in err and "needs a [data] table" in err
+
+
+def test_tables_print_whole(capsys):
+    wide = pd.DataFrame({f"column_{i}": range(200) for i in range(30)})
+    with pd.option_context("display.max_rows", 10, "display.max_columns", 5):
+        cli._show(wide)
+    out = capsys.readouterr().out
+    assert "..." not in out
+    assert "column_29" in out and "\n199 " in out
+
+
+def test_messages_name_flags_not_keyword_arguments():
+    err = bm.ConvergenceError("Refit, or pass allow_unconverged=True to proceed anyway.")
+    assert cli.cli_message(err) == "Refit, or pass --allow-unconverged to proceed anyway."
+    hint = cli.cli_message("try adaptation=draw_diag in sampler_kwargs")
+    assert hint == 'try adaptation = "draw_diag" in the config\'s [fit.sampler_kwargs]'
+
+
+def test_library_warnings_and_logs_are_hidden_unless_asked(caplog):
+    import logging
+    import warnings
+
+    logger = logging.getLogger("pymc")
+    before = logger.level
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with cli.library_output(show=False):
+            warnings.warn("numba object mode", UserWarning, stacklevel=1)
+            logger.warning("Sampling 2 chains")
+        assert not seen and "Sampling" not in caplog.text
+        with cli.library_output(show=True):
+            warnings.warn("numba object mode", UserWarning, stacklevel=1)
+            logger.warning("Sampling 2 chains")
+    assert [str(w.message) for w in seen] == ["numba object mode"]
+    assert "Sampling 2 chains" in caplog.text
+    assert logger.level == before
+
+
+def test_every_subcommand_takes_quiet_and_show_warnings():
+    p = cli.parser()
+    for command in (["check", "x.csv", "--config", "c.toml"], ["report", "run"]):
+        args = p.parse_args([*command, "--quiet", "--show-warnings"])
+        assert args.quiet and args.show_warnings
+    args = p.parse_args(["demo", "--draws", "200", "--tune", "100", "--chains", "2", "-q"])
+    assert (args.draws, args.tune, args.chains, args.quiet) == (200, 100, 2, True)
+
+
+def test_optimize_with_a_target_writes_the_least_budget_plan(tmp_path, capsys):
+    plan = tmp_path / "plan.csv"
+    run = ROOT / "tests" / "fixtures" / "tiny_fit"
+    base = ["optimize", str(run), "--weeks", "13", "--out", str(plan)]
+    assert cli.main([*base, "--allow-unconverged"]) == cli.EXIT_INPUT  # neither
+    assert "either --budget or --target" in capsys.readouterr().err
+    args = [*base, "--target", "100000", "--target-prob", "0.6", "--allow-unconverged"]
+    assert cli.main(args) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "Least 13-week budget with P ≥ 60%" in out
+    table = pd.read_csv(plan, index_col=0)
+    assert table["optimal"].sum() > 0

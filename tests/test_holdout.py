@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import xarray as xr
 
 import bayes_mmm as bm
 from bayes_mmm.holdout import forecast_expected, holdout, holdout_forecast
@@ -37,6 +40,30 @@ def test_forecast_reproduces_training_fit_on_training_dates(tiny_fit):
     lo, hi = np.quantile(pred, [0.05, 0.95], axis=0)
     inside = (h.observed.values >= lo) & (h.observed.values <= hi)
     assert h.metrics["coverage_90"] == pytest.approx(inside.mean())
+
+
+def test_forecast_scales_adstocked_controls_like_the_training_fit(tiny_fit):
+    """Adstocked controls of unseen weeks are standardised with the *training* panel's
+    centre and scale before they are lagged, so on the training dates the forecast still
+    equals the training fit (lagging full-panel-scaled controls shifts every week)."""
+    spec = replace(tiny_fit.spec, control_adstock=("control_1",))
+    post = tiny_fit.idata["posterior"].to_dataset()
+    alpha = xr.DataArray(
+        np.full((2, 100, 1), 0.6), dims=("chain", "draw", "adstock_control"), name="control_alpha"
+    )
+    idata = xr.DataTree.from_dict(
+        {
+            "posterior": post.assign(control_alpha=alpha),
+            "sample_stats": tiny_fit.idata["sample_stats"].to_dataset(),
+        }
+    )
+    train = bm.Fit(data=tiny_fit.data.truncate(45), spec=spec, idata=idata, meta=tiny_fit.meta)
+    full = tiny_fit.data
+    tsc, fsc = train.data.scaling, full.scaling
+    assert not np.allclose(tsc.control_center, fsc.control_center)
+    mu = forecast_expected(train, full)
+    own = train.expected_target().values.reshape(mu.shape[0], 45, -1)
+    np.testing.assert_allclose(mu[:, :45], own, rtol=1e-10)
 
 
 def test_holdout_rejects_a_panel_that_does_not_extend_training(tiny_fit):

@@ -41,6 +41,8 @@ def test_compare_ranks_a_worse_noise_model_lower(tiny_fit):
     assert table.loc["noise x3", "elpd_diff"] < -50
     assert table.loc["fitted", "n_obs"] == 60 * 3
     assert "per (date, geo) observation" in table.attrs["note"]
+    # the short tiny fit fails the gates: the note says so first, naming both fits
+    assert table.attrs["note"].startswith("NOT CONVERGED: fitted, noise x3 fail")
     assert not table["converged"].any() and table["verdict"].str.contains("NOT CONVERGED").all()
     assert table.loc["fitted", "fit_s"] == pytest.approx(tiny_fit.meta["wall_s"])
     assert table.loc["fitted", "elpd_loo"] == pytest.approx(float(tiny_fit.loo().elpd))
@@ -55,3 +57,12 @@ def test_compare_refuses_fits_of_different_data(tiny_fit):
     )
     with pytest.raises(bm.DataError, match="same data"):
         bm.compare({"a": tiny_fit, "b": other})
+
+
+def test_loo_surfaces_high_pareto_k(tiny_fit):
+    post = tiny_fit.idata["posterior"]
+    # Too little noise: most observations dominate their own LOO weights.
+    worse = _with_posterior(tiny_fit, sigma=post["sigma"] * 0.3)
+    with pytest.warns(UserWarning, match=r"This fit: \d+ of 180 observations have Pareto k"):
+        res = L.loo(worse)
+    assert L.n_bad_pareto_k(res) > 0

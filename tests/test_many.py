@@ -77,7 +77,16 @@ def test_four_fits_on_a_cluster_come_back_as_fits(small_data, client, tmp_path):
 
 
 @pytest.mark.sampling
-def test_failed_job_is_named(small_data):
+def test_failed_job_is_named_and_keeps_its_error_type(small_data):
     jobs = [Job("broken", small_data, fit_kwargs={"sampler": "no-such-sampler", **FIT})]
-    with pytest.raises(RuntimeError, match=r"broken.*no-such-sampler"):
+    with pytest.raises(bm.SpecError, match=r"broken.*no-such-sampler"):
         fit_many(jobs)  # starts (and closes) its own LocalCluster
+
+
+def test_batch_error_keeps_the_packages_error_type():
+    err = bm.many.batch_error({"a": RuntimeError("boom"), "b": bm.DataError("column 'tv'")}, 3)
+    assert type(err) is bm.DataError
+    assert "2 of 3 fits failed" in str(err) and "a: RuntimeError: boom" in str(err)
+    assert "b: DataError: column 'tv'" in str(err)
+    other = bm.many.batch_error({"a": KeyError("x")}, 1)
+    assert type(other) is RuntimeError

@@ -65,3 +65,18 @@ def test_panel_size_picks_precision_and_adaptation(make_panel):
     mine = Run(sampler_kwargs={"adaptation": "low_rank"})
     assert _adaptation(mine, 40) == (mine, "low_rank", "sampler_kwargs")
     assert _adaptation(Run(sampler="pymc"), 40)[1] is None
+
+
+def test_panel_size_picks_target_accept():
+    """0.95 from 20 geos, 0.9 below, the user's value whenever given (with its source, as
+    ``fit.meta`` records it); an impossible value is a SpecError before any compile."""
+    from bayes_mmm.sample import DRAW_DIAG_GEOS, Run, _target_accept
+
+    run, source = _target_accept(Run(), DRAW_DIAG_GEOS)
+    assert (run.target_accept, source) == (0.95, "panel size")
+    run, source = _target_accept(Run(), DRAW_DIAG_GEOS - 1)
+    assert (run.target_accept, source) == (0.9, "panel size")
+    run, source = _target_accept(Run(target_accept=0.8), 40)
+    assert (run.target_accept, source) == (0.8, "user")
+    with pytest.raises(bm.SpecError, match=r"target_accept=1\.2"):
+        _target_accept(Run(target_accept=1.2), 3)

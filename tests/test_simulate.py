@@ -4,6 +4,7 @@ as the analysis counterfactual at the true parameters, and the seed-003 drivers 
 import numpy as np
 import pytest
 
+import bayes_mmm as bm
 from bayes_mmm import analysis
 from bayes_mmm.simulate import SEED003_UPSTREAM, simulate_drivers
 
@@ -56,3 +57,29 @@ def test_simulated_panel_has_the_seed_columns_and_a_mediation_path(drivers_panel
                                    ("direct", "indirect", "total"))  # fmt: skip
         assert indirect > 0 and total == pytest.approx(direct + indirect)
     assert truth.loc["average_price", "value"] < 0
+
+
+def test_event_truth_is_on_the_models_scale():
+    """``Truth.event_effect`` is what the model's ``event_coef`` means: the revenue added in
+    a holiday week as a share of the geo's mean revenue. The truth here comes from the
+    frames alone: the same panel simulated with a negligible surge differs only in the
+    holiday weeks (same noise), by the surge in revenue units."""
+    kwargs = dict(n_geos=3, n_weeks=60, n_controls=0, seed=7)
+    df, truth = bm.simulate(holiday_effect=0.3, **kwargs)
+    flat, _ = bm.simulate(holiday_effect=1e-9, **kwargs)
+    surge = (df["revenue"] - flat["revenue"])[df["holiday"] > 0].groupby(df["geo"]).mean()
+    expected = surge / df.groupby("geo")["revenue"].mean()
+    np.testing.assert_allclose(truth.event_effect["holiday"], expected, rtol=1e-4)
+    # The generator's own scale (a share of the revenue level before media) is another one.
+    assert not np.allclose(truth.params["event_coef"][:, 0], expected, rtol=0.02)
+
+
+def test_shipped_seed000_truth_gives_the_holiday_on_both_scales():
+    """``holiday_effect`` × each geo's mean revenue is ``holiday_revenue`` in the shipped
+    seed-000 truth."""
+    truth = bm.datasets.read_csv("seed000_truth.csv")
+    panel = bm.datasets.read_csv("seed000_geo_panel.csv")
+    effect = truth[truth.quantity == "holiday_effect"].set_index("name")["value"]
+    revenue = truth[truth.quantity == "holiday_revenue"].set_index("name")["value"]
+    mean = panel.groupby("GEO")["REVENUE"].mean()
+    np.testing.assert_allclose(effect * mean, revenue.loc[effect.index], rtol=1e-9)

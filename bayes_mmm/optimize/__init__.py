@@ -48,15 +48,24 @@ kind) → ``window`` (the direct-effect :class:`Planner`) → ``mediated`` (the 
 planner) → ``factory`` (``planner`` and the convergence gate) → ``utilities`` and
 ``constraints`` → ``search`` (SLSQP multi-start) → ``separable`` (the structured solver)
 → ``allocate`` (:func:`optimize`, :func:`allocate` and their stability and
-near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`).
+near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`) →
+``target`` (:func:`reach`, :func:`minimum_budget`: the least budget reaching a target) and
+``flighting`` (:func:`weekly`: spend per window week and spend group) and ``costs``
+(:class:`CostCurve`, :func:`optimize_costed`: media costs that change with spend), and
+``plan`` (:func:`plan_frame`: a plan as a week-by-week future frame for
+``bayes_mmm.forecast.predict``).
 """
 
 from bayes_mmm.kinds import saturation_derivative
 from bayes_mmm.optimize.allocate import Allocation, allocate, optimize
 from bayes_mmm.optimize.constraints import Constraints
+from bayes_mmm.optimize.costs import CostCurve, optimize_costed
 from bayes_mmm.optimize.factory import planner
+from bayes_mmm.optimize.flighting import WeeklyPlan, weekly
 from bayes_mmm.optimize.mediated import MediatedPlanner, mediate
+from bayes_mmm.optimize.plan import plan_frame, plan_weeks
 from bayes_mmm.optimize.scenarios import WhatIf, response_curves, what_if
+from bayes_mmm.optimize.target import TargetReach, minimum_budget, reach
 from bayes_mmm.optimize.utilities import (
     Utility,
     cvar_utility,
@@ -69,9 +78,12 @@ from bayes_mmm.optimize.window import Planner, marginal_roi, window_baseline
 __all__ = [
     "Allocation",
     "Constraints",
+    "CostCurve",
     "MediatedPlanner",
     "Planner",
+    "TargetReach",
     "Utility",
+    "WeeklyPlan",
     "WhatIf",
     "allocate",
     "cvar_utility",
@@ -79,11 +91,17 @@ __all__ = [
     "mean_sd_utility",
     "mean_utility",
     "mediate",
+    "minimum_budget",
     "optimize",
+    "optimize_costed",
+    "plan_frame",
+    "plan_weeks",
     "planner",
     "profit_utility",
+    "reach",
     "response_curves",
     "saturation_derivative",
+    "weekly",
     "what_if",
     "window_baseline",
 ]

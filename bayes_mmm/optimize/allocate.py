@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from bayes_mmm.optimize.search import Problem, make_problem, one_blas_thread, se
 from bayes_mmm.optimize.utilities import Utility, mean_utility, resolve_utility
 from bayes_mmm.optimize.window import Planner, marginal_roi
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
+from bayes_mmm.progress import iterate
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,6 +116,7 @@ def allocate(
     stability: int = 0,
     near_optimal: int = 0,
     solver: str = "auto",
+    progress: bool | None = None,
 ) -> Allocation:
     """Optimize a :class:`Planner`'s window budget.
 
@@ -148,13 +151,15 @@ def allocate(
     if how.solver == "structured":
         y, starts = separable.structured_search(problem, how.kind, alpha)
     else:
-        y, starts = search(problem, n_starts, rng)
+        y, starts = search(problem, n_starts, rng, progress)
     x = problem.feasible(y * budget)
     cells = problem.cells(x)
     revenue, gradient = plan.revenue(cells, grad=True)
     stable = stability_range(problem, y, cells, rng, stability, how) if stability else None
     near = (
-        near_optimality(problem, [y, *starts], revenue, near_optimal, how) if near_optimal else None
+        near_optimality(problem, [y, *starts], revenue, near_optimal, how, progress)
+        if near_optimal
+        else None
     )
     spend, current = _frames(problem, x, cells)
     uplift = revenue - problem.current_revenue
@@ -318,6 +323,7 @@ def near_optimality(
     revenue: np.ndarray,
     k: int,
     how: Method = Method(),
+    progress: bool | None = None,
 ) -> pd.Series:
     """How close to the best plan the posterior expects a plan to be.
 
@@ -334,6 +340,8 @@ def near_optimality(
     revenue : ndarray, dims (sample,)
         The plan's revenue.
     how : Method
+    progress : bool or None
+        A bar over the draws taken as the truth (SLSQP only; ``bayes_mmm.progress``).
 
     Returns
     -------
@@ -354,7 +362,9 @@ def near_optimality(
         y = min((problem.solve(fun, y0, 1e-9) for y0 in starts), key=lambda t: t[1])[0]
         return problem.cells(y * problem.budget)
 
-    shares = shares_of_best(problem.plan, optimum, revenue, problem.current_revenue, index)
+    shares = shares_of_best(
+        problem.plan, optimum, revenue, problem.current_revenue, index, progress
+    )
     return near_optimal_summary(shares)
 
 
@@ -364,6 +374,7 @@ def shares_of_best(
     revenue: np.ndarray,
     current_revenue: np.ndarray,
     index,
+    progress: bool | None = None,
 ) -> np.ndarray:
     """The share of each draw's attainable uplift that a plan earns, the draw taken as the
     truth.
@@ -381,6 +392,8 @@ def shares_of_best(
         Of the plan and of the current plan.
     index : sequence of int
         The draws taken as the truth.
+    progress : bool or None
+        A bar over those draws (``bayes_mmm.progress``).
 
     Returns
     -------
@@ -388,7 +401,8 @@ def shares_of_best(
     """
     index = np.asarray(index, dtype=int)
     with one_blas_thread():  # each draw as the truth: its revenue is the yardstick
-        best = np.array([plan.subset([i]).revenue(optimum(plan.subset([i])))[0] for i in index])
+        truths = iterate(index, "near-optimality draws", progress)
+        best = np.array([plan.subset([i]).revenue(optimum(plan.subset([i])))[0] for i in truths])
     return share_of_gain(best, revenue[index], current_revenue[index])
 
 
@@ -453,6 +467,7 @@ def optimize(
     stability: int = 0,
     near_optimal: int = 0,
     solver: str = "auto",
+    progress: bool | None = None,
 ) -> Allocation:
     """Allocate ``budget`` over the next ``weeks`` periods to maximise a utility over draws.
 
@@ -483,6 +498,8 @@ def optimize(
         ``Allocation.stability`` (``Allocation.near_optimal``).
     solver : {"auto", "structured", "slsqp"}
         See the module docstring; ``"auto"`` is ``"structured"`` unless the planner is mediated.
+    progress : bool or None
+        Bars over the SLSQP search (``bayes_mmm.progress``; None: terminals and notebooks).
 
     Raises
     ------
@@ -495,20 +512,17 @@ def optimize(
     warning = gate(posterior, allow_unconverged)
     draws, shape = posterior.draws
     plan = planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting=flighting)
+    risk: dict[str, Any] = {"alpha": alpha, "risk_aversion": risk_aversion, "margin": margin}
+    how = {"n_starts": n_starts, "seed": seed, "solver": solver, "progress": progress, **risk}
     return allocate(
         plan,
         budget,
         shape,
         Constraints(bounds, relative=bounds_relative, lock=lock, by_geo=by_geo),
         objective=objective,
-        alpha=alpha,
-        risk_aversion=risk_aversion,
-        margin=margin,
-        n_starts=n_starts,
-        seed=seed,
         hdi_prob=hdi_prob,
         warning=warning,
         stability=stability,
         near_optimal=near_optimal,
-        solver=solver,
+        **how,
     )

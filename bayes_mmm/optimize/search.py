@@ -26,6 +26,7 @@ from scipy.optimize import minimize
 from bayes_mmm.optimize.constraints import Constraints
 from bayes_mmm.optimize.utilities import Utility
 from bayes_mmm.optimize.window import Planner
+from bayes_mmm.progress import iterate
 
 COARSE = 100  # draws used for the multi-start search before polishing on all
 ENVELOPE_POINTS = 48  # grid points per decision variable for the envelope start
@@ -266,7 +267,7 @@ def split_budget(grid: np.ndarray, values: np.ndarray, total: float, exact: bool
 
 
 def search(
-    problem: Problem, n_starts: int, rng: np.random.Generator
+    problem: Problem, n_starts: int, rng: np.random.Generator, progress: bool | None = None
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The best budget shares: SLSQP from each start on at most ``COARSE`` draws (loose:
     it picks the basin), then the best polished on every draw.
@@ -276,6 +277,8 @@ def search(
     n_starts : int
         The envelope start, the current split, the equal split, then random points
         (drawn from ``rng``).
+    progress : bool or None
+        A bar over the starts (``bayes_mmm.progress.enabled``).
 
     Returns
     -------
@@ -292,7 +295,8 @@ def search(
     y0 += [rng.dirichlet(np.ones(cur.size)) for _ in range(max(n_starts - 3, 0))]
     fun = problem.objective(coarse)
     with one_blas_thread():
-        best = min((problem.solve(fun, y, 1e-6) for y in y0), key=lambda t: t[1])[0]
+        tries = iterate(y0, "optimizer starts", progress)
+        best = min((problem.solve(fun, y, 1e-6) for y in tries), key=lambda t: t[1])[0]
         best = problem.solve(problem.objective(), best, 1e-9)[0]
     return best, y0
 

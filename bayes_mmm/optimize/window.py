@@ -314,6 +314,28 @@ def _exposures(data: MMMData, spec: ModelSpec, draws, unit_media: np.ndarray):
     unit_media : ndarray, dims (date, geo, channel)
         Media bought by one unit of spend in each window week.
     """
+    lag = spec.l_max - 1
+    weights = adstock_weights(draws, spec)
+
+    def adstocked(x):
+        return adstock(lag_stack(x, spec.l_max, tail=lag), weights)[:, lag:]
+
+    base, unit = exposure_inputs(data, spec, unit_media)
+    return adstocked(base), adstocked(unit)
+
+
+def exposure_inputs(data: MMMData, spec: ModelSpec, unit_media: np.ndarray):
+    """The scaled media the window's exposures adstock, dims (lag + date, geo, channel):
+    the last ``l_max - 1`` weeks of history then the window's organic media (``base``),
+    and zeros then ``unit_media`` (``unit``). Adstocked with ``l_max - 1`` zero weeks
+    appended and the first ``l_max - 1`` dates dropped, they are ``Planner.base`` and
+    ``Planner.unit``.
+
+    Parameters
+    ----------
+    unit_media : ndarray, dims (date, geo, channel)
+        Media bought by one unit of spend in each window week.
+    """
     weeks, lag = len(unit_media), spec.l_max - 1
     paid = data.group_matrix.sum(axis=1) > 0
     prefix = np.zeros((lag, *data.media.shape[1:]))
@@ -322,13 +344,8 @@ def _exposures(data: MMMData, spec: ModelSpec, draws, unit_media: np.ndarray):
         prefix[lag - len(hist) :] = hist
     window_base = np.where(paid, 0.0, data.media[-weeks:])
     scale = data.scaling.media[None]
-    weights = adstock_weights(draws, spec)
-
-    def adstocked(x):
-        return adstock(lag_stack(x / scale, spec.l_max, tail=lag), weights)[:, lag:]
-
-    base = adstocked(np.concatenate([prefix, window_base]))
-    unit = adstocked(np.concatenate([np.zeros_like(prefix), unit_media]))
+    base = np.concatenate([prefix, window_base]) / scale
+    unit = np.concatenate([np.zeros_like(prefix), unit_media]) / scale
     return base, unit
 
 

@@ -15,11 +15,12 @@ import jinja2
 from bayes_mmm.posterior import Posterior, as_posterior
 from bayes_mmm.report.build import build_payload
 from bayes_mmm.report.payload import Payload
+from bayes_mmm.report.planner import planner
 from bayes_mmm.sample import prior_predictive
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-__all__ = ["Payload", "build_payload", "render", "report"]
+__all__ = ["Payload", "build_payload", "planner", "render", "report"]
 
 
 def render(payload: Payload) -> str:
@@ -42,6 +43,11 @@ def report(
     hdi_prob: float = 0.9,
     random_seed: int | None = 0,
     prior_samples: int = 300,
+    progress: bool | None = None,
+    planner: bool = False,
+    forecast=None,
+    scenarios=None,
+    cv=None,
 ) -> Path:
     """Write the HTML report of a posterior (or the ``Fit`` around one) to ``path`` and
     return the path.
@@ -55,7 +61,18 @@ def report(
         Prior draws for the prior-vs-posterior figure; "auto" draws ``prior_samples``
         with ``sample.prior_predictive`` (compiles the model once), None leaves it out.
     holdout : holdout.Holdout, optional
+    progress : bool or None
+        A bar over the report's sections (``bayes_mmm.progress``; None: in a terminal or
+        notebook, not under ``CI``).
+    planner : bool
+        Also write the offline budget planner page (``report.planner``, with ``plan``
+        marked) next to the report, as ``<name>.planner.html``.
+    forecast, scenarios, cv : optional
+        A forecast (``fit.predict(..., as_xarray=True)``), a scenario comparison
+        (``fit.scenarios``) and a ``bm.cross_validate`` result for the "Looking forward"
+        section, which also shows a refreshed fit's change report.
     """
+    write_planner = globals()["planner"]  # the argument `planner` shadows the function
     post = as_posterior(posterior)
     if isinstance(prior, str) and prior == "auto":
         prior = prior_predictive(post.data, post.spec, prior_samples, random_seed)
@@ -67,8 +84,15 @@ def report(
         holdout=holdout,
         hdi_prob=hdi_prob,
         random_seed=random_seed,
+        progress=progress,
+        forecast=forecast,
+        scenarios=scenarios,
+        cv=cv,
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(payload), encoding="utf-8")
+    if planner:
+        weeks = plan.weeks if plan is not None else 13
+        write_planner(post, path.with_suffix(".planner.html"), weeks, plan=plan)
     return path

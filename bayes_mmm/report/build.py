@@ -12,12 +12,14 @@ import json
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from bayes_mmm import datachecks, plot, ppc, results
 from bayes_mmm.analysis import channel_contribution_draws, summarize
 from bayes_mmm.bundle import library_versions
 from bayes_mmm.convergence import R_HAT_MAX
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
+from bayes_mmm.progress import iterate
 from bayes_mmm.report import wording as W
 from bayes_mmm.report.payload import Headline, Image, Payload, Section, Table, Verdict
 
@@ -263,6 +265,43 @@ def budget_section(post: Posterior, plan, what_if, hdi_prob) -> Section:
     return Section("budget", W.SECTION_BUDGET, intro, tables, images)
 
 
+def _frame_table(title: str, t, flags=None) -> Table:
+    return Table(
+        title,
+        [t.index.name or "", *map(str, t.columns)],
+        [[str(i), *(_fmt(v) for v in row)] for i, row in t.iterrows()],
+        list(flags) if flags is not None else [],
+    )
+
+
+def forward_section(post: Posterior, forecast=None, scenarios=None, cv=None) -> Section | None:
+    """Forecast fan chart, scenario comparison, cross-validation and the refresh report;
+    None when there is none of them."""
+    refresh = post.meta.get("refresh")
+    if forecast is None and scenarios is None and cv is None and not refresh:
+        return None
+    tables, images = [], []
+    if forecast is not None:
+        fig = plot.forecast_fan(post, forecast)
+        images.append(image(fig, W.FORECAST_FIGURE.format(target=post.data.target_name)))
+    if scenarios is not None:
+        ref = scenarios.reference
+        tables.append(_frame_table(W.SCENARIOS_TITLE.format(reference=ref), scenarios.table))
+        images.append(image(plot.scenarios(scenarios), W.SCENARIOS_FIGURE.format(reference=ref)))
+    if cv is not None:
+        title = W.CV_TITLE.format(folds=len(cv.folds), horizon=cv.horizon)
+        tables.append(_frame_table(title, cv.table))
+        images.append(image(cv.plot(), W.CV_FIGURE))
+    if refresh:
+        t = pd.DataFrame.from_dict(refresh["table"], orient="index")
+        t.index.name = "channel"
+        title = W.REFRESH_TITLE.format(
+            old=refresh["old_dates"], new=refresh["new_dates"], flag_sd=refresh["flag_sd"]
+        )
+        tables.append(_frame_table(title, t.drop(columns="flagged"), t["flagged"].astype(bool)))
+    return Section("forward", W.SECTION_FORWARD, W.FORWARD_INTRO, tables, images)
+
+
 def _fmt(v) -> str:
     if isinstance(v, float | np.floating):
         return f"{v:,.3g}" if abs(v) < 100 else f"{v:,.0f}"
@@ -318,6 +357,10 @@ def build_payload(
     holdout=None,
     hdi_prob: float = 0.9,
     random_seed: int | None = 0,
+    progress: bool | None = None,
+    forecast=None,
+    scenarios=None,
+    cv=None,
 ) -> Payload:
     """Compute every number and figure of the report.
 
@@ -332,6 +375,17 @@ def build_payload(
     prior : DataTree, optional
         Prior draws (``sample.prior_predictive``) for the prior-vs-posterior figure.
     holdout : holdout.Holdout, optional
+    progress : bool or None
+        A bar over the sections: None shows it in a terminal or notebook but not under
+        ``CI``, False never (``bayes_mmm.progress``).
+    forecast : Dataset, optional
+        ``forecast.predict(..., as_xarray=True)``: a fan chart in "Looking forward".
+    scenarios : ScenarioComparison-like, optional
+        ``table``, ``reference`` (``forecast.compare_scenarios``).
+    cv : CVResult-like, optional
+        ``folds``, ``horizon``, ``table``, ``plot()`` (``bm.cross_validate``).
+
+    A refreshed fit's change report (``meta["refresh"]``) is shown there too.
     """
     post = as_posterior(posterior)
     d = post.data
@@ -348,14 +402,17 @@ def build_payload(
         n_geos=len(d.geos),
         n_channels=len(d.channels),
     )
-    sections = [
-        fit_section(post, prior, holdout, hdi_prob, random_seed),
-        contrib_section(post, roi, p_roi, contrib, hdi_prob),
-        curves_section(post, hdi_prob),
-        budget_section(post, plan, what_if, hdi_prob),
-        data_section(post),
-        repro_section(post),
+    steps = [
+        lambda: fit_section(post, prior, holdout, hdi_prob, random_seed),
+        lambda: contrib_section(post, roi, p_roi, contrib, hdi_prob),
+        lambda: curves_section(post, hdi_prob),
+        lambda: budget_section(post, plan, what_if, hdi_prob),
+        lambda: forward_section(post, forecast, scenarios, cv),
+        lambda: data_section(post),
+        lambda: repro_section(post),
     ]
+    sections = [step() for step in iterate(steps, "report sections", progress)]
+    sections = [s for s in sections if s is not None]
     return Payload(
         title=W.TITLE,
         subtitle=subtitle,

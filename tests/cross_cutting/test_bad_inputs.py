@@ -1,13 +1,14 @@
 """The bad-input corpus (``tests/cross_cutting/bad_inputs/cases.json``): every malformed
 dataset or call raises the package's own error (a ``ValueError``) whose message names the
 problem and the fix, never a PyMC/pytensor/pandas exception and never a silent result.
-Inputs marked ``error: null`` must be accepted. ``from_frame`` must leave every input frame
-untouched.
+Inputs marked ``error: null`` must be accepted, with a ``DataWarning`` naming the problem
+where the case says ``warns``. ``from_frame`` must leave every input frame untouched.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -47,6 +48,8 @@ def run_case(case: dict, tmp_path: Path, tiny_fit):
     if call == "build_model":
         data = bm.MMMData.from_frame(read_frame(case), **kwargs_of(case))
         return bm.build_model(data, bm.ModelSpec(**case["spec"]))
+    if call == "roi":
+        return tiny_fit.roi(**case["call_kwargs"])
     if call == "optimize":
         return optimize.optimize(tiny_fit, **case["call_kwargs"])
     if call == "load":
@@ -84,6 +87,7 @@ def test_corpus_is_large_and_complete():
     for case in CASES.values():
         assert case["error"] in (None, "DataError", "SpecError", "BundleError"), case["name"]
         assert case["error"] is None or case["words"], case["name"]
+        assert case.get("warns") in (None, "DataWarning"), case["name"]
         if "csv" in case:
             assert (CORPUS / case["csv"]).is_file(), case["name"]
 
@@ -92,7 +96,16 @@ def test_corpus_is_large_and_complete():
 def test_bad_input_raises_our_error_naming_the_problem(name, tmp_path, tiny_fit):
     case = CASES[name]
     if case["error"] is None:
-        result = run_case(case, tmp_path, tiny_fit)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = run_case(case, tmp_path, tiny_fit)
+        ours = [w for w in caught if issubclass(w.category, bm.DataWarning)]
+        if case.get("warns"):
+            assert len(ours) == 1, [str(w.message) for w in caught]
+            for word in case["words"]:
+                assert word in str(ours[0].message), f"{word!r} not in: {ours[0].message}"
+        else:
+            assert not ours, [str(w.message) for w in ours]
         if case.get("same_as_base"):
             assert result.data_hash == base_panel().data_hash
         return

@@ -1,62 +1,111 @@
 """Parameter recovery on simulated panels with known truth (real NUTS sampling).
 
-The fast test runs in the regular suite; the full acceptance run (10 geos × 156 weeks ×
-5 channels, 4 chains × 1,000 draws) is marked ``slow`` (``make test-slow``).
+The truth is the independent reference's (``tests/reference_mmm.py``), not the package's
+own simulator output. One small fit runs in the regular suite and serves two tests: the
+package's convergence gates with every true ROI covered, and the quality of the budget plan
+under the true response. The full acceptance run (10 geos × 156 weeks × 5 channels) is
+marked ``slow`` (``make test-slow``).
 """
 
+import sys
 import warnings
+from pathlib import Path
 
+import numpy as np
 import pytest
+import reference_mmm as ref
 
 import bayes_mmm as bm
 
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+if str(BENCHMARKS) not in sys.path:
+    sys.path.insert(0, str(BENCHMARKS))
+
+from oracle import regret_share, true_optimum, true_planner  # noqa: E402
+
 pytestmark = pytest.mark.sampling
+
+# The package's own gates (bayes_mmm.convergence), not looser ones.
+R_HAT_MAX, ESS_MIN = 1.01, 400
 
 
 def _fit(make_panel, n_geos, n_weeks, n_channels, draws, tune, chains, seed, **kw):
-    data, truth, _ = make_panel(n_geos, n_weeks, n_channels, seed)
+    data, truth, frame = make_panel(n_geos, n_weeks, n_channels, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bm.ConvergenceWarning)
         fit = bm.fit(
             data, draws=draws, tune=tune, chains=chains, random_seed=seed, progress=False, **kw
         )
-    return fit, truth
+    return fit, truth, frame
 
 
-def _check(fit, truth, r_hat_max, ess_min):
+def reference_truth(frame, truth, spec: bm.ModelSpec):
+    """True ROI (channel,) and total contribution per channel from the reference, on the
+    simulated frame and the truth's parameters."""
+    channels = [str(c) for c in truth.contributions["channel"].values]
+    media = np.stack(
+        [frame.pivot(index="date", columns="geo", values=c).to_numpy() for c in channels], -1
+    )
+    p, size = truth.params, truth.params["geo_size"]
+    roi, _ = ref.roi(media, media, size, p, spec.l_max)
+    total = ref.contributions(media, size, p, spec.l_max).sum(axis=(0, 1))
+    return roi, total
+
+
+def _check(fit, frame, truth, r_hat_max, ess_min):
     diag = fit.diagnostics()
     assert diag.attrs["divergences"] == 0, fit.convergence.message()
     assert diag["r_hat"].max() <= r_hat_max, diag.sort_values("r_hat").tail()
     assert diag["ess_bulk"].min() >= ess_min, diag.sort_values("ess_bulk").head()
+    true_roi, true_total = reference_truth(frame, truth, fit.spec)
     roi = fit.roi(hdi_prob=0.9)
-    inside = (roi["lower"] <= truth.roi) & (truth.roi <= roi["upper"])
-    assert inside.all(), roi.assign(truth=truth.roi)
+    inside = (roi["lower"].to_numpy() <= true_roi) & (true_roi <= roi["upper"].to_numpy())
+    assert inside.all(), roi.assign(truth=true_roi)
     # each channel's true total contribution lies inside its 90% interval too
     est = fit.contributions().sum(("date", "geo"))
     lo, hi = est.quantile([0.05, 0.95], dim=("chain", "draw")).values
-    true = truth.contributions.sum(("date", "geo")).values
-    assert ((lo <= true) & (true <= hi)).all(), (lo, true, hi)
+    assert ((lo <= true_total) & (true_total <= hi)).all(), (lo, true_total, hi)
 
 
-def test_recovery_fast(make_panel):
-    # 3 geos × 2 years is the small-data regime where the sampler's advice on divergences
-    # applies (raise target_accept): at 0.9 this seed's chains hit up to 4 divergences
-    # depending on the last bits of the adstock sum, and at 0.95 R-hat sits at 1.010-1.032
-    # depending on whether numba's cache is warm (freshly compiled code differs in the
-    # last bits): the gates sit inside their own noise. At 0.99 and 2 × 1000 draws both
-    # compile states pass with a margin.
-    fit, truth = _fit(
+@pytest.fixture(scope="module")
+def ci_fit(make_panel):
+    """The regular suite's recovery fit: 2 geos × 104 weeks × 2 channels, simulator seed 2,
+    NUTS seed 2, 4 chains × 1000 draws after 1000 tuning steps.
+
+    ``target_accept=0.95``: at 0.9 this small panel gave 2–3 divergences. Measured: R-hat
+    1.004, min bulk ESS 1151, 0 divergences, both true ROIs inside their 90% HDIs; 66–150 s
+    on a loaded 2-core machine, compile included (it passes with an empty numba cache).
+    """
+    return _fit(
         make_panel,
-        n_geos=3,
+        n_geos=2,
         n_weeks=104,
-        n_channels=3,
+        n_channels=2,
         draws=1000,
         tune=1000,
-        chains=2,
-        seed=11,
-        target_accept=0.99,
+        chains=4,
+        seed=2,
+        target_accept=0.95,
     )
-    _check(fit, truth, r_hat_max=1.03, ess_min=100)
+
+
+def test_recovery_at_the_package_gates(ci_fit):
+    fit, truth, frame = ci_fit
+    _check(fit, frame, truth, R_HAT_MAX, ESS_MIN)
+    assert fit.converged, fit.convergence.message()
+
+
+def test_plan_quality_under_the_truth(ci_fit):
+    """The posterior's 13-week plan at the current budget earns ≥ 85% of the uplift of the
+    plan that is optimal under the true response (the simulator's parameters); measured
+    0.898 (0.889 for the geo × channel plan)."""
+    fit, truth, _ = ci_fit
+    oracle = true_planner(fit.data, truth)
+    budget = oracle.current().sum()
+    plan = fit.optimize(budget, weeks=13)
+    best = true_optimum(oracle, budget, by_geo=False)
+    assert float(best.uplift.values.ravel()[0]) > 0
+    assert regret_share(oracle, plan, best) >= 0.85
 
 
 @pytest.mark.slow
@@ -64,7 +113,7 @@ def test_recovery_fast(make_panel):
 def test_recovery_acceptance_10_geos(make_panel, float32):
     """The acceptance run, in both precisions: float32 samples through the fused Hill
     kernel (``bayes_mmm.fused_hill``), whose chains differ from the reference graph's."""
-    fit, truth = _fit(
+    fit, truth, frame = _fit(
         make_panel,
         n_geos=10,
         n_weeks=156,
@@ -75,5 +124,5 @@ def test_recovery_acceptance_10_geos(make_panel, float32):
         seed=1,
         spec=bm.ModelSpec(float32=float32),
     )
-    _check(fit, truth, r_hat_max=1.01, ess_min=400)
+    _check(fit, frame, truth, R_HAT_MAX, ESS_MIN)
     assert fit.converged

@@ -54,7 +54,15 @@ SEED2_MISS = (
 
 @pytest.fixture(
     scope="module",
-    params=[1, pytest.param(2, marks=pytest.mark.xfail(strict=True, reason=SEED2_MISS))],
+    params=[
+        1,
+        pytest.param(
+            2,
+            # Only the share assertion may fail: a crash in the fit or the optimizer (any
+            # other error) still fails the run.
+            marks=pytest.mark.xfail(raises=AssertionError, strict=True, reason=SEED2_MISS),
+        ),
+    ],
 )
 def regret_case(request):
     """A fit at realistic settings (4 × 1500 draws) on an informative simulated panel (10

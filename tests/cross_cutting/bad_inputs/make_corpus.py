@@ -6,15 +6,18 @@ corpus is plain data.
 
 Every case is a JSON entry::
 
-    {"name": ..., "about": ..., "call": "from_frame" | "build_model" | "optimize" | "load",
+    {"name": ..., "about": ..., "call": "from_frame" | "build_model" | "optimize" | "load"
+     | "roi",
      "csv": "frames/<name>.csv" (frame cases), "columns": [...] (optional relabelling,
      e.g. to create duplicate names CSV cannot hold), "kwargs": {... from_frame ...},
      "spec": {... ModelSpec ...}, "call_kwargs": {...}, "damage": {...} (bundle cases),
      "error": "DataError" | "SpecError" | "BundleError" | null,
+     "warns": "DataWarning" (optional, with error null),
      "words": [substrings the message must contain], "same_as_base": bool}
 
 ``error: null`` marks inputs that must be *accepted* (e.g. unsorted rows), and
-``same_as_base`` that they must give exactly the base panel.
+``same_as_base`` that they must give exactly the base panel. An accepted input with
+``warns`` must warn with that category, its message holding ``words``.
 
 The base frame is 2 geos × 30 weeks with columns date, geo, revenue, tv, search, social,
 price (a control) and tv_cost (spend behind tv when tv is treated as impressions).
@@ -161,6 +164,13 @@ def cases(b: pd.DataFrame) -> list[dict]:
          dict(words=["geo_c (1 row)", "fewer than 3 rows", "drop those geos"])),
         ("too_few_dates", "two weeks only", b[b.date.isin(dates[:2])],
          dict(words=["'date'", "only 2 distinct dates"])),
+        ("too_short_for_columns", "6 weeks for 4 media and control columns",
+         b[b.date.isin(dates[:6])],
+         dict(words=["'date'", "only 6 periods", "at least 8", "longer history"])),
+        ("duplicate_rows_own_date_name", "a repeated (week, geo) key names 'week', not 'date'",
+         pd.concat([b, b.iloc[[10]]]),
+         dict(columns=["week", *b.columns[1:]], kwargs={"date": "week"},
+              words=["Duplicate", "(week, geo)", "row 10"])),
         ("unsorted_rows", "shuffled rows are accepted and sorted",
          b.sample(frac=1.0, random_state=3), dict(error=None, same_as_base=True)),
         # ---- content
@@ -196,6 +206,13 @@ def cases(b: pd.DataFrame) -> list[dict]:
         ("spend_without_media", "spend where tv never ran",
          b.assign(tv_cost=np.where(b.tv == 0, 100.0, b.tv_cost)),
          dict(kwargs=spend_kw, words=["'tv_cost'", "spend without media", "`spend` mapping"])),
+        ("spend_column_missing", "spend names tv_spend, which the frame lacks", b,
+         dict(kwargs={"media": ["tv", "search"], "spend": {"tv": "tv_spend"}},
+              words=["'tv_spend'", "spend for 'tv'", "did you mean ['tv_cost']"])),
+        ("spend_without_media_few_rows", "2 of 42 tv_cost rows run without tv: a warning",
+         at(b, [0, 1], "tv_cost", 5.0),
+         dict(kwargs=spend_kw, error=None, warns="DataWarning",
+              words=["'tv_cost'", "2 of 42 rows", "billing lags"])),
         ("spend_is_control", "tv_cost used as spend and control", b,
          dict(kwargs={**spend_kw, "controls": ["tv_cost"]}, words=["'tv_cost'", "also used"])),
         # ---- model-level
@@ -210,6 +227,9 @@ def cases(b: pd.DataFrame) -> list[dict]:
                                                         "search": [800.0, None]},
                            "allow_unconverged": True},
               error="SpecError", words=["lower bounds", "above the budget"])),
+        ("roi_by_unknown_dim", "roi by a dimension that does not exist", None,
+         dict(call="roi", call_kwargs={"by": "date"}, error="SpecError",
+              words=["by='date'", "'geo'"])),
         # ---- bundles (damage applied to a fresh copy of the tiny fixture bundle)
         ("bundle_other_format", "bundle of format version 99", None,
          dict(call="load", damage={"file": "meta.json", "set": {"format_version": 99}},

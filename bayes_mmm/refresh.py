@@ -1,0 +1,159 @@
+"""Model refresh: refit on a panel with new weeks, warm-started, and report what changed.
+
+:func:`refresh` checks the new panel against the old one (same geos, channels, spend
+groups, controls and frequency; the old dates first, their values may be restated), refits
+it warm from the old posterior (``warmstart.warm_sample``, :data:`~bayes_mmm.warmstart.
+WARM_TUNE` tuning steps), and compares ROI and contribution per channel before and after.
+
+Design choice: both sides of the change report are measured on the *old* weeks, so a shift
+says that the new data changed what the model believes about the same spend, not that the
+spend changed. Before is the old fit's ROI; after is the new fit's ROI of the old weeks'
+spend (their media, with the carryover into later weeks). A channel is flagged when its ROI
+mean moves by more than :data:`FLAG_SD` old posterior standard deviations (a two-sided 90%
+band): a move the old posterior's own noise rarely makes. The report is stored as plain
+values in ``meta["refresh"]`` (saved with the bundle, shown by the report).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import xarray as xr
+
+from bayes_mmm import analysis
+from bayes_mmm.data import MMMData
+from bayes_mmm.errors import DataError
+from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
+from bayes_mmm.warmstart import WARM_TUNE, warm_sample
+
+#: ROI shift, in old posterior standard deviations, above which a channel is flagged.
+FLAG_SD = 1.645
+
+
+def check_extends(old: MMMData, new: MMMData) -> None:
+    """Raise ``DataError`` unless ``new`` has ``old``'s labels and frequency and starts
+    with ``old``'s dates (values of those dates may differ: restated history)."""
+    for name in ("geos", "channels", "spend_groups", "controls", "events"):
+        a, b = getattr(old, name), getattr(new, name)
+        if tuple(a) != tuple(b):
+            raise DataError(
+                f"The new panel's {name} {list(b)} differ from the fitted panel's {list(a)}: "
+                "a refresh keeps the same columns and geos (fit a new model otherwise)."
+            )
+    if new.freq != old.freq:
+        raise DataError(
+            f"The new panel's frequency {new.freq!r} differs from the fitted panel's "
+            f"{old.freq!r}: aggregate the new data to the old frequency."
+        )
+    if new.n_dates < old.n_dates or not new.dates[: old.n_dates].equals(old.dates):
+        raise DataError(
+            f"The new panel must start with the fitted panel's {old.n_dates} dates "
+            f"({old.dates[0].date()}…{old.dates[-1].date()}) and may add later ones; it "
+            f"covers {new.dates[0].date()}…{new.dates[-1].date()}."
+        )
+
+
+def _old_weeks_roi(post: Posterior, n_old: int) -> xr.DataArray:
+    """ROI of the first ``n_old`` weeks' spend under ``post``, dims (chain, draw, channel):
+    their media only (later weeks zeroed), carryover counted into the later weeks and an
+    ``l_max - 1`` tail."""
+    data, spec = post.data, post.spec
+    values, shape = post.draws
+    media = data.media.copy()
+    media[n_old:] = 0.0
+    total = analysis.channel_contribution_draws(
+        data, spec, values, media=media, tail=spec.l_max - 1, reduce=lambda x: x.sum(axis=1)
+    )
+    incr = (total @ data.group_matrix).sum(axis=1)  # (sample, spend_group)
+    roi = incr / data.spend[:n_old].sum(axis=(0, 1))
+    coords = {"channel": data.group_labels}
+    return xr.DataArray(roi.reshape(*shape, -1), dims=(*SAMPLE_DIMS, "channel"), coords=coords)
+
+
+def change_report(old, new, hdi_prob: float = 0.9) -> pd.DataFrame:
+    """ROI per channel (spend group) before and after a refresh, on the old weeks.
+
+    Returns
+    -------
+    DataFrame indexed by channel: ``before``/``before_lower``/``before_upper``,
+    ``after``/``after_lower``/``after_upper`` (means and equal-tailed ``hdi_prob``
+    intervals), ``shift`` (after − before), ``shift_sd`` (``shift`` over the old posterior
+    SD) and ``flagged`` (``|shift_sd| > FLAG_SD``).
+    """
+    old, new = as_posterior(old), as_posterior(new)
+    before = _old_weeks_roi(old, old.data.n_dates)
+    after = _old_weeks_roi(new, old.data.n_dates)
+    q = [(1 - hdi_prob) / 2, (1 + hdi_prob) / 2]
+    table = pd.DataFrame(index=pd.Index(before["channel"].values, name="channel"))
+    for name, da in (("before", before), ("after", after)):
+        lo, hi = da.quantile(q, dim=SAMPLE_DIMS).values
+        table[name], table[f"{name}_lower"], table[f"{name}_upper"] = (
+            da.mean(SAMPLE_DIMS).values,
+            lo,
+            hi,
+        )
+    table["shift"] = table["after"] - table["before"]
+    table["shift_sd"] = table["shift"] / before.std(SAMPLE_DIMS).values
+    table["flagged"] = table["shift_sd"].abs() > FLAG_SD
+    table.attrs.update(hdi_prob=hdi_prob, flag_sd=FLAG_SD)
+    return table
+
+
+def refresh(
+    fit, new_data: MMMData, tune: int = WARM_TUNE, hdi_prob: float = 0.9, **settings
+) -> Posterior:
+    """Refit on a panel with new (and perhaps restated) weeks, warm from the old posterior.
+
+    Parameters
+    ----------
+    fit : Posterior or Fit
+        The old fit.
+    new_data : MMMData
+        The old panel's dates followed by new ones (see :func:`check_extends`).
+    tune : int
+        Tuning steps of the warm refit.
+    settings
+        Other sampler settings (draws, chains, random_seed, ...; see ``bm.fit``); the old
+        fit's ``draws`` and ``chains`` by default.
+
+    Returns
+    -------
+    Posterior
+        The new fit; ``meta["refresh"]`` holds the change report (:func:`change_report`,
+        as ``{"table": {channel: {column: value}}, ...}``), the new weeks and both fits'
+        tuning steps.
+    """
+    old = as_posterior(fit)
+    check_extends(old.data, new_data)
+    for key in ("draws", "chains"):
+        if key in old.meta:
+            settings.setdefault(key, old.meta[key])
+    new = warm_sample(old, new_data, tune=tune, **settings)
+    table = change_report(old, new, hdi_prob)
+    report = {
+        "table": {
+            str(c): {k: (bool(v) if k == "flagged" else float(v)) for k, v in row.items()}
+            for c, row in table.iterrows()
+        },
+        "flagged": [str(c) for c in table.index[table["flagged"]]],
+        "flag_sd": FLAG_SD,
+        "hdi_prob": hdi_prob,
+        "old_dates": int(old.data.n_dates),
+        "new_dates": int(new_data.n_dates - old.data.n_dates),
+        "old_data_hash": old.data.data_hash,
+        "old_tune": int(old.meta.get("tune", -1)),
+        "tune": int(tune),
+    }
+    new.meta["refresh"] = report
+    return new
+
+
+def refresh_table(fit) -> pd.DataFrame | None:
+    """The change report stored in a refreshed fit's ``meta["refresh"]`` as a DataFrame
+    (None for a fit that is not a refresh)."""
+    report = as_posterior(fit).meta.get("refresh")
+    if not report:
+        return None
+    table = pd.DataFrame.from_dict(report["table"], orient="index")
+    table.index.name = "channel"
+    table["flagged"] = table["flagged"].astype(bool)
+    return table

@@ -1,0 +1,219 @@
+"""Forecast coverage on simulated future weeks with known truth, and CV against holdout.
+
+For each seed: simulate a panel (``oracle.simulated``), fit its first ``weeks - future``
+weeks, and forecast the last ``future`` weeks from their true inputs (``bm.predict``).
+
+- **Coverage**: share of held-out observations inside the 50% and 90% predictive
+  intervals (target for 90%: 0.85–0.95 over seeds).
+- **Expected-target error**: mean |posterior-mean expected − true expected| / true
+  expected over the future cells (the truth: ``truth.baseline`` + ``truth.contributions``).
+- **Shifted plan**: the future media multiplied by ``--shift``. Its outcome is the true
+  response to the shifted media plus the same noise as observed (the true change in
+  contributions is computed with ``analysis.channel_contribution_draws`` on the truth's
+  parameters, the simulator's own mean function), so it is covered or not like a real
+  holdout; the forecast uplift (``bm.compare_scenarios``, carryover tail included) is set
+  against the true uplift.
+- **CV vs holdout**: ``bm.cross_validate`` on the training weeks (``--folds`` ×
+  ``--horizon``) against the holdout's own scores (CRPS relative to the mean, coverage).
+- **Refresh** (``--refresh``): the training fit refreshed warm on the full panel
+  (``WARM_TUNE`` tuning steps) against a cold fit of the full panel (``--tune``): gates,
+  tuning steps, ROI intervals side by side; then a panel whose first channel's effect is
+  doubled in the new weeks (its true contribution there added to the revenue): the change
+  report should flag that channel and no other.
+
+Full run (about 30–60 min on a quiet 4-core machine, more under load)::
+
+    nice -n 10 python benchmarks/bench_forecast.py --seeds 0 1 2 --refresh --tune 1000 \
+        --out benchmarks/FORECAST.json
+
+(``--tune`` is the training and cold fits' tuning; 1000 is ``bm.fit``'s default, which the
+warm refresh's ``WARM_TUNE`` = 300 is set against.)
+
+Tiny check (a few minutes)::
+
+    python benchmarks/bench_forecast.py --geos 3 --weeks 60 --future 8 --channels 3 \\
+        --draws 100 --tune 200 --chains 2 --folds 1 --horizon 6 --seeds 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from oracle import simulated, true_draws
+
+import bayes_mmm as bm
+from bayes_mmm.analysis import channel_contribution_draws
+from bayes_mmm.holdout import holdout_forecast
+
+
+def true_media_change(data, truth, n_train: int, factor: float) -> tuple[np.ndarray, float]:
+    """True change of contributions when the media after ``n_train`` are scaled by
+    ``factor``: per (future date, geo), and in total with the carryover tail."""
+    draws = true_draws(data, truth)
+    tail = truth.spec.l_max - 1
+    shifted = data.media.copy()
+    shifted[n_train:] *= factor
+    base = channel_contribution_draws(data, truth.spec, draws, tail=tail)[0].sum(-1)
+    new = channel_contribution_draws(data, truth.spec, draws, media=shifted, tail=tail)[0]
+    change = new.sum(-1) - base  # (date + tail, geo)
+    return change[n_train : data.n_dates], float(change[n_train:].sum())
+
+
+def refresh_check(seed: int, a, frame, truth, data, fit, run) -> dict:
+    """Warm refresh vs cold fit on the full panel, and the flags of a changed effect."""
+
+    n_train = a.weeks - a.future
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        t0 = time.perf_counter()
+        warm = fit.refresh(data, random_seed=seed + 1, progress=False)
+        warm_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cold = bm.fit(data, truth.spec, random_seed=seed + 1, **run)
+        cold_s = time.perf_counter() - t0
+    rw, rc = warm.roi(), cold.roi()
+    overlap = (rw["lower"] <= rc["upper"]) & (rc["lower"] <= rw["upper"])
+    channel = str(truth.contributions["channel"].values[0])
+    extra = truth.contributions.sel(channel=channel).values  # (date, geo)
+    changed = frame.copy()
+    late = changed["date"] > data.dates[n_train - 1]
+    geo_index = {g: k for k, g in enumerate(data.geos)}
+    date_index = {d: k for k, d in enumerate(data.dates)}
+    rows = [(date_index[d], geo_index[g]) for d, g in zip(changed["date"], changed["geo"])]
+    bump = np.array([extra[t, g] for t, g in rows])
+    changed.loc[late, "revenue"] += bump[late.to_numpy()]
+    changed_data = bm.MMMData.from_frame(
+        changed,
+        date="date",
+        target="revenue",
+        media=list(data.channels),
+        geo="geo",
+        controls=list(data.controls),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        moved = fit.refresh(changed_data, random_seed=seed + 2, progress=False)
+    report = moved.refresh_report()
+    return {
+        "warm_tune": int(warm.meta["tune"]),
+        "cold_tune": int(cold.meta["tune"]),
+        "warm_converged": bool(warm.converged),
+        "cold_converged": bool(cold.converged),
+        "warm_s": round(warm_s, 1),
+        "cold_s": round(cold_s, 1),
+        "roi_intervals_overlap": float(overlap.mean()),
+        "roi_warm": rw["mean"].round(3).to_dict(),
+        "roi_cold": rc["mean"].round(3).to_dict(),
+        "changed_channel": channel,
+        "flagged": [str(c) for c in report.index[report["flagged"]]],
+        "flagged_unchanged": [str(c) for c in report.index[report["flagged"]] if c != channel],
+    }
+
+
+def one_seed(seed: int, a) -> dict:
+    frame, truth = bm.simulate(a.geos, a.weeks, a.channels, seed=seed)
+    data, _ = simulated(a.geos, a.weeks, a.channels, seed)
+    n_train = a.weeks - a.future
+    spec = truth.spec
+    run = {"draws": a.draws, "tune": a.tune, "chains": a.chains, "progress": False}
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        fit = bm.fit(data.truncate(n_train), spec, random_seed=seed, **run)
+    fit_s = time.perf_counter() - t0
+    future = frame[frame["date"] > data.dates[n_train - 1]].reset_index(drop=True)
+    table = fit.predict(future, hdi_prob=0.9)
+    obs = table["observed"].to_numpy()
+    true_mu = (truth.baseline + truth.contributions.sum("channel")).values[n_train:]
+    inside90 = (obs >= table["pred_lower"]) & (obs <= table["pred_upper"])
+    t50 = fit.predict(future, hdi_prob=0.5)
+    inside50 = (obs >= t50["pred_lower"]) & (obs <= t50["pred_upper"])
+    err = np.abs(table["mean"].to_numpy() - true_mu.reshape(-1)) / true_mu.reshape(-1)
+    # the shifted plan, with the same noise as observed
+    change, true_uplift = true_media_change(data, truth, n_train, a.shift)
+    media_cols = list(data.channels) + list(data.spend_groups)
+    shifted = future.copy()
+    shifted[list(dict.fromkeys(media_cols))] *= a.shift
+    obs_shift = obs + change.reshape(-1)
+    ts = fit.predict(shifted, hdi_prob=0.9)
+    shift_cov = np.mean((obs_shift >= ts["pred_lower"]) & (obs_shift <= ts["pred_upper"]))
+    cmp = fit.scenarios({"observed": future, "shifted": shifted})
+    up = cmp.table.loc["shifted"]
+    hold = holdout_forecast(fit, data, random_seed=seed).metrics
+    out = {
+        "seed": seed,
+        "fit_s": round(fit_s, 1),
+        "converged": bool(fit.converged),
+        "coverage_90": float(inside90.mean()),
+        "coverage_50": float(inside50.mean()),
+        "expected_rel_error": float(err.mean()),
+        "shift_coverage_90": float(shift_cov),
+        "uplift_true": true_uplift,
+        "uplift_mean": float(up["uplift"]),
+        "uplift_lower": float(up["uplift_lower"]),
+        "uplift_upper": float(up["uplift_upper"]),
+        "holdout_crps_rel": float(hold["crps_rel"]),
+        "holdout_coverage_90": float(hold["coverage_90"]),
+    }
+    if a.folds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cv = bm.cross_validate(
+                data.truncate(n_train),
+                spec,
+                folds=a.folds,
+                horizon=a.horizon,
+                random_seed=seed,
+                **run,
+            )
+        out.update(
+            cv_crps_rel=float(cv.overall["crps_rel"]),
+            cv_coverage_90=float(cv.overall["coverage_90"]),
+        )
+    if a.refresh:
+        out.update(refresh_check(seed, a, frame, truth, data, fit, run))
+    return out
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--geos", type=int, default=10)
+    p.add_argument("--weeks", type=int, default=156)
+    p.add_argument("--future", type=int, default=26)
+    p.add_argument("--channels", type=int, default=5)
+    p.add_argument("--draws", type=int, default=500)
+    p.add_argument("--tune", type=int, default=500)
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--shift", type=float, default=1.5)
+    p.add_argument("--folds", type=int, default=4)
+    p.add_argument("--horizon", type=int, default=13)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--refresh", action="store_true", help="also the refresh checks")
+    p.add_argument("--out", type=Path, default=None)
+    a = p.parse_args(argv)
+    rows = []
+    for seed in a.seeds:
+        rows.append(one_seed(seed, a))
+        print(json.dumps(rows[-1]), flush=True)
+    cov = np.mean([r["coverage_90"] for r in rows])
+    within = np.mean([r["uplift_lower"] <= r["uplift_true"] <= r["uplift_upper"] for r in rows])
+    print(
+        f"mean 90% coverage {cov:.3f} (target 0.85-0.95); true uplift inside interval: {within:.2f}"
+    )
+    if a.out:
+        a.out.write_text(
+            json.dumps({"args": vars(a) | {"out": str(a.out)}, "rows": rows}, indent=1)
+        )
+
+
+if __name__ == "__main__":
+    main()

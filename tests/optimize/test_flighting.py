@@ -1,0 +1,87 @@
+"""Week-by-week flighting (``optimize.flighting``) on the tiny fit.
+
+The weekly revenue model is checked against the window planner it extends (a flat weekly
+plan is the flat planner's plan, to rounding) and its gradient against finite
+differences; the plan against its limits and against the best fixed flighting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bayes_mmm import SpecError
+from bayes_mmm.optimize.flighting import WeekModel, fixed_plan_cells
+from bayes_mmm.optimize.window import plain_planner
+
+
+@pytest.fixture(scope="module")
+def budget(tiny_fit):
+    return float(tiny_fit.data.spend[-13:].sum())
+
+
+@pytest.fixture(scope="module")
+def model(tiny_fit, draws):
+    flat = plain_planner(tiny_fit.data, tiny_fit.spec, draws[0], weeks=13, flighting="flat")
+    return WeekModel(flat, draws[0]), flat
+
+
+def test_a_flat_weekly_plan_is_the_flat_planners_plan(model):
+    week, flat = model
+    totals = np.array([1e4, 3e4, 2e5])
+    expected = flat.revenue(fixed_plan_cells(flat, totals))
+    np.testing.assert_allclose(week.revenue(np.tile(totals / 13, (13, 1))), expected, rtol=1e-10)
+
+
+def test_gradient_matches_finite_differences(model):
+    week, _ = model
+    x = np.random.default_rng(1).uniform(1e3, 2e4, (13, 3))
+    _, g = week.revenue(x, grad=True)
+    for w, k in [(0, 0), (6, 1), (12, 2)]:
+        e = np.zeros_like(x)
+        e[w, k] = 1.0
+        fd = (week.revenue(x + e).mean() - week.revenue(x - e).mean()) / 2
+        assert g[w, k] == pytest.approx(fd, rel=1e-5)
+
+
+def test_weekly_plan_beats_the_best_fixed_flighting(tiny_fit, budget):
+    plan = tiny_fit.optimize(budget, flighting="optimize", allow_unconverged=True)
+    assert plan.spend.shape == (13, 3)
+    assert plan.spend.to_numpy().sum() == pytest.approx(budget, rel=1e-6)
+    assert (plan.spend.to_numpy() >= -1e-6).all()
+    assert plan.fixed.attrs["flighting"] in ("flat", "history")
+    assert plan.table.loc["gain", "mean"] >= 0
+    assert plan.prob_better == pytest.approx((plan.gain.values > 0).mean())
+
+
+def test_limits_hold(tiny_fit, budget):
+    step = budget / 13 * 0.2
+    plan = tiny_fit.optimize(
+        budget,
+        flighting="optimize",
+        dark=[1, 2],
+        caps={"social": budget / 13},
+        max_change=step,
+        allow_unconverged=True,
+    )
+    x = plan.spend.to_numpy()
+    assert x.sum() == pytest.approx(budget, rel=1e-6)
+    np.testing.assert_allclose(x[:2], 0.0, atol=1e-6 * budget)
+    assert (plan.spend["social"] <= budget / 13 * (1 + 1e-6)).all()
+    assert (np.abs(np.diff(x, axis=0)) <= step * (1 + 1e-6) + 1e-6 * budget).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"floors": {"tv": 2e5}}, "flighting limits allow"),
+        ({"floors": {"tv": 1e9}}, "floor exceeds its cap"),
+        ({"dark": list(range(1, 14))}, "flighting limits allow"),
+        ({"caps": {"radio": 1.0}}, "Unknown spend group"),
+        ({"dark": [20]}, "between 1 and 13"),
+        ({"floors": {"tv": 10.0}, "dark": [3]}, "dark but has a spend floor"),
+    ],
+)
+def test_contradictory_limits_raise_spec_error(tiny_fit, budget, kwargs, match):
+    with pytest.raises(SpecError, match=match):
+        tiny_fit.optimize(budget, flighting="optimize", allow_unconverged=True, **kwargs)

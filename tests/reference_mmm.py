@@ -1,0 +1,166 @@
+"""An independent reference for the model's definitions: plain loops, numpy only.
+
+Written from the model's equations as the package documents them (``bayes_mmm.data``'s
+scalings, ``bayes_mmm.transforms``' geometric adstock and Hill curve, ``bayes_mmm.results``'
+ROI), with no import from ``bayes_mmm``. Tests compare the package's simulator and analyses
+with it, so an error in how an effect or an ROI is *defined* shows up as a disagreement
+instead of being reproduced on both sides of a recovery check.
+
+Equations (one geo ``g``, one channel ``c``, periods ``t``):
+
+- media scale ``m[g, c]``: mean of the non-zero media of (g, c) (the channel's panel-wide
+  non-zero mean if the geo never runs it); target scale ``s[g]``: mean target of geo g;
+- scaled media ``x[t] = media[t, g, c] / m[g, c]``;
+- geometric adstock ``a[t] = sum_{l < L} w[l] x[t - l]``, ``w[l] = alpha**l / sum_k alpha**k``
+  (``x`` is 0 before the first period and after the last);
+- unit Hill ``h(a) = H(a) / H(1)`` with ``H(a) = a**slope / (a**slope + ec**slope)``
+  (``H(0) = 0``);
+- contribution ``s[g] * beta[g, c] * h(a[t])`` in target units;
+- ROI of channel c: its contributions summed over geos and over the observed periods plus
+  ``L - 1`` periods of carryover after them, divided by its total spend;
+- baseline ``s[g] * (intercept[g] + trend[g] * d[t] / d[T-1] + sum_k season[k] f_k(d[t])
+  + sum_j control_coef[j] z[t, g, j])``, ``d`` days since the first period, ``f`` the
+  yearly Fourier terms sin, cos of ``2 pi k d / 365.25`` (k = 1, 2, …), ``z`` the controls
+  standardised by their panel-wide mean and (population) standard deviation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+YEAR_DAYS = 365.25
+
+
+def media_scale(media: np.ndarray) -> np.ndarray:
+    """Mean non-zero media per (geo, channel); ``media`` dims (date, geo, channel)."""
+    n_date, n_geo, n_channel = media.shape
+    out = np.zeros((n_geo, n_channel))
+    for c in range(n_channel):
+        every = [media[t, g, c] for t in range(n_date) for g in range(n_geo) if media[t, g, c] > 0]
+        for g in range(n_geo):
+            on = [media[t, g, c] for t in range(n_date) if media[t, g, c] > 0]
+            out[g, c] = sum(on) / len(on) if on else sum(every) / len(every)
+    return out
+
+
+def target_scale(target: np.ndarray) -> np.ndarray:
+    """Mean target per geo; ``target`` dims (date, geo)."""
+    n_date, n_geo = target.shape
+    return np.array([sum(target[t, g] for t in range(n_date)) / n_date for g in range(n_geo)])
+
+
+def adstock(x: list[float], alpha: float, l_max: int, tail: int = 0) -> list[float]:
+    """Normalised geometric adstock of one series, ``tail`` zero periods appended."""
+    total = sum(alpha**k for k in range(l_max))
+    w = [alpha**k / total for k in range(l_max)]
+    padded = list(x) + [0.0] * tail
+    return [
+        sum(w[lag] * padded[t - lag] for lag in range(l_max) if t - lag >= 0)
+        for t in range(len(padded))
+    ]
+
+
+def hill(a: float, ec: float, slope: float) -> float:
+    """``a**slope / (a**slope + ec**slope)``, 0 at ``a = 0``."""
+    if a <= 0:
+        return 0.0
+    return a**slope / (a**slope + ec**slope)
+
+
+def contributions(
+    media: np.ndarray, scale_t: np.ndarray, params: dict, l_max: int, tail: int = 0
+) -> np.ndarray:
+    """Channel contributions in target units.
+
+    Parameters
+    ----------
+    media : ndarray, dims (date, geo, channel), original units
+    scale_t : ndarray, dims (geo,)
+        Target scale of each geo.
+    params : dict
+        ``alpha``, ``ec``, ``slope`` (channel) and ``beta`` (geo, channel).
+    tail : int
+        Zero-media periods appended after the last date (carryover).
+
+    Returns
+    -------
+    ndarray, dims (date + tail, geo, channel)
+    """
+    n_date, n_geo, n_channel = media.shape
+    m = media_scale(media)
+    out = np.zeros((n_date + tail, n_geo, n_channel))
+    for g in range(n_geo):
+        for c in range(n_channel):
+            alpha, ec, slope = params["alpha"][c], params["ec"][c], params["slope"][c]
+            x = [media[t, g, c] / m[g, c] for t in range(n_date)]
+            a = adstock(x, alpha, l_max, tail)
+            unit = 1.0 / hill(1.0, ec, slope)
+            for t in range(n_date + tail):
+                out[t, g, c] = scale_t[g] * params["beta"][g][c] * hill(a[t], ec, slope) * unit
+    return out
+
+
+def roi(
+    media: np.ndarray, spend: np.ndarray, scale_t: np.ndarray, params: dict, l_max: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """True ROI with the carryover tail: (channel,) overall and (geo, channel) by geo.
+
+    ``spend`` has dims (date, geo, channel): the money behind each media column.
+    """
+    contrib = contributions(media, scale_t, params, l_max, tail=l_max - 1)
+    n_all, n_geo, n_channel = contrib.shape
+    by_geo = np.zeros((n_geo, n_channel))
+    overall = np.zeros(n_channel)
+    for c in range(n_channel):
+        inc_all, spend_all = 0.0, 0.0
+        for g in range(n_geo):
+            inc = sum(contrib[t, g, c] for t in range(n_all))
+            money = sum(spend[t, g, c] for t in range(spend.shape[0]))
+            by_geo[g, c] = inc / money
+            inc_all += inc
+            spend_all += money
+        overall[c] = inc_all / spend_all
+    return overall, by_geo
+
+
+def baseline(
+    days: np.ndarray, controls: np.ndarray, scale_t: np.ndarray, params: dict
+) -> np.ndarray:
+    """Non-media expected target in target units.
+
+    Parameters
+    ----------
+    days : ndarray, dims (date,)
+        Days since the first period.
+    controls : ndarray, dims (date, geo, control), original units
+    params : dict
+        ``intercept``, ``trend`` (geo), ``season`` (fourier: sin_1, cos_1, sin_2, …) and
+        ``control_coef`` (control).
+
+    Returns
+    -------
+    ndarray, dims (date, geo)
+    """
+    n_date, n_geo, n_control = controls.shape
+    center, sd = [], []
+    for j in range(n_control):
+        values = [controls[t, g, j] for t in range(n_date) for g in range(n_geo)]
+        mean = sum(values) / len(values)
+        center.append(mean)
+        sd.append(math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)))
+    span = max(days[-1], 1.0)
+    out = np.zeros((n_date, n_geo))
+    for t in range(n_date):
+        season = 0.0
+        for k in range(len(params["season"]) // 2):
+            angle = 2.0 * math.pi * (k + 1) * days[t] / YEAR_DAYS
+            season += params["season"][2 * k] * math.sin(angle)
+            season += params["season"][2 * k + 1] * math.cos(angle)
+        for g in range(n_geo):
+            level = params["intercept"][g] + params["trend"][g] * days[t] / span + season
+            for j in range(n_control):
+                level += params["control_coef"][j] * (controls[t, g, j] - center[j]) / sd[j]
+            out[t, g] = scale_t[g] * level
+    return out

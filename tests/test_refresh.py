@@ -1,0 +1,90 @@
+"""Refresh: the new panel's checks, the change report's flags, and a warm refit."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import bayes_mmm as bm
+from bayes_mmm.refresh import FLAG_SD, change_report, check_extends
+from bayes_mmm.warmstart import WARM_TUNE, initial_point
+
+
+def _with_beta(fit, factor: np.ndarray) -> bm.Fit:
+    """``fit``'s draws with each channel's ``beta`` multiplied by ``factor`` (channel,)."""
+    post = fit.idata["posterior"].to_dataset()
+    beta = post["beta"] * xr.DataArray(factor, dims="channel")
+    idata = xr.DataTree.from_dict(
+        {
+            "posterior": post.assign(beta=beta),
+            "sample_stats": fit.idata["sample_stats"].to_dataset(),
+        }
+    )
+    return bm.Fit(data=fit.data, spec=fit.spec, idata=idata, meta=fit.meta)
+
+
+def test_the_change_report_flags_only_the_channel_that_moved(tiny_fit):
+    """ROI is linear in ``beta``: doubling one channel's ``beta`` moves that
+    channel's ROI by its mean (over 3 posterior SDs here), and no other channel's."""
+    same = change_report(tiny_fit, tiny_fit)
+    np.testing.assert_allclose(same["shift"], 0.0, atol=1e-12)
+    assert not same["flagged"].any()
+    moved = change_report(tiny_fit, _with_beta(tiny_fit, np.array([1.0, 2.0, 1.0])))
+    assert moved["flagged"].tolist() == [False, True, False]
+    np.testing.assert_allclose(moved.loc["search", "after"], 2.0 * moved.loc["search", "before"])
+    assert moved.loc["search", "shift_sd"] > FLAG_SD
+
+
+def test_a_refresh_panel_must_extend_the_old_one(tiny_fit, make_panel):
+    data = tiny_fit.data
+    check_extends(data.truncate(40), data)  # new weeks appended: fine
+    with pytest.raises(bm.DataError, match="must start with"):
+        check_extends(data, data.truncate(40))
+    other, _, _ = make_panel(n_geos=4)
+    with pytest.raises(bm.DataError, match="geos"):
+        check_extends(data, other)
+
+
+def test_initial_point_is_the_posterior_mean(tiny_fit):
+    point = initial_point(tiny_fit)
+    beta = tiny_fit.idata["posterior"]["beta"].values
+    np.testing.assert_allclose(point["beta"], beta.mean(axis=(0, 1)))
+
+
+@pytest.mark.sampling
+def test_a_warm_refresh_refits_and_stores_its_report(tmp_path, make_panel):
+    data, _, _ = make_panel(n_weeks=60, seed=3)
+    spec = bm.ModelSpec(l_max=4, yearly_seasonality=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        old = bm.fit(data.truncate(48), spec, draws=100, tune=200, chains=2, random_seed=1)
+        new = old.refresh(data, random_seed=2, progress=False)
+    assert new.meta["init"] == "warm" and new.meta["tune"] == WARM_TUNE
+    assert new.data.n_dates == 60
+    table = new.refresh_report()
+    assert list(table.index) == list(data.group_labels)
+    assert new.meta["refresh"]["new_dates"] == 12
+    # the report travels with the bundle
+    again = bm.load(new.save(tmp_path / "refreshed"))
+    assert again.refresh_report().equals(table)
+
+
+@pytest.mark.sampling
+def test_a_warm_start_begins_in_the_old_posterior(tiny_fit):
+    """With 10 tuning steps a chain started at the posterior mean is already where the
+    old posterior is: every draw of the intercept lies within its range widened by
+    half its width."""
+    from bayes_mmm.warmstart import warm_sample
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        warm = warm_sample(tiny_fit, tiny_fit.data, tune=10, draws=10, chains=2, random_seed=3)
+    assert warm.meta["init"] == "warm" and warm.meta["tune"] == 10
+    old = tiny_fit.idata["posterior"]["intercept"].values.reshape(-1, 3)
+    lo, hi = old.min(axis=0), old.max(axis=0)
+    pad = 0.5 * (hi - lo)
+    new = warm.idata["posterior"]["intercept"].values.reshape(-1, 3)
+    assert ((new >= lo - pad) & (new <= hi + pad)).all()
