@@ -38,6 +38,7 @@ def channel_contribution_draws(
     tail: int = 0,
     reduce: Callable[[np.ndarray], np.ndarray] | None = None,
     chunk: int = CHUNK,
+    frequency: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per-draw channel contributions in target units for a media plan.
 
@@ -52,16 +53,19 @@ def channel_contribution_draws(
         so that the full tensor is never held in memory.
     chunk : int
         Draws per chunk.
+    frequency : ndarray, dims (date, geo, rf_channel), optional
+        Frequency of the reach-and-frequency channels (default: observed); their reach is
+        their entry of ``media``.
 
     Returns
     -------
     ndarray, dims (sample, date, geo, channel), or whatever ``reduce`` returns per sample.
     """
-    design = make_design(data, spec, media=media, tail=tail)
+    design = make_design(data, spec, media=media, tail=tail, frequency=frequency)
     scale = design.target_scale[None, None, :, None]
 
     def one(chunk):
-        out = media_response(design.stack, chunk, spec) * scale
+        out = media_response(design.stack, chunk, spec, design.rf) * scale
         return reduce(out) if reduce is not None else out
 
     return chunked(draws, one, chunk)
@@ -102,11 +106,15 @@ def roi_draws(
 
     Returns
     -------
-    DataArray, dims (chain, draw, channel) or (chain, draw, geo, channel) with ``by="geo"``;
-    the ``channel`` coordinate holds spend-group labels (``MMMData.group_labels``).
+    DataArray, dims (chain, draw, channel) or (chain, draw, geo, channel) with ``by="geo"``,
+    or (chain, draw, <geo_group column>, channel) with ``by`` the name of the panel's
+    geo-group column (e.g. ``"brand"``); the ``channel`` coordinate holds spend-group
+    labels (``MMMData.group_labels``).
     """
-    if by not in (None, "geo"):
-        raise SpecError(f"by={by!r}: use None or 'geo'.")
+    group = data.source_columns.get("geo_group", "") if data.geo_group else ""
+    if by not in (None, "geo") and not (group and by == group):
+        levels = ["geo", group] if group else ["geo"]
+        raise SpecError(f"by={by!r}: use None or one of {levels}.")
     total = channel_contribution_draws(
         data, spec, draws, tail=spec.l_max - 1, reduce=lambda x: x.sum(axis=1)
     )  # (sample, geo, channel)
@@ -117,6 +125,10 @@ def roi_draws(
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(spend > 0, incr / spend, np.nan)
         dims, coords = ("geo", "channel"), {"geo": list(data.geos), "channel": labels}
+    elif by is not None:
+        names, member = data.group_membership()
+        value = np.einsum("sgk,gb->sbk", incr, member) / (member.T @ spend)
+        dims, coords = (by, "channel"), {by: names, "channel": labels}
     else:
         value = incr.sum(axis=1) / spend.sum(axis=0)
         dims, coords = ("channel",), {"channel": labels}

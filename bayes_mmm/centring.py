@@ -95,7 +95,7 @@ def unit_responses(data: MMMData, spec: ModelSpec, design=None) -> np.ndarray:
         names += [n for n in SATURATIONS[kind].names if n not in names]
     params = {n: _prior_median(spec, n, data.channels) for n in names}
     params["beta"] = np.ones((len(data.geos), len(data.channels)))
-    return np.asarray(media_response(design.stack, params, spec))
+    return np.asarray(media_response(design.stack, params, spec, design.rf))
 
 
 def geo_regressions(data: MMMData, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray]:

@@ -47,12 +47,12 @@ import pandas as pd
 import xarray as xr
 
 from bayes_mmm.errors import DataError, DataWarning, format_rows
+from bayes_mmm.rf_input import rf_fields, with_rf
 from bayes_mmm.validate import (
     Roles,
     _check_calendar,
     _check_columns_exist,
-    _geo_groups,
-    _geo_population,
+    _geo_fields,
     check_length,
     check_spend_columns,
     clean_frame,
@@ -61,6 +61,7 @@ from bayes_mmm.validate import (
 )
 
 COLLINEAR_R = 0.999  # |correlation| above which two regressors cannot be told apart
+UNIT = "__unit__"  # the (brand, geo) unit column of ``from_panel_frame``
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,16 @@ class Scaling:
         Mean non-zero media of each (geo, channel).
     control_center, control_scale : ndarray, dims (control,)
         Panel-wide mean and standard deviation of each control.
+    frequency : ndarray, dims (rf_channel,)
+        Mean frequency of each reach-and-frequency channel where its reach is positive
+        (``bayes_mmm.rf``); empty without R&F channels.
     """
 
     target: np.ndarray
     media: np.ndarray
     control_center: np.ndarray
     control_scale: np.ndarray
+    frequency: np.ndarray = field(default_factory=lambda: np.ones(0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +133,10 @@ class MMMData:
     geo_group: tuple[str, ...] = ()
     # Population of each geo, dims (geo,); None without ``population``.
     population: np.ndarray | None = None
+    # Reach-and-frequency channels (their reach is their ``media``) and their frequency,
+    # dims (date, geo, rf_channel); ``()`` and None without ``reach_frequency``.
+    rf_channels: tuple[str, ...] = ()
+    frequency: np.ndarray | None = None
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -147,6 +156,7 @@ class MMMData:
         country: str | None = None,
         geo_group: str | None = None,
         population: str | None = None,
+        reach_frequency: Mapping[str, tuple[str, str]] | None = None,
     ) -> MMMData:
         """Validate a long-format frame (one row per date and geo) and build the panel.
 
@@ -184,8 +194,11 @@ class MMMData:
             Column with each geo's population (constant within a geo, > 0). The target
             scale of a geo becomes population × the panel's per-capita mean target, so
             geo levels are per-capita differences (see ``Scaling``).
+        reach_frequency : dict, optional
+            ``{channel: (reach column, frequency column)}``, spend in ``spend``: see ``rf``.
         """
         check_spend_columns(df, media, spend)
+        df, media, rf = with_rf(df, media, reach_frequency, spend, population, date, geo)
         roles = resolve_roles(date, target, media, geo, spend, controls, organic, events, geo_group)
         _check_columns_exist(df, roles.needed)
         frame, geo_col = clean_frame(df, roles)
@@ -193,7 +206,6 @@ class MMMData:
         check_length(len(dates), roles)
         geos = tuple(pd.unique(frame[geo_col]))
         cube = _Cubes(frame.set_index([date, geo_col]), dates, geos)
-        event_names, event_values = _event_arrays(cube, roles.events, holidays, country)
         data = cls(
             **_panel_arrays(cube, roles),
             dates=dates,
@@ -201,15 +213,26 @@ class MMMData:
             target_name=target,
             freq=freq,
             national=geo is None,
-            source_columns={"date": date, "geo": geo or ""},
-            events=event_names,
-            event_values=event_values,
-            geo_group=() if geo_group is None else _geo_groups(frame, geo_col, geo_group, geos),
-            population=None
-            if population is None
-            else _geo_population(df.loc[frame.index], geo_col, population, geo, geos),
+            source_columns={"date": date, "geo": geo or "", "geo_group": geo_group or ""},
+            **_event_arrays(cube, roles.events, holidays, country),
+            **_geo_fields(df.loc[frame.index], frame, geo_col, geo, geo_group, population),
+            **rf_fields(df.loc[frame.index], cube, rf),
         )
         data._check_content()
+        return data
+
+    @classmethod
+    def from_panel_frame(cls, df: pd.DataFrame, *, brand: str, geo: str, **kwargs) -> MMMData:
+        """A panel indexed by (date, brand, geo), other arguments as :meth:`from_frame`'s.
+
+        Each (brand, geo) pair is a unit of the geo hierarchy (``"brand/geo"``) whose
+        ``geo_group`` is its brand: coefficients pool brands around the channel's mean and
+        geos within a brand around the brand's (``bayes_mmm.model``, 9.), one model family
+        for national, geo and brand × geo panels. ``roi(by=brand)`` reports by brand.
+        """
+        _check_columns_exist(df, [brand, geo])
+        unit = df[brand].astype(str) + "/" + df[geo].astype(str)
+        data = cls.from_frame(df.assign(**{UNIT: unit}), geo=UNIT, geo_group=brand, **kwargs)
         return data
 
     @classmethod
@@ -341,7 +364,16 @@ class MMMData:
             media=media_scale,
             control_center=center,
             control_scale=np.where(scale > 0, scale, 1.0),
+            frequency=self._frequency_scale(),
         )
+
+    def _frequency_scale(self) -> np.ndarray:
+        """Mean frequency of each R&F channel where its reach is positive, dims (rf_channel,)."""
+        out = np.ones(len(self.rf_channels))
+        for r, name in enumerate(self.rf_channels):
+            on = self.media[..., self.channels.index(name)] > 0
+            out[r] = self.frequency[..., r][on].mean()
+        return out
 
     @property
     def paid_channels(self) -> tuple[str, ...]:
@@ -367,6 +399,14 @@ class MMMData:
                 m[c, self.spend_groups.index(g)] = 1.0
         return m
 
+    def group_membership(self) -> tuple[list[str], np.ndarray]:
+        """The geo groups (e.g. brands) and the 0/1 membership of geos in them, dims
+        (geo, geo_group)."""
+        names = list(dict.fromkeys(self.geo_group))
+        member = np.zeros((len(self.geos), len(names)))
+        member[np.arange(len(self.geos)), [names.index(g) for g in self.geo_group]] = 1.0
+        return names, member
+
     @property
     def n_dates(self) -> int:
         return len(self.dates)
@@ -386,6 +426,9 @@ class MMMData:
             h.update(repr(self.geo_group).encode())
         if self.population is not None:
             h.update(np.ascontiguousarray(self.population, dtype=np.float64).tobytes())
+        if self.rf_channels:
+            h.update(np.ascontiguousarray(self.frequency, dtype=np.float64).tobytes())
+            h.update(repr(self.rf_channels).encode())
         return h.hexdigest()
 
     # ------------------------------------------------------------------ sub-panels
@@ -435,6 +478,7 @@ class MMMData:
             national=int(self.national),
             source_date=self.source_columns.get("date", "date"),
             source_geo=self.source_columns.get("geo", ""),
+            source_group=self.source_columns.get("geo_group", ""),
         )
         if self.events:
             ds["event_values"] = (("date", "geo", "event"), self.event_values)
@@ -443,6 +487,9 @@ class MMMData:
             ds = ds.assign_coords(geo_group=("geo", list(self.geo_group)))
         if self.population is not None:
             ds["population"] = (("geo",), self.population)
+        if self.rf_channels:
+            ds["frequency"] = (("date", "geo", "rf_channel"), self.frequency)
+            ds = ds.assign_coords(rf_channel=list(self.rf_channels))
         return ds
 
     @classmethod
@@ -462,11 +509,19 @@ class MMMData:
             target_name=str(ds.attrs["target_name"]),
             freq=str(ds.attrs["freq"]),
             national=bool(ds.attrs["national"]),
-            source_columns={"date": ds.attrs["source_date"], "geo": ds.attrs["source_geo"]},
+            source_columns={
+                "date": ds.attrs["source_date"],
+                "geo": ds.attrs["source_geo"],
+                "geo_group": ds.attrs.get("source_group", ""),
+            },
             events=tuple(str(e) for e in ds["event"].values) if "event" in ds.coords else (),
             event_values=ds["event_values"].values if "event_values" in ds else None,
             geo_group=tuple(str(g) for g in ds["geo_group"].values) if "geo_group" in ds else (),
             population=ds["population"].values if "population" in ds else None,
+            rf_channels=tuple(str(c) for c in ds["rf_channel"].values)
+            if "rf_channel" in ds.coords
+            else (),
+            frequency=ds["frequency"].values if "frequency" in ds else None,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -532,13 +587,13 @@ def _panel_arrays(cube: _Cubes, roles: Roles) -> dict:
 
 def _event_arrays(
     cube: _Cubes, events: Sequence[str], holidays: pd.DataFrame | None, country: str | None
-) -> tuple[tuple[str, ...], np.ndarray | None]:
-    """Event names and values, dims (date, geo, event): the event columns, then the
-    calendar's holidays (the same in every geo); ``((), None)`` without any."""
+) -> dict:
+    """``events`` (names) and ``event_values`` (dims (date, geo, event)): the event columns,
+    then the calendar's holidays (the same in every geo); ``()`` and None without any."""
     names, values = list(events), cube(events) if events else None
     if holidays is not None:
         h_names, h_values = holiday_events(holidays, cube.dates, country)
         names += h_names
         h_values = np.repeat(h_values[:, None, :], len(cube.geos), axis=1)
         values = h_values if values is None else np.concatenate([values, h_values], -1)
-    return (tuple(names), values) if names else ((), None)
+    return {"events": tuple(names), "event_values": values if names else None}

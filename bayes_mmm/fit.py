@@ -24,6 +24,7 @@ from bayes_mmm.convergence import Convergence, ConvergenceWarning
 from bayes_mmm.data import MMMData
 from bayes_mmm.drivers import drivers as drivers_table
 from bayes_mmm.errors import SpecError
+from bayes_mmm.frequency import optimal_frequency as optimal_frequency_table
 from bayes_mmm.mediation import mediation as mediation_table
 from bayes_mmm.optimize import optimize as allocate_budget
 from bayes_mmm.optimize import optimize_costed
@@ -134,6 +135,11 @@ class Fit:
     def roi(self, hdi_prob: float = 0.9, by: str | None = None) -> pd.DataFrame:
         """ROI per channel (spend group) with its HDI; see ``bayes_mmm.results.roi``."""
         return results.roi(self.posterior, hdi_prob=hdi_prob, by=by)
+
+    def optimal_frequency(self, hdi_prob: float = 0.9, grid=None) -> pd.DataFrame:
+        """Optimal frequency of each R&F channel with its HDI; see
+        ``bayes_mmm.frequency.optimal_frequency``."""
+        return optimal_frequency_table(self.posterior, hdi_prob=hdi_prob, grid=grid)
 
     def posterior_predictive(
         self, random_seed: int | None = None, expected: xr.DataArray | None = None

@@ -96,9 +96,12 @@ from bayes_mmm.response import (
     media_response,
     mediator_response,
     path_matrix,
+    weekday_names,
+    weekday_order,
 )
+from bayes_mmm.rf import RFDesign
 from bayes_mmm.spec import SATURATION_DIM, SATURATION_PARAMS, ModelSpec  # noqa: F401 (re-export)
-from bayes_mmm.transforms import graph_data_pack, graph_lag_stack
+from bayes_mmm.transforms import graph_data, graph_data_pack, graph_lag_stack
 
 
 def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
@@ -117,6 +120,8 @@ def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
         names.append("trend")
     if spec.yearly_seasonality:
         names.append("season")
+    if weekday_order(data, spec):
+        names.append("weekday")
     if data.controls:
         names.append("control_coef")
     if spec.likelihood == "student_t":
@@ -143,6 +148,7 @@ def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
         "channel": list(data.channels),
         "control": list(data.controls),
         "fourier": fourier_names(spec.yearly_seasonality),
+        "weekday_fourier": weekday_names(weekday_order(data, spec)),
         "lag": list(range(spec.l_max)),
     }
     kinds = spec.saturation_kinds(data.channels)
@@ -191,7 +197,7 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     with pm.Model(coords=coords(data, spec)) as model:
         tensors, packed = _graph_inputs(data, spec, design)
         params = _media_parameters(data, spec, design, packed.get("centring"))
-        media = _graph_media_response(tensors.stack, params, spec)
+        media = _graph_media_response(tensors.stack, params, spec, tensors.rf)
         contribution = media * design.target_scale[None, :, None]  # target units
         pm.Deterministic("channel_contribution", contribution, dims=("date", "geo", "channel"))
         mu = _expected_target(data, spec, tensors, params, media)
@@ -227,6 +233,8 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
     }
     if design.events is not None:
         small["events"] = design.events
+    if design.weekday is not None:
+        small["weekday"] = design.weekday
     if spec.mediators:
         meds = [data.channels.index(m) for m in spec.mediators]
         small["mediator"] = data.media[..., meds] / data.scaling.media[None, :, meds]
@@ -249,8 +257,21 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
         if design.control_stack is None
         else graph_lag_stack(design.control_stack),
         control_adstock_index=design.control_adstock_index,
+        rf=_graph_rf(design.rf, "float32" if spec.use_float32(len(data.geos)) else "float64"),
+        weekday=packed.get("weekday"),
     )
     return tensors, packed
+
+
+def _graph_rf(rf: RFDesign | None, dtype: str) -> RFDesign | None:
+    """The R&F lag stacks as graph data in the media cube's precision."""
+    if rf is None:
+        return None
+    return RFDesign(
+        index=rf.index,
+        reach=graph_data(rf.reach, dtype=dtype),
+        frequency=graph_data(rf.frequency, dtype=dtype),
+    )
 
 
 def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, weights=None) -> dict:
@@ -262,6 +283,8 @@ def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, weights=No
         params["trend"] = spec.prior("trend").create_variable("trend")
     if spec.yearly_seasonality:
         params["season"] = spec.prior("season").create_variable("season")
+    if design.weekday is not None:
+        params["weekday"] = spec.prior("weekday").create_variable("weekday")
     if data.controls:
         params["control_coef"] = spec.prior("control_coef").create_variable("control_coef")
     if spec.control_adstock:
@@ -322,7 +345,7 @@ def _lift_likelihood(data: MMMData, spec: ModelSpec, contribution) -> None:
     )
 
 
-def _graph_media_response(stack, params: dict, spec: ModelSpec):
+def _graph_media_response(stack, params: dict, spec: ModelSpec, rf: RFDesign | None = None):
     """``media_response`` in the stack's precision (``spec.float32``), returned as float64.
 
     The media parameters are cast down so the whole (date, geo, channel) cube (adstock
@@ -330,10 +353,10 @@ def _graph_media_response(stack, params: dict, spec: ModelSpec):
     precision; the cast back happens once, before the sum with the float64 baseline.
     """
     if stack.dtype == "float64":
-        return media_response(stack, params, spec)
+        return media_response(stack, params, spec, rf)
     names = {"alpha", "beta", *spec.saturation_param_names()}
     low = {k: pt.cast(v, stack.dtype) if k in names else v for k, v in params.items()}
-    return pt.cast(media_response(stack, low, spec), "float64")
+    return pt.cast(media_response(stack, low, spec, rf), "float64")
 
 
 def _mediator_likelihood(
@@ -508,8 +531,9 @@ def _roi_prior_coefficients(data: MMMData, spec: ModelSpec, params: dict):
     """
     spec.check_roi_priors(data.channels, data.channel_group, data.spend_groups)
     raw = params["beta"]
-    stack = pt.as_tensor_variable(make_design(data, spec, tail=spec.l_max - 1).stack)
-    unit = media_response(stack, {**params, "beta": pt.ones_like(raw)}, spec)
+    tail = make_design(data, spec, tail=spec.l_max - 1)
+    stack = pt.as_tensor_variable(tail.stack)
+    unit = media_response(stack, {**params, "beta": pt.ones_like(raw)}, spec, tail.rf)
     per_unit = (unit * data.scaling.target[None, :, None]).sum(axis=0)  # (geo, channel)
     implied = (raw * per_unit).sum(axis=0)  # (channel,): revenue at beta_raw
     factor = pt.ones(len(data.channels))

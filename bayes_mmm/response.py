@@ -29,6 +29,7 @@ from pytensor.graph.basic import Variable
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import SpecError
 from bayes_mmm.kinds import ADSTOCKS, SATURATIONS, saturation_groups, unit_saturation
+from bayes_mmm.rf import RFDesign, merge_rf, rf_design, rf_unit_response
 from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import (
     adstock,
@@ -42,6 +43,7 @@ from bayes_mmm.transforms import (
 )
 
 YEAR_DAYS = 365.25
+WEEK_DAYS = 7.0
 #: Build float32 Hill graphs through the fused kernel (``bayes_mmm.fused_hill``). False
 #: builds the reference graph of separate ops, against which the kernel is tested.
 FUSED_HILL = True
@@ -68,6 +70,9 @@ class Design:
         control's mean, before the first date).
     control_adstock_index : tuple of int
         Position of each adstocked control in ``controls``.
+    rf : RFDesign, optional
+        Lag stacks of the reach-and-frequency channels' scaled reach and frequency
+        (``bayes_mmm.rf``); None without R&F channels.
     """
 
     stack: np.ndarray
@@ -78,6 +83,18 @@ class Design:
     events: np.ndarray | None = None
     control_stack: np.ndarray | None = None
     control_adstock_index: tuple[int, ...] = ()
+    rf: RFDesign | None = None
+    weekday: np.ndarray | None = None
+
+
+def weekday_order(data: MMMData, spec: ModelSpec) -> int:
+    """Fourier order of the day-of-week cycle: ``spec.weekday_seasonality`` on daily
+    panels, 0 otherwise (a weekly or monthly panel has no day-of-week variation)."""
+    return spec.weekday_seasonality if getattr(data, "freq", "") == "D" else 0
+
+
+def weekday_names(order: int) -> list[str]:
+    return [f"dow_{name}" for name in fourier_names(order)]
 
 
 def fourier_names(order: int) -> list[str]:
@@ -85,7 +102,11 @@ def fourier_names(order: int) -> list[str]:
 
 
 def make_design(
-    data: MMMData, spec: ModelSpec, media: np.ndarray | None = None, tail: int = 0
+    data: MMMData,
+    spec: ModelSpec,
+    media: np.ndarray | None = None,
+    tail: int = 0,
+    frequency: np.ndarray | None = None,
 ) -> Design:
     """Build the design for the observed media, or for counterfactual ``media``.
 
@@ -97,6 +118,9 @@ def make_design(
     tail : int
         Zero-media periods appended (carryover after the last date). Trend, seasonality
         and controls are held at their last value there; only the media part is used.
+    frequency : ndarray, dims (date, geo, rf_channel), optional
+        Frequency of the R&F channels replacing the observed one (default: observed);
+        their reach is the R&F channels' entries of ``media``.
     """
     sc = data.scaling
     x = data.media if media is None else np.asarray(media, dtype=float)
@@ -122,7 +146,22 @@ def make_design(
         events=events,
         control_stack=control_stack,
         control_adstock_index=index,
+        rf=_rf_design(data, spec, x, frequency, tail),
+        weekday=fourier_features(days, WEEK_DAYS, weekday_order(data, spec))
+        if weekday_order(data, spec)
+        else None,
     )
+
+
+def _rf_design(data: MMMData, spec: ModelSpec, media, frequency, tail: int) -> RFDesign | None:
+    """The R&F lag stacks of ``media`` (reach) and ``frequency``; None without R&F."""
+    rf_channels = getattr(data, "rf_channels", ())
+    if not rf_channels:
+        return None
+    index = [data.channels.index(c) for c in rf_channels]
+    reach = media[..., index] / data.scaling.media[None, :, index]
+    freq = data.frequency if frequency is None else np.asarray(frequency, dtype=float)
+    return rf_design(reach, freq / data.scaling.frequency, index, spec.l_max, tail)
 
 
 def saturation_params(params: Mapping, spec: ModelSpec) -> dict:
@@ -157,12 +196,16 @@ def adstock_weights(params: Mapping, spec: ModelSpec):
     return kind.weights(*(params[n] for n in kind.names), spec.l_max)
 
 
-def media_response(stack, params: Mapping, spec: ModelSpec):
+def media_response(stack, params: Mapping, spec: ModelSpec, rf: RFDesign | None = None):
     """Scaled contribution of each channel.
 
     Parameters
     ----------
     stack : array, dims (lag, date, geo, channel)
+    rf : RFDesign, optional
+        The R&F channels' reach and frequency (``Design.rf``): their response is
+        ``beta · adstock(reach × saturation(frequency))`` (``bayes_mmm.rf``) instead of
+        ``beta · saturation(adstock(media))``.
     params : mapping
         ``alpha`` (..., channel), ``beta`` (..., geo, channel) and the saturation's
         parameters (..., channel); for a mixed spec ``ec``/``slope`` (..., hill_channel)
@@ -173,8 +216,17 @@ def media_response(stack, params: Mapping, spec: ModelSpec):
     array, dims (..., date, geo, channel)
     """
     weights = adstock_weights(params, spec)
+    unit = _unit_response(stack, weights, params, spec)
+    if rf is not None:
+        n_channel = static_shape(stack)[-1]
+        unit = merge_rf(unit, rf_unit_response(rf, weights, params, spec), rf.index, n_channel)
+    return params["beta"][..., None, :, :] * unit
+
+
+def _unit_response(stack, weights, params: Mapping, spec: ModelSpec):
+    """``saturation(adstock(media))`` of every channel, dims (..., date, geo, channel)."""
     if _fused_hill_applies(stack, params, spec):
-        return params["beta"][..., None, :, :] * _fused_unit_hill(stack, weights, params)
+        return _fused_unit_hill(stack, weights, params)
     ad = adstock(stack, weights)
     if spec.mixed_saturation:
         kinds = list(spec.saturation.values())
@@ -184,10 +236,8 @@ def media_response(stack, params: Mapping, spec: ModelSpec):
                 f"The saturation mapping covers {len(kinds)} channels but the media have "
                 f"{n_channels}: resolve the spec with spec.for_channels(data.channels)."
             )
-        sat = _mixed_saturation(ad, params, kinds)
-    else:
-        sat = unit_saturation(spec.saturation, ad, **saturation_params(params, spec))
-    return params["beta"][..., None, :, :] * sat
+        return _mixed_saturation(ad, params, kinds)
+    return unit_saturation(spec.saturation, ad, **saturation_params(params, spec))
 
 
 def _fused_hill_applies(stack, params: Mapping, spec: ModelSpec) -> bool:
@@ -230,6 +280,8 @@ def baseline_response(design: Design, params: Mapping, spec: ModelSpec):
         out = out + season[..., None]
     if "control_coef" in params:
         out = out + control_response(design, params).sum(axis=-1)
+    if "weekday" in params and design.weekday is not None:
+        out = out + (params["weekday"][..., None, :] * design.weekday).sum(axis=-1)[..., None]
     if "event_coef" in params and design.events is not None:
         out = out + (params["event_coef"][..., None, :, :] * design.events).sum(axis=-1)
     return out
@@ -237,7 +289,7 @@ def baseline_response(design: Design, params: Mapping, spec: ModelSpec):
 
 def expected_response(design: Design, params: Mapping, spec: ModelSpec):
     """Scaled expected target, dims (..., date, geo)."""
-    media = media_response(design.stack, params, spec)
+    media = media_response(design.stack, params, spec, design.rf)
     return baseline_response(design, params, spec) + media.sum(axis=-1)
 
 

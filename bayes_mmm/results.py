@@ -82,8 +82,10 @@ def roi(posterior: Posterior, hdi_prob: float = 0.9, by: str | None = None) -> p
     ----------
     hdi_prob : float
         Probability mass of the highest-density interval.
-    by : {None, "geo"}
-        ``"geo"`` gives a (geo, channel) index.
+    by : {None, "geo"} or str
+        ``"geo"`` gives a (geo, channel) index (for a brand × geo panel, a (brand/geo unit,
+        channel) one); the name of the panel's geo-group column (e.g. ``"brand"``) gives
+        one row per group and channel.
 
     Returns
     -------
@@ -93,7 +95,9 @@ def roi(posterior: Posterior, hdi_prob: float = 0.9, by: str | None = None) -> p
     post = as_posterior(posterior)
     table = analysis.summarize(roi_draws(post, by=by), hdi_prob)
     spend = post.data.spend.sum(axis=0)  # (geo, group)
-    table["spend"] = spend.reshape(-1) if by == "geo" else spend.sum(axis=0)
+    if by not in (None, "geo"):  # a geo-group level, e.g. brand
+        spend = post.data.group_membership()[1].T @ spend
+    table["spend"] = spend.reshape(-1) if by is not None else spend.sum(axis=0)
     if not post.converged:
         table.attrs["warning"] = post.convergence.message()
     return table

@@ -150,7 +150,7 @@ def simulate(
     params = _kind_layout(params, spec)
     design = make_design(provisional, spec)
     base = baseline_response(design, params, spec)
-    media = media_response(design.stack, params, spec)
+    media = media_response(design.stack, params, spec, design.rf)
     y_scaled = base + media.sum(axis=-1) + noise * rng.standard_normal(base.shape)
     frame["revenue"] = np.round((y_scaled * geo_size[None, :]).reshape(-1), 2)
     truth = _truth(provisional, spec, params, geo_size, media, base, lay)
@@ -281,7 +281,8 @@ def _truth(provisional: MMMData, spec: ModelSpec, params, geo_size, media, base,
     contributions (``media``, dims (date, geo, channel)) and the non-media expected target
     (``base``, dims (date, geo)), both on the model's scale."""
     tail = make_design(provisional, spec, tail=spec.l_max - 1)
-    total = (media_response(tail.stack, params, spec) * geo_size[None, :, None]).sum(axis=0)
+    tail_media = media_response(tail.stack, params, spec, tail.rf)
+    total = (tail_media * geo_size[None, :, None]).sum(axis=0)
     incr = total @ provisional.group_matrix  # (geo, spend_group)
     spend_total = provisional.spend.sum(axis=0)  # (geo, spend_group)
     labels = provisional.group_labels

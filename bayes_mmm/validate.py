@@ -18,6 +18,10 @@ from bayes_mmm.errors import DataError, format_rows
 
 NATIONAL_GEO = "national"
 MAX_ABS = 1e15  # larger per-row values overflow sums and variances in float64
+# Frequency may fall below 1 by this much where reach > 0: reach and impressions are
+# counted (and rounded) separately, and Meridian's own R&F sample panel has frequencies of
+# 0.98-0.99 in five rows. Lower values are an error in the data.
+FREQUENCY_TOLERANCE = 0.05
 
 
 # ---------------------------------------------------------------------- roles and frame
@@ -501,3 +505,16 @@ def _geo_population(df: pd.DataFrame, geo_col: str, col: str, geo: str | None, g
         )
     first = values.groupby(keys).first()
     return np.array([float(first[g]) for g in geos])
+
+
+def _geo_fields(
+    df: pd.DataFrame, frame: pd.DataFrame, geo_col: str, geo, geo_group, population
+) -> dict:
+    """``geo_group`` and ``population`` of ``MMMData``; ``df`` holds ``frame``'s rows."""
+    geos = tuple(pd.unique(frame[geo_col]))
+    return {
+        "geo_group": () if geo_group is None else _geo_groups(frame, geo_col, geo_group, geos),
+        "population": None
+        if population is None
+        else _geo_population(df, geo_col, population, geo, geos),
+    }

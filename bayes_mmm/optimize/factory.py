@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from bayes_mmm.data import MMMData
-from bayes_mmm.errors import ConvergenceError
+from bayes_mmm.errors import ConvergenceError, SpecError
 from bayes_mmm.optimize.mediated import mediate
 from bayes_mmm.optimize.window import Planner, plain_planner
 from bayes_mmm.posterior import Posterior
@@ -45,6 +45,14 @@ def planner(
         ``mediated.MediatedPlanner`` (upstream channels valued direct + through the
         mediator); ``False`` gives the plain, direct-effect planner.
     """
+    if getattr(data, "rf_channels", ()):
+        # The window kernels saturate adstocked exposure; an R&F channel's response is
+        # linear in reach at a given frequency (``bayes_mmm.rf``) and needs its own kernel.
+        raise SpecError(
+            f"The budget optimizer does not plan reach-and-frequency channels "
+            f"{list(data.rf_channels)} yet: use fit.roi() and fit.optimal_frequency() for "
+            "them, or fit them as impressions channels to plan a budget."
+        )
     plan = plain_planner(data, spec, draws, weeks=weeks, flighting=flighting)
     if mediated and spec.mediators:
         return mediate(plan, draws)

@@ -1,0 +1,134 @@
+"""Reach-and-frequency channels: Meridian's R&F panel, recovery on simulated panels, and
+the cost of an R&F channel against the same channel as plain impressions.
+
+Modes
+-----
+meridian : fit ``../shared/external/meridian/geo_media_rf.csv`` (Apache-2.0, Google
+    Meridian's simulated R&F demo panel) with Channel3 as an R&F channel (reach, frequency,
+    spend); print convergence, ROI and the optimal frequency.
+recovery : fit ``simulate_rf`` panels (seeds ``--seeds``) and report whether the true ROI
+    and the true optimal frequency lie in their 90% intervals.
+speed : a ``--geos``-geo weekly ``simulate_rf`` panel fitted twice: video as R&F, then
+    video as impressions (reach × frequency); print both wall times and their ratio.
+
+Run: .venv/bin/python benchmarks/bench_rf.py meridian [--chains 4 --draws 1000 --tune 1000]
+     .venv/bin/python benchmarks/bench_rf.py recovery --seeds 0 1 2
+     .venv/bin/python benchmarks/bench_rf.py speed --geos 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+import bayes_mmm as bm
+from bayes_mmm.simulate_rf import RF_COLUMNS, simulate_rf
+
+ROOT = Path(__file__).resolve().parents[1]
+CSV = ROOT.parent / "shared" / "external" / "meridian" / "geo_media_rf.csv"
+MEDIA = [f"Channel{i}_impression" for i in range(3)]
+
+
+def load_meridian(path: Path = CSV) -> bm.MMMData:
+    df = pd.read_csv(path)
+    df["revenue"] = df["conversions"] * df["revenue_per_conversion"]
+    spend = {m: m.replace("_impression", "_spend") for m in MEDIA} | {"Channel3": "Channel3_spend"}
+    return bm.MMMData.from_frame(
+        df,
+        date="time",
+        target="revenue",
+        geo="geo",
+        media=MEDIA,
+        spend=spend,
+        controls=["competitor_activity_score_control", "sentiment_score_control"],
+        population="population",
+        reach_frequency={"Channel3": ("Channel3_reach", "Channel3_frequency")},
+    )
+
+
+def fit_timed(data, spec, args) -> tuple[bm.Fit, float]:
+    start = time.perf_counter()
+    fit = bm.fit(
+        data,
+        spec,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        random_seed=args.seed,
+        progress=False,
+    )
+    return fit, time.perf_counter() - start
+
+
+def meridian(args) -> None:
+    fit, wall = fit_timed(load_meridian(), bm.ModelSpec(), args)
+    print(json.dumps({"wall_s": round(wall, 1), "verdict": fit.convergence.message()}))
+    print(fit.roi())
+    print(fit.optimal_frequency())
+
+
+def recovery(args) -> None:
+    spec = bm.ModelSpec(l_max=6, trend=False, yearly_seasonality=0)
+    for seed in args.seeds:
+        frame, truth = simulate_rf(n_geos=args.geos, n_weeks=args.weeks, seed=seed)
+        fit, wall = fit_timed(bm.MMMData.from_frame(frame, **RF_COLUMNS), spec, args)
+        roi, best = fit.roi(), fit.optimal_frequency().loc["video"]
+        covered = {
+            c: bool(roi.loc[c, "lower"] <= truth.roi[c] <= roi.loc[c, "upper"])
+            for c in truth.roi.index
+        }
+        covered["optimal_frequency"] = bool(
+            best["lower"] - 0.1 <= truth.optimal_frequency <= best["upper"] + 0.1
+        )
+        print(
+            json.dumps(
+                {
+                    "seed": seed,
+                    "wall_s": round(wall, 1),
+                    "converged": fit.posterior.converged,
+                    "covered": covered,
+                    "true_roi": truth.roi.round(3).to_dict(),
+                    "roi": roi[["mean", "lower", "upper"]].round(3).to_dict("index"),
+                    "true_optimal_frequency": truth.optimal_frequency,
+                    "optimal_frequency": best[["mean", "lower", "upper"]].round(2).to_dict(),
+                }
+            )
+        )
+
+
+def speed(args) -> None:
+    spec = bm.ModelSpec(l_max=6, trend=False, yearly_seasonality=0)
+    frame, _ = simulate_rf(n_geos=args.geos, n_weeks=args.weeks, seed=args.seed)
+    rf_data = bm.MMMData.from_frame(frame, **RF_COLUMNS)
+    frame = frame.assign(video=frame.video_reach * frame.video_frequency)
+    plain = {**RF_COLUMNS, "media": ["tv", "video"], "reach_frequency": None}
+    imp_data = bm.MMMData.from_frame(frame, **plain)
+    out = {}
+    for name, data in (("rf", rf_data), ("impressions", imp_data)):
+        fit, wall = fit_timed(data, spec, args)
+        out[name] = {"wall_s": round(wall, 1), "sample_s": round(fit.meta["sample_s"], 1)}
+        out[name]["converged"] = fit.posterior.converged
+    out["ratio_sample_s"] = round(out["rf"]["sample_s"] / out["impressions"]["sample_s"], 2)
+    print(json.dumps(out))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("mode", choices=["meridian", "recovery", "speed"])
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    p.add_argument("--geos", type=int, default=5)
+    p.add_argument("--weeks", type=int, default=104)
+    args = p.parse_args()
+    {"meridian": meridian, "recovery": recovery, "speed": speed}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
