@@ -14,6 +14,14 @@ Events (holidays, promotions) enter the baseline with a per-geo coefficient
 ``event_coef`` (dims (geo, event)): a share of the geo's mean target per unit of the event
 column.
 
+Time-varying parts (``ModelSpec.time_varying_intercept`` / ``time_varying_media``) enter
+as draws of their latent curves: ``tv_intercept`` (..., date, geo) is added to the
+baseline and ``media_multiplier`` (..., date, channel) multiplies each channel's
+contribution. A design longer than the history (a carryover tail, a planning window)
+holds both at their last value (:func:`hold_last`): the latest level is the best guess a
+process with a long length scale gives for the near future, and, unlike a forecast, it
+needs no extrapolation of the GP beyond the data.
+
 Everything here is on the *scaled* problem (``bayes_mmm.data.Scaling``); multiply by
 ``Design.target_scale`` (dims geo) to get target units.
 """
@@ -172,9 +180,37 @@ def media_response(stack, params: Mapping, spec: ModelSpec):
     -------
     array, dims (..., date, geo, channel)
     """
+    out = params["beta"][..., None, :, :] * _unit_media_response(stack, params, spec)
+    if "media_multiplier" in params:
+        mult = hold_last(params["media_multiplier"], static_shape(stack)[1])
+        out = out * mult[..., :, None, :]
+    return out
+
+
+def hold_last(x, n: int | None, axis: int = -2):
+    """``x`` extended to ``n`` entries along ``axis`` by repeating its last entry.
+
+    Parameters
+    ----------
+    x : array, e.g. dims (..., date, geo) or (..., date, channel)
+        A latent curve over the history.
+    n : int or None
+        Length wanted (history plus tail); None or the current length: ``x`` unchanged.
+    """
+    length = static_shape(x)[axis]
+    if n is None or length == n:
+        return x
+    xp = xp_of(x)
+    if length is None:
+        length = x.shape[axis]
+    return xp.take(x, xp.minimum(xp.arange(n), length - 1), axis=axis)
+
+
+def _unit_media_response(stack, params: Mapping, spec: ModelSpec):
+    """Adstocked, saturated media at beta = 1, dims (..., date, geo, channel)."""
     weights = adstock_weights(params, spec)
     if _fused_hill_applies(stack, params, spec):
-        return params["beta"][..., None, :, :] * _fused_unit_hill(stack, weights, params)
+        return _fused_unit_hill(stack, weights, params)
     ad = adstock(stack, weights)
     if spec.mixed_saturation:
         kinds = list(spec.saturation.values())
@@ -184,10 +220,8 @@ def media_response(stack, params: Mapping, spec: ModelSpec):
                 f"The saturation mapping covers {len(kinds)} channels but the media have "
                 f"{n_channels}: resolve the spec with spec.for_channels(data.channels)."
             )
-        sat = _mixed_saturation(ad, params, kinds)
-    else:
-        sat = unit_saturation(spec.saturation, ad, **saturation_params(params, spec))
-    return params["beta"][..., None, :, :] * sat
+        return _mixed_saturation(ad, params, kinds)
+    return unit_saturation(spec.saturation, ad, **saturation_params(params, spec))
 
 
 def _fused_hill_applies(stack, params: Mapping, spec: ModelSpec) -> bool:
@@ -232,6 +266,8 @@ def baseline_response(design: Design, params: Mapping, spec: ModelSpec):
         out = out + control_response(design, params).sum(axis=-1)
     if "event_coef" in params and design.events is not None:
         out = out + (params["event_coef"][..., None, :, :] * design.events).sum(axis=-1)
+    if "tv_intercept" in params:
+        out = out + hold_last(params["tv_intercept"], static_shape(design.trend)[0])
     return out
 
 

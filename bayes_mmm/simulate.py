@@ -18,7 +18,10 @@ randomness comes from a second stream seeded by ``(seed, 1)``):
   varies by channel and a little by week);
 - organic media (``organic``): always-on impressions with an effect and no spend;
 - a Christmas / New-Year ``holiday`` event column with a per-geo surge
-  (``holiday_effect``, ``holiday_spread``), the model's own event term.
+  (``holiday_effect``, ``holiday_spread``), the model's own event term;
+- a drifting baseline (``baseline_drift``) and a seasonal media multiplier
+  (``media_seasonality``) from ``bayes_mmm.drift`` (randomness from a third stream,
+  ``(seed, 2)``), entering as the model's ``tv_intercept`` and ``media_multiplier``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_mmm import drift
 from bayes_mmm.data import MMMData
 from bayes_mmm.kinds import mixed_dim_channels
 from bayes_mmm.response import (
@@ -93,6 +97,8 @@ def simulate(
     holiday_effect: float = 0.0,
     holiday_spread: float = 0.5,
     spend_variation: float = 1.0,
+    baseline_drift: float = 0.0,
+    media_seasonality: float = 0.0,
 ) -> tuple[pd.DataFrame, Truth]:
     """Simulate a weekly panel with known truth.
 
@@ -123,6 +129,14 @@ def simulate(
         Multiplies the spread of spend across geos (log-sd 0.2) and weeks (log-sd 0.35 of
         the AR(1) pattern). Values > 1 give spend that covers more of each response curve
         (an informative panel for budget questions); 1 keeps default panels unchanged.
+    baseline_drift : float
+        Standard deviation of a smooth drift of each geo's baseline, as a share of its
+        revenue (``drift.baseline_drift``); truth ``params["tv_intercept"]`` (date, geo).
+    media_seasonality : float
+        Amplitude of a yearly cycle of each channel's log effectiveness
+        (``drift.media_seasonality``, mean 1 over the history); truth
+        ``params["media_multiplier"]`` (date, channel). The true ROI includes it, and holds
+        its last value over the carryover tail, as the analysis does.
 
     Returns
     -------
@@ -149,6 +163,7 @@ def simulate(
         params["event_coef"] = size[:, None]
     spec = spec.for_channels(provisional.channels)
     params = _kind_layout(params, spec)
+    _add_drift(params, baseline_drift, media_seasonality, seed, provisional)
     design = make_design(provisional, spec)
     base = baseline_response(design, params, spec)
     media = media_response(design.stack, params, spec)
@@ -208,6 +223,16 @@ def _observed(
         "events": events,
     }
     return frame, geo_size, kwargs | options
+
+
+def _add_drift(params: dict, size: float, seasonality: float, seed: int, data: MMMData):
+    """Add the drifting truths to ``params`` (in place) when asked for."""
+    rng = np.random.default_rng([seed, 2])
+    if size > 0:
+        params["tv_intercept"] = drift.baseline_drift(rng, data.n_dates, len(data.geos), size)
+    if seasonality > 0:
+        n = len(data.channels)
+        params["media_multiplier"] = drift.media_seasonality(rng, data.n_dates, n, seasonality)
 
 
 def _kind_layout(params: dict, spec: ModelSpec) -> dict:
