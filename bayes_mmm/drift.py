@@ -77,3 +77,32 @@ def media_seasonality(
     t = np.arange(n_dates, dtype=float)[:, None]
     mult = np.exp(size * np.sin(2.0 * np.pi * t / SEASON_WEEKS + phase[None, :]))
     return mult / mult.mean(axis=0, keepdims=True)
+
+
+def drifts(seed: int, data, baseline: float, seasonality: float) -> dict[str, np.ndarray]:
+    """The simulator's drifting truths for a panel shaped like ``data`` (an ``MMMData``).
+
+    Randomness comes from the stream ``(seed, 2)``, so panels without drift are unchanged.
+
+    Parameters
+    ----------
+    baseline : float
+        Size of :func:`baseline_drift` (0: none).
+    seasonality : float
+        Size of :func:`media_seasonality` (0: none).
+
+    Returns
+    -------
+    dict
+        ``tv_intercept`` (date, geo) and ``media_multiplier`` (date, channel), each only
+        when asked for: the model's own time-varying terms, so the true ROI includes the
+        multiplier (held at its last value over the carryover tail, as the analysis does).
+    """
+    rng = np.random.default_rng([seed, 2])
+    out = {}
+    if baseline > 0:
+        out["tv_intercept"] = baseline_drift(rng, data.n_dates, len(data.geos), baseline)
+    if seasonality > 0:
+        n = len(data.channels)
+        out["media_multiplier"] = media_seasonality(rng, data.n_dates, n, seasonality)
+    return out

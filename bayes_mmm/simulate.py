@@ -19,9 +19,7 @@ randomness comes from a second stream seeded by ``(seed, 1)``):
 - organic media (``organic``): always-on impressions with an effect and no spend;
 - a Christmas / New-Year ``holiday`` event column with a per-geo surge
   (``holiday_effect``, ``holiday_spread``), the model's own event term;
-- a drifting baseline (``baseline_drift``) and a seasonal media multiplier
-  (``media_seasonality``) from ``bayes_mmm.drift`` (randomness from a third stream,
-  ``(seed, 2)``), entering as the model's ``tv_intercept`` and ``media_multiplier``.
+- a drifting baseline and a seasonal media multiplier (``bayes_mmm.drift``).
 """
 
 from __future__ import annotations
@@ -104,10 +102,9 @@ def simulate(
 
     Parameters
     ----------
-    n_geos, n_weeks, n_channels, n_controls : int
+    n_geos, n_weeks, n_channels, n_controls, seed : int
     noise : float
         Observation noise as a share of each geo's revenue level.
-    seed : int
     spec : ModelSpec, optional
         Structure to simulate from (saturation, ``l_max``, seasonality order).
     geo_spread : float
@@ -129,14 +126,8 @@ def simulate(
         Multiplies the spread of spend across geos (log-sd 0.2) and weeks (log-sd 0.35 of
         the AR(1) pattern). Values > 1 give spend that covers more of each response curve
         (an informative panel for budget questions); 1 keeps default panels unchanged.
-    baseline_drift : float
-        Standard deviation of a smooth drift of each geo's baseline, as a share of its
-        revenue (``drift.baseline_drift``); truth ``params["tv_intercept"]`` (date, geo).
-    media_seasonality : float
-        Amplitude of a yearly cycle of each channel's log effectiveness
-        (``drift.media_seasonality``, mean 1 over the history); truth
-        ``params["media_multiplier"]`` (date, channel). The true ROI includes it, and holds
-        its last value over the carryover tail, as the analysis does.
+    baseline_drift, media_seasonality : float
+        Sizes of a drifting baseline and a seasonal media multiplier (``drift.drifts``).
 
     Returns
     -------
@@ -151,11 +142,9 @@ def simulate(
     extra = np.random.default_rng([seed, 1])  # new options only: defaults stay unchanged
     lay = _layout(channels, n_channels, organic, n_controls, n_geos, n_weeks, start)
     _check_groups(lay.channels, spend_groups)
-    frame, geo_size, kwargs = _observed(
-        rng, extra, lay, spend_groups, spend_variation, holiday_effect > 0
-    )
-    # A provisional panel whose target equals the geo size reproduces the model's scalings
-    # with target_scale == geo_size exactly.
+    observed = _observed(rng, extra, lay, spend_groups, spend_variation, holiday_effect > 0)
+    frame, geo_size, kwargs = observed
+    # A provisional panel whose target equals the geo size reproduces the model's scalings.
     provisional = MMMData.from_frame(frame, **kwargs)
     params = _draw_params(rng, extra, spec, lay, noise, geo_spread)
     if provisional.events:
@@ -163,7 +152,7 @@ def simulate(
         params["event_coef"] = size[:, None]
     spec = spec.for_channels(provisional.channels)
     params = _kind_layout(params, spec)
-    _add_drift(params, baseline_drift, media_seasonality, seed, provisional)
+    params.update(drift.drifts(seed, provisional, baseline_drift, media_seasonality))
     design = make_design(provisional, spec)
     base = baseline_response(design, params, spec)
     media = media_response(design.stack, params, spec)
@@ -223,16 +212,6 @@ def _observed(
         "events": events,
     }
     return frame, geo_size, kwargs | options
-
-
-def _add_drift(params: dict, size: float, seasonality: float, seed: int, data: MMMData):
-    """Add the drifting truths to ``params`` (in place) when asked for."""
-    rng = np.random.default_rng([seed, 2])
-    if size > 0:
-        params["tv_intercept"] = drift.baseline_drift(rng, data.n_dates, len(data.geos), size)
-    if seasonality > 0:
-        n = len(data.channels)
-        params["media_multiplier"] = drift.media_seasonality(rng, data.n_dates, n, seasonality)
 
 
 def _kind_layout(params: dict, spec: ModelSpec) -> dict:
