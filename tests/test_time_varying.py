@@ -45,7 +45,7 @@ def test_check_time_varying_names_the_fix(panel):
     with pytest.raises(SpecError, match=r"\['radio'\].*fix the names"):
         spec.check_time_varying(panel.channels, panel.n_dates)
     short = bm.ModelSpec(l_max=12, time_varying_intercept=True)  # needs 2 × 36 periods
-    with pytest.raises(SpecError, match="at least 72 periods.*smaller l_max"):
+    with pytest.raises(SpecError, match=r"at least 72 periods.*smaller l_max"):
         short.check_time_varying(panel.channels, panel.n_dates)
     with pytest.raises(SpecError, match="radio"):
         build_model(panel, spec)
