@@ -48,6 +48,7 @@ import pytensor.tensor as pt
 from scipy import stats
 
 from bayes_mmm.spec import TV_FLOOR_LAGS, ModelSpec
+from bayes_mmm.transforms import graph_data
 
 M_MIN, M_MAX = 8, 40
 #: Shape and rate of the Gamma prior on the length-scale excess ``r`` (``ls = floor (1 + r)``).
@@ -121,7 +122,12 @@ def latent_processes(name: str, n_dates: int, l_max: int, eta, ls_excess, dim: s
     gp = pm.gp.HSGP(m=[b.m], L=[b.L], cov_func=cov)
     x = np.arange(n_dates, dtype=float)[:, None]
     phi, sqrt_psd = gp.prior_linearized(x)
-    phi = phi - phi.mean(axis=0, keepdims=True)  # mean 0 over the history
+    # The basis depends on the dates only: evaluated once here and handed to the graph as
+    # data, so the compiler does not constant-fold PyMC's eigenfunction graph op by op
+    # (that folding tripled the compile time of a tiny panel), and a compiled model is
+    # reused for any panel of the same shape.
+    phi = np.asarray(phi.eval())
+    phi = graph_data(phi - phi.mean(axis=0, keepdims=True), f"{name}_basis_values")
     model = pm.modelcontext(None)
     model.add_coord(f"{name}_basis", np.arange(b.m))
     z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=(f"{name}_basis", dim))
