@@ -132,11 +132,9 @@ def main() -> None:
     p.add_argument("--out", default=os.path.join("runs", "time_varying"))
     records = run(p.parse_args())
     print(markdown(records))
-    width = {
-        m: np.mean([r["roi_width"] for r in records if r["panel"] == "static" and r["model"] == m])
-        for m in SPECS
-    }
-    if all(np.isfinite(list(width.values()))):
+    static = [r for r in records if r["panel"] == "static"]
+    width = {m: np.mean([r["roi_width"] for r in static if r["model"] == m]) for m in SPECS}
+    if static:
         ratio = width["tv"] / width["static"]
         print(f"static panels: tv / static mean ROI interval width {ratio:.2f}")
 
