@@ -69,6 +69,16 @@ Here:
     (``bayes_mmm.fused_hill``: vectorised float32 ``exp``/``log``), which takes the
     gradient to ~340 µs (same section).
 
+12. **Time-varying baseline and media** (``bayes_mmm.hsgp``). ``tv_intercept`` (date,
+    geo) is a per-geo HSGP with mean 0 over the history, added to the baseline: the centred
+    level (5.) is still the geo's mean, and the process only moves the baseline around it.
+    ``media_multiplier`` (date, channel) is ``exp(GP)`` normalised to mean 1 over the
+    history: ``beta`` stays the channel's *average* effect at typical exposure, and the
+    multiplier only redistributes that effect in time, so the two do not trade off (a
+    multiplier free in level would make ``beta · c`` and ``c`` the same model for any
+    ``c``). Both have length-scale floors of several adstock windows so they cannot absorb
+    the media's own week-to-week shape.
+
 The deterministic ``channel_contribution`` (target units) is part of the graph for users
 who want it from PyMC, but ``fit`` does not store it: analysis recomputes it from the
 parameter draws with the same numpy code (``bayes_mmm.response``), which is cheaper than
@@ -82,6 +92,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from pymc_extras.prior import Prior
 
+from bayes_mmm import hsgp
 from bayes_mmm.centring import centring_weights
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError
@@ -135,6 +146,10 @@ def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
     if spec.mediators:
         names += [*MEDIATOR_PARAMS, "mediator_intercept"]
     names += roi_prior_names(spec)
+    if spec.time_varying_intercept:
+        names += ["tv_intercept", "tv_intercept_eta", "tv_intercept_ls"]
+    if spec.time_varying_media:
+        names += ["media_multiplier", "tv_media_eta", "tv_media_ls"]
     return names
 
 
@@ -193,6 +208,7 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     spec = (spec or ModelSpec()).for_channels(data.channels)
     check_identifiable(data, spec)
     spec.check_drivers(data.channels, data.controls)
+    spec.check_time_varying(data.channels, data.n_dates)
     design = make_design(data, spec)
     with pm.Model(coords=coords(data, spec)) as model:
         tensors, packed = _graph_inputs(data, spec, design)
@@ -294,6 +310,10 @@ def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, weights=No
         params[name] = _saturation_prior(spec, name).create_variable(name)
     if design.events is not None:
         params["event_coef"] = _event_coefficients(spec, len(data.geos))
+    if spec.time_varying_intercept:
+        params["tv_intercept"] = hsgp.tv_intercept(spec, data.n_dates)
+    if spec.time_varying_media:
+        params["media_multiplier"] = hsgp.media_multiplier(spec, data.channels, data.n_dates)
     pooling = spec.resolved_pooling(len(data.geos))
     params["beta"] = _channel_coefficients(
         spec, pooling, len(data.geos), group_index=_group_index(data), centring=weights
@@ -354,7 +374,7 @@ def _graph_media_response(stack, params: dict, spec: ModelSpec, rf: RFDesign | N
     """
     if stack.dtype == "float64":
         return media_response(stack, params, spec, rf)
-    names = {"alpha", "beta", *spec.saturation_param_names()}
+    names = {"alpha", "beta", "media_multiplier", *spec.saturation_param_names()}
     low = {k: pt.cast(v, stack.dtype) if k in names else v for k, v in params.items()}
     return pt.cast(media_response(stack, low, spec, rf), "float64")
 

@@ -408,3 +408,40 @@ def cv_roi(roi: pd.DataFrame) -> Figure:
         ax.set_title(c)
     fig.suptitle(f"ROI by fold (mean, {roi.attrs.get('hdi_prob', 0.9):.0%} HDI)")
     return fig
+
+
+def time_varying(posterior: Posterior, prob: float = 0.9) -> Figure | None:
+    """The latent curves of a time-varying spec with their bands: the baseline drift
+    (``tv_intercept`` in target units, summed over geos) and the media multiplier of each
+    time-varying channel (``media_multiplier``, mean 1 over the history). None for a
+    static spec."""
+    post = as_posterior(posterior)
+    draws = post.idata["posterior"]
+    names = [n for n in ("tv_intercept", "media_multiplier") if n in draws]
+    if not names:
+        return None
+    panels = []
+    if "tv_intercept" in draws:
+        scale = xr.DataArray(post.data.scaling.target, dims="geo", coords={"geo": draws["geo"]})
+        drift = (draws["tv_intercept"] * scale).sum("geo")
+        panels.append(("Baseline drift (all geos)", drift, post.data.target_name, 0.0))
+    if "media_multiplier" in draws:
+        names, index = post.spec.media_processes(post.data.channels)
+        for name in names:
+            k = list(index).index(names.index(name))  # a channel that carries the process
+            curve = draws["media_multiplier"].isel(channel=k)
+            label = "all channels" if name == "all" else name
+            panels.append((f"Media multiplier: {label}", curve, "multiplier", 1.0))
+    fig, axes = _grid(len(panels), width=4.5)
+    for ax, (title, da, ylabel, ref) in zip(axes, panels):
+        lo, mid, hi = _band(da, prob)
+        dates = da["date"].values
+        ax.fill_between(dates, lo, hi, color=BAND, alpha=0.3, label=f"{prob:.0%} interval")
+        ax.plot(dates, mid, color=BAND, lw=1, label="median")
+        ax.axhline(ref, color=OBSERVED, lw=0.6, ls=":")
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Time-varying effects (posterior)")
+    return fig

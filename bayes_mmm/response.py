@@ -14,6 +14,14 @@ Events (holidays, promotions) enter the baseline with a per-geo coefficient
 ``event_coef`` (dims (geo, event)): a share of the geo's mean target per unit of the event
 column.
 
+Time-varying parts (``ModelSpec.time_varying_intercept`` / ``time_varying_media``) enter
+as draws of their latent curves: ``tv_intercept`` (..., date, geo) is added to the
+baseline and ``media_multiplier`` (..., date, channel) multiplies each channel's
+contribution. A design longer than the history (a carryover tail, a planning window)
+holds both at their last value (:func:`hold_last`): the latest level is the best guess a
+process with a long length scale gives for the near future, and, unlike a forecast, it
+needs no extrapolation of the GP beyond the data.
+
 Everything here is on the *scaled* problem (``bayes_mmm.data.Scaling``); multiply by
 ``Design.target_scale`` (dims geo) to get target units.
 """
@@ -215,12 +223,41 @@ def media_response(stack, params: Mapping, spec: ModelSpec, rf: RFDesign | None 
     -------
     array, dims (..., date, geo, channel)
     """
+    out = params["beta"][..., None, :, :] * _unit_media_response(stack, params, spec, rf)
+    if "media_multiplier" in params:
+        mult = hold_last(params["media_multiplier"], static_shape(stack)[1])
+        out = out * mult[..., :, None, :]
+    return out
+
+
+def hold_last(x, n: int | None, axis: int = -2):
+    """``x`` extended to ``n`` entries along ``axis`` by repeating its last entry.
+
+    Parameters
+    ----------
+    x : array, e.g. dims (..., date, geo) or (..., date, channel)
+        A latent curve over the history.
+    n : int or None
+        Length wanted (history plus tail); None or the current length: ``x`` unchanged.
+    """
+    length = static_shape(x)[axis]
+    if n is None or length == n:
+        return x
+    xp = xp_of(x)
+    if length is None:
+        length = x.shape[axis]
+    return xp.take(x, xp.minimum(xp.arange(n), length - 1), axis=axis)
+
+
+def _unit_media_response(stack, params: Mapping, spec: ModelSpec, rf: RFDesign | None = None):
+    """Adstocked, saturated media at beta = 1, dims (..., date, geo, channel); R&F
+    channels take ``adstock(reach × saturation(frequency))``."""
     weights = adstock_weights(params, spec)
     unit = _unit_response(stack, weights, params, spec)
     if rf is not None:
         n_channel = static_shape(stack)[-1]
         unit = merge_rf(unit, rf_unit_response(rf, weights, params, spec), rf.index, n_channel)
-    return params["beta"][..., None, :, :] * unit
+    return unit
 
 
 def _unit_response(stack, weights, params: Mapping, spec: ModelSpec):
@@ -284,6 +321,8 @@ def baseline_response(design: Design, params: Mapping, spec: ModelSpec):
         out = out + (params["weekday"][..., None, :] * design.weekday).sum(axis=-1)[..., None]
     if "event_coef" in params and design.events is not None:
         out = out + (params["event_coef"][..., None, :, :] * design.events).sum(axis=-1)
+    if "tv_intercept" in params:
+        out = out + hold_last(params["tv_intercept"], static_shape(design.trend)[0])
     return out
 
 

@@ -18,7 +18,8 @@ randomness comes from a second stream seeded by ``(seed, 1)``):
   varies by channel and a little by week);
 - organic media (``organic``): always-on impressions with an effect and no spend;
 - a Christmas / New-Year ``holiday`` event column with a per-geo surge (``holiday_effect``,
-  ``holiday_spread``), the model's own event term (``Truth.event_effect`` on its scale).
+  ``holiday_spread``), the model's own event term (``Truth.event_effect`` on its scale);
+- a drifting baseline and a seasonal media multiplier (``bayes_mmm.drift``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_mmm import drift
 from bayes_mmm.data import MMMData
 from bayes_mmm.kinds import mixed_dim_channels
 from bayes_mmm.response import baseline_response, make_design, media_response, mediator_response
@@ -92,15 +94,16 @@ def simulate(
     holiday_effect: float = 0.0,
     holiday_spread: float = 0.5,
     spend_variation: float = 1.0,
+    baseline_drift: float = 0.0,
+    media_seasonality: float = 0.0,
 ) -> tuple[pd.DataFrame, Truth]:
     """Simulate a weekly panel with known truth.
 
     Parameters
     ----------
-    n_geos, n_weeks, n_channels, n_controls : int
+    n_geos, n_weeks, n_channels, n_controls, seed : int
     noise : float
         Observation noise as a share of each geo's revenue level.
-    seed : int
     spec : ModelSpec, optional
         Structure to simulate from (saturation, ``l_max``, seasonality order).
     geo_spread : float
@@ -122,6 +125,8 @@ def simulate(
         Multiplies the spread of spend across geos (log-sd 0.2) and weeks (log-sd 0.35 of
         the AR(1) pattern). Values > 1 give spend that covers more of each response curve
         (an informative panel for budget questions); 1 keeps default panels unchanged.
+    baseline_drift, media_seasonality : float
+        Sizes of a drifting baseline and a seasonal media multiplier (``drift.drifts``).
 
     Returns
     -------
@@ -136,11 +141,9 @@ def simulate(
     extra = np.random.default_rng([seed, 1])  # new options only: defaults stay unchanged
     lay = _layout(channels, n_channels, organic, n_controls, n_geos, n_weeks, start)
     _check_groups(lay.channels, spend_groups)
-    frame, geo_size, kwargs = _observed(
-        rng, extra, lay, spend_groups, spend_variation, holiday_effect > 0
-    )
-    # A provisional panel whose target equals the geo size reproduces the model's scalings
-    # with target_scale == geo_size exactly.
+    observed = _observed(rng, extra, lay, spend_groups, spend_variation, holiday_effect > 0)
+    frame, geo_size, kwargs = observed
+    # A provisional panel whose target equals the geo size reproduces the model's scalings.
     provisional = MMMData.from_frame(frame, **kwargs)
     params = _draw_params(rng, extra, spec, lay, noise, geo_spread)
     if provisional.events:
@@ -148,6 +151,7 @@ def simulate(
         params["event_coef"] = size[:, None]
     spec = spec.for_channels(provisional.channels)
     params = _kind_layout(params, spec)
+    params.update(drift.drifts(seed, provisional, baseline_drift, media_seasonality))
     design = make_design(provisional, spec)
     base = baseline_response(design, params, spec)
     media = media_response(design.stack, params, spec, design.rf)

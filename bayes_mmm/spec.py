@@ -32,6 +32,12 @@ mediator_level     geo,        mean of the scaled mediator (≈ 1); intercept de
                    mediator
 mediator_trend     mediator    linear change of the mediator over the span
 mediator_sigma     mediator    noise of the mediator equation (scaled)
+tv_intercept_eta   (scalar)    amplitude of the time-varying baseline (share of mean target),
+                               shared by the geos' processes
+tv_intercept_ls    (scalar)    length-scale excess ``r`` of the baseline process: ``ls =
+                               floor · (1 + r)``, ``floor = 3 · l_max`` (``bayes_mmm.hsgp``)
+tv_media_eta       (scalar)    amplitude of the log media multiplier's processes
+tv_media_ls        (scalar)    length-scale excess of the media processes (as above)
 =================  ==========  =============================================================
 
 Control adstock and mediators
@@ -54,6 +60,17 @@ channels (dim ``hill_channel``) and ``lam`` only for the log / negative-exponent
 (dim ``lam_channel``), so no parameter is sampled from its prior alone.
 :meth:`ModelSpec.for_channels` puts the mapping in the data's channel order (``bm.fit`` and
 ``build_model`` call it); a spec with one kind for all channels collapses to that string.
+
+Time-varying baseline and media
+-------------------------------
+``time_varying_intercept=True`` adds a per-geo latent process over time to the baseline
+(``tv_intercept``) and turns the linear trend off: the process is the more flexible drift.
+``time_varying_media=True`` multiplies every channel's contribution by one shared latent
+multiplier over time (``media_multiplier``, mean 1 over the history); a list of channels
+gives each named channel a multiplier of its own and leaves the others static. Both are
+Hilbert-space GPs with a length-scale floor of ``TV_FLOOR_LAGS · l_max`` periods
+(``bayes_mmm.hsgp``); ``check_time_varying`` refuses a history shorter than
+``TV_MIN_FLOORS`` floors.
 
 ``beta_mu ~ Normal(-2.5, 1)`` puts a channel's effect at typical exposure at about 8% of
 revenue (95%: 1%–60%): weakly informative, and on a scale the data identify.
@@ -94,7 +111,16 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     "mediator_level": Prior("Normal", mu=1.0, sigma=0.3, dims=("geo", "mediator")),
     "mediator_trend": Prior("Normal", mu=0.0, sigma=0.3, dims="mediator"),
     "mediator_sigma": Prior("HalfNormal", sigma=0.3, dims="mediator"),
+    "tv_intercept_eta": Prior("HalfNormal", sigma=0.1),
+    "tv_intercept_ls": Prior("Gamma", alpha=2.0, beta=1.0),
+    "tv_media_eta": Prior("HalfNormal", sigma=0.2),
+    "tv_media_ls": Prior("Gamma", alpha=2.0, beta=1.0),
 }
+
+#: The length-scale floor of a time-varying process is this many adstock windows
+#: (``bayes_mmm.hsgp`` explains why), and a history must span ``TV_MIN_FLOORS`` floors.
+TV_FLOOR_LAGS = 3
+TV_MIN_FLOORS = 2
 
 # The parameters of each saturation kind and the dim they live on in a mixed spec.
 SATURATION_PARAMS = {name: kind.names for name, kind in SATURATIONS.items()}
@@ -225,6 +251,14 @@ class ModelSpec:
     weekday_seasonality : int
         Fourier order of the 7-day cycle, used on daily panels only (0 turns it off). The
         default 3 gives 6 features: as flexible as 6 day-of-week dummies.
+    time_varying_intercept : bool
+        A per-geo latent drift of the baseline over time (``tv_intercept``, an HSGP with
+        hyperparameters shared across geos); turns ``trend`` off.
+    time_varying_media : bool or tuple of str
+        A positive latent multiplier of the media contributions over time
+        (``media_multiplier``, mean 1 over the history): True shares one process across
+        all channels; a list of channels gives each its own process, the others stay
+        static.
     """
 
     adstock: str = "geometric"
@@ -242,9 +276,12 @@ class ModelSpec:
     centred: str | tuple[str, ...] = ()
     float32: bool | None = None
     weekday_seasonality: int = 3
+    time_varying_intercept: bool = False
+    time_varying_media: bool | tuple[str, ...] = False
 
     def __post_init__(self) -> None:
         self._check_drivers()
+        self._check_time_varying_fields()
         if self.adstock not in ADSTOCKS:
             raise SpecError(
                 f"adstock={self.adstock!r} is not supported; use one of {tuple(ADSTOCKS)}."
@@ -327,6 +364,62 @@ class ModelSpec:
             tests.append(t)
         object.__setattr__(self, "lift_tests", tuple(tests))
         self._check_roi_priors()
+
+    def _check_time_varying_fields(self) -> None:
+        if not isinstance(self.time_varying_intercept, bool):
+            raise SpecError(
+                f"time_varying_intercept={self.time_varying_intercept!r} must be True or False."
+            )
+        if self.time_varying_intercept:
+            object.__setattr__(self, "trend", False)  # the process replaces the trend
+        tvm = self.time_varying_media
+        if not isinstance(tvm, bool):
+            if isinstance(tvm, str) or not tvm or not all(isinstance(c, str) for c in tvm):
+                raise SpecError(
+                    f"time_varying_media={tvm!r}: give True, False or a non-empty list of "
+                    "channel names, e.g. ['tv']."
+                )
+            object.__setattr__(self, "time_varying_media", tuple(dict.fromkeys(tvm)))
+
+    def check_time_varying(self, channels, n_dates: int) -> None:
+        """Raise ``SpecError`` when ``time_varying_media`` names channels that are not in
+        the data, or when ``n_dates`` periods are too short for the time-varying processes'
+        length-scale floor (``TV_FLOOR_LAGS · l_max``)."""
+        tvm = self.time_varying_media
+        if not isinstance(tvm, bool):
+            bad = [c for c in tvm if c not in channels]
+            if bad:
+                raise SpecError(
+                    f"time_varying_media names {bad}, which are not channels of the data "
+                    f"({list(channels)}): fix the names."
+                )
+        if self.time_varying_intercept or tvm:
+            floor = TV_FLOOR_LAGS * self.l_max
+            if n_dates < TV_MIN_FLOORS * floor:
+                raise SpecError(
+                    f"A time-varying spec needs at least {TV_MIN_FLOORS * floor} periods "
+                    f"({TV_MIN_FLOORS} length-scale floors of {TV_FLOOR_LAGS} × l_max="
+                    f"{self.l_max}); the panel has {n_dates}. Use a longer history, a smaller "
+                    "l_max, or a static spec."
+                )
+
+    def media_processes(self, channels) -> tuple[list[str], np.ndarray]:
+        """The media multiplier's processes and the process of each channel.
+
+        Returns
+        -------
+        names : list of str
+            ``["all"]`` for a shared process, else the named channels (dim ``tv_process``).
+        index : ndarray of int, dims (channel,)
+            Each channel's process, -1 for a static channel (multiplier 1).
+        """
+        tvm = self.time_varying_media
+        if tvm is False:
+            return [], np.full(len(channels), -1)
+        if tvm is True:
+            return ["all"], np.zeros(len(channels), dtype=int)
+        names = [c for c in channels if c in tvm]
+        return names, np.array([names.index(c) if c in names else -1 for c in channels])
 
     def _check_roi_priors(self) -> None:
         rp = self.roi_priors
@@ -459,6 +552,11 @@ class ModelSpec:
                 d.pop(key)  # specs without them serialise without the key
         if d["float32"] is None:
             d.pop("float32")  # the default: by panel size
+        for key in ("time_varying_intercept", "time_varying_media"):
+            if d[key] is False:
+                d.pop(key)  # static specs serialise as before
+        if isinstance(self.time_varying_media, tuple):
+            d["time_varying_media"] = list(self.time_varying_media)
         d.pop("roi_priors")
         if self.roi_priors:
             d["roi_priors"] = {k: v.to_dict() for k, v in self.roi_priors.items()}

@@ -1,27 +1,41 @@
-"""Write the tiny saved posterior that unit tests read (tests/fixtures/tiny_fit).
+"""Write the tiny saved posteriors that unit tests read (tests/fixtures/tiny_fit, tiny_tv).
 
-A real fit, small on purpose: 3 geos × 60 weeks × 3 channels, 2 chains × 100 draws.
-Run: .venv/bin/python scripts/make_fixtures.py
+Real fits, small on purpose: 3 geos × 60 weeks × 3 channels, 2 chains × 100 draws.
+``tiny_tv`` is fitted to a panel whose truth has a drifting baseline and a seasonal media
+multiplier, with a time-varying baseline and a multiplier of its own for ``tv``.
+Run: .venv/bin/python scripts/make_fixtures.py [tiny_fit] [tiny_tv] (default: both)
 """
 
+import sys
 from pathlib import Path
 
 import bayes_mmm as bm
 
-OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "tiny_fit"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+OUT = FIXTURES / "tiny_fit"
+SPECS = {
+    "tiny_fit": ({}, bm.ModelSpec(l_max=4, yearly_seasonality=1)),
+    "tiny_tv": (
+        {"baseline_drift": 0.05, "media_seasonality": 0.3},
+        bm.ModelSpec(
+            l_max=4, yearly_seasonality=1, time_varying_intercept=True, time_varying_media=["tv"]
+        ),
+    ),
+}
 
 if __name__ == "__main__":
-    df, truth = bm.simulate(n_geos=3, n_weeks=60, n_channels=3, seed=3)
-    data = bm.MMMData.from_frame(
-        df,
-        date="date",
-        target="revenue",
-        media=["tv", "search", "social"],
-        geo="geo",
-        controls=["control_1"],
-    )
-    spec = bm.ModelSpec(l_max=4, yearly_seasonality=1)
-    fit = bm.fit(data, spec, draws=100, tune=200, chains=2, random_seed=7, progress=False)
-    fit.save(OUT)
-    print(fit)
-    print(fit.roi())
+    for name in sys.argv[1:] or list(SPECS):
+        drift, spec = SPECS[name]
+        df, truth = bm.simulate(n_geos=3, n_weeks=60, n_channels=3, seed=3, **drift)
+        data = bm.MMMData.from_frame(
+            df,
+            date="date",
+            target="revenue",
+            media=["tv", "search", "social"],
+            geo="geo",
+            controls=["control_1"],
+        )
+        fit = bm.fit(data, spec, draws=100, tune=200, chains=2, random_seed=7, progress=False)
+        fit.save(FIXTURES / name)
+        print(fit)
+        print(fit.roi())

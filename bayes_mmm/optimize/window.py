@@ -350,11 +350,21 @@ def exposure_inputs(data: MMMData, spec: ModelSpec, unit_media: np.ndarray):
 
 
 def _coefficients(data: MMMData, draws, sat) -> np.ndarray:
-    """``beta * target_scale / f(1)``, dims (sample, 1, geo, channel)."""
+    """``beta * target_scale / f(1)``, dims (sample, 1, geo, channel).
+
+    With a time-varying media effect the coefficient is scaled by the multiplier of the
+    last observed period (``media_multiplier[:, -1]``): the plan uses the channel's current
+    effectiveness, held over the window, as ``response.hold_last`` does for every design
+    past the history. A forecast of the multiplier would extrapolate a GP with a length
+    scale of several adstock windows, whose mean reverts to the average (1) within the
+    window anyway, while the last level is what the recent data measure."""
     f1 = np.empty((len(draws["alpha"]), 1, 1, len(data.channels)))
     for kind, idx, p in sat:
         f1[..., idx] = saturation(kind, np.ones((1, 1, 1, len(idx))), **p)
-    return draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
+    coef = draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
+    if "media_multiplier" in draws:
+        coef = coef * draws["media_multiplier"][:, -1][:, None, None, :]
+    return coef
 
 
 def window_baseline(plan: Planner, draws: Mapping[str, np.ndarray]) -> np.ndarray:

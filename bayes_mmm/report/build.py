@@ -22,6 +22,7 @@ from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 from bayes_mmm.progress import iterate
 from bayes_mmm.report import wording as W
 from bayes_mmm.report.payload import Headline, Image, Payload, Section, Table, Verdict
+from bayes_mmm.spec import TV_FLOOR_LAGS
 
 PAYBACK_PROB = 0.9
 DPI = 90
@@ -218,6 +219,23 @@ def curves_section(post: Posterior, hdi_prob) -> Section:
     )
 
 
+def time_varying_section(post: Posterior, hdi_prob) -> Section | None:
+    """The latent curves of a time-varying spec; None for a static one."""
+    spec = post.spec
+    parts = [W.TIME_VARYING_PARTS["intercept"]] if spec.time_varying_intercept else []
+    parts += [W.TIME_VARYING_PARTS["media"]] if spec.time_varying_media else []
+    fig = plot.time_varying(post, prob=hdi_prob) if parts else None
+    if fig is None:
+        return None
+    floor = TV_FLOOR_LAGS * spec.l_max
+    return Section(
+        "time-varying",
+        W.SECTION_TIME_VARYING,
+        W.TIME_VARYING_INTRO.format(parts=" and ".join(parts), floor=floor),
+        images=[image(fig, W.TIME_VARYING_FIGURE)],
+    )
+
+
 def budget_section(post: Posterior, plan, what_if, hdi_prob) -> Section:
     if plan is None and what_if is None:
         return Section("budget", W.SECTION_BUDGET, W.BUDGET_NONE)
@@ -406,6 +424,7 @@ def build_payload(
         lambda: fit_section(post, prior, holdout, hdi_prob, random_seed),
         lambda: contrib_section(post, roi, p_roi, contrib, hdi_prob),
         lambda: curves_section(post, hdi_prob),
+        lambda: time_varying_section(post, hdi_prob),
         lambda: budget_section(post, plan, what_if, hdi_prob),
         lambda: forward_section(post, forecast, scenarios, cv),
         lambda: data_section(post),

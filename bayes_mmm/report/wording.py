@@ -104,6 +104,16 @@ CURVES_INTRO = (
 CURVES_FIGURE = "Response curves"
 ADSTOCK_FIGURE = "Carryover: share of the effect in each week after exposure"
 
+SECTION_TIME_VARYING = "Time-varying effects"
+TIME_VARYING_INTRO = (
+    "This model lets {parts} change over time (Gaussian processes with a length scale of "
+    "at least {floor} periods, so they follow slow drifts, not individual campaigns). "
+    "A media multiplier averages 1 over the history: the ROI and contributions above "
+    "already include it, and budget plans use its level in the last period."
+)
+TIME_VARYING_PARTS = {"intercept": "the baseline", "media": "media effectiveness"}
+TIME_VARYING_FIGURE = "Latent curves over time, with their posterior bands"
+
 # ---------------------------------------------------------------- 6. budget
 SECTION_BUDGET = "Budget plan"
 BUDGET_NONE = (
