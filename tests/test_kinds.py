@@ -8,7 +8,7 @@ import bayes_mmm as bm
 from bayes_mmm import kinds
 from bayes_mmm.spec import DEFAULT_PRIORS, SATURATION_DIM, SATURATION_PARAMS
 
-PARAMS = {"ec": 0.8, "slope": 1.7, "lam": 0.6}
+PARAMS = {"ec": 0.8, "slope": 1.7, "lam": 0.6, "km": 0.9, "tanh_scale": 1.3}
 
 
 @pytest.mark.parametrize("name", list(kinds.SATURATIONS))

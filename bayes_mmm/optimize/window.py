@@ -109,7 +109,7 @@ class Planner:
 
         The revenue is separable across (geo, spend group) cells, so its Hessian in the
         cells' spend is diagonal: ``curvature`` is that diagonal, exact (the saturation's
-        second derivative, ``kernels.CURVATURES``).
+        second derivative, ``kinds.SaturationKind.curvature``).
 
         Parameters
         ----------
@@ -334,7 +334,7 @@ def _exposures(data: MMMData, spec: ModelSpec, draws, unit_media: np.ndarray):
 
 def _coefficients(data: MMMData, draws, sat) -> np.ndarray:
     """``beta * target_scale / f(1)``, dims (sample, 1, geo, channel)."""
-    f1 = np.empty((len(draws["alpha"]), 1, 1, len(data.channels)))
+    f1 = np.empty((len(draws["beta"]), 1, 1, len(data.channels)))
     for kind, idx, p in sat:
         f1[..., idx] = saturation(kind, np.ones((1, 1, 1, len(idx))), **p)
     return draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
