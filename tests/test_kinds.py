@@ -54,3 +54,75 @@ def test_saturation_groups_share_the_index_space_of_a_mixed_dim():
     groups = kinds.saturation_groups(["hill", "log", "neg_exp", "hill", "log"])
     by_kind = {k: (idx.tolist(), pidx.tolist()) for k, idx, pidx in groups}
     assert by_kind == {"hill": ([0, 3], [0, 1]), "log": ([1, 4], [0, 2]), "neg_exp": ([2], [1])}
+
+
+@pytest.mark.parametrize("name", list(kinds.SATURATIONS))
+def test_curvature_matches_central_difference_of_the_derivative(name):
+    kind = kinds.SATURATIONS[name]
+    p = {n: np.float64(PARAMS[n]) for n in kind.names}
+    x = np.geomspace(1e-2, 6.0, 40)
+    f, df = kind.kernel(x.copy(), p, True)
+    h = 1e-6
+    numeric = (kind.derivative(x + h, **p) - kind.derivative(x - h, **p)) / (2 * h)
+    np.testing.assert_allclose(kind.curvature(x, f, df, p), numeric, rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", list(kinds.SATURATIONS))
+def test_unit_saturation_is_one_at_typical_exposure(name):
+    """The coefficient is the effect at typical exposure, whatever the kind."""
+    kind = kinds.SATURATIONS[name]
+    p = {n: np.full((1, 1, 2), PARAMS[n]) for n in kind.names}
+    x = np.array([0.0, 0.5, 1.0, 3.0])[:, None, None] * np.ones((1, 1, 2))
+    u = kinds.unit_saturation(name, x, **p)
+    np.testing.assert_allclose(u[2], 1.0, rtol=1e-14)
+    assert (u[0] == 0).all() and (np.diff(u, axis=0) > 0).all()
+
+
+def _prior_cdf(prior, x):
+    """The CDF of a registry prior at ``x`` (scipy, independent of PyMC)."""
+    from scipy import stats
+
+    p = prior.parameters
+    dist = {
+        "Beta": lambda: stats.beta(p.get("alpha"), p.get("beta")),
+        "LogNormal": lambda: stats.lognorm(p["sigma"], scale=np.exp(p["mu"])),
+        "HalfNormal": lambda: stats.halfnorm(scale=p["sigma"]),
+        "Gamma": lambda: stats.gamma(p.get("alpha"), scale=1 / p.get("beta", 1.0)),
+        "TruncatedNormal": lambda: stats.truncnorm(
+            (p["lower"] - p["mu"]) / p["sigma"],
+            (p["upper"] - p["mu"]) / p["sigma"],
+            loc=p["mu"],
+            scale=p["sigma"],
+        ),
+    }[prior.distribution]()
+    return dist.cdf(x)
+
+
+def test_every_parameter_has_a_truth_range_inside_its_prior():
+    for name, p in kinds.transform_parameters().items():
+        lo, hi = p.truth
+        assert 0 < lo < hi, name
+        mass = _prior_cdf(p.prior, hi) - _prior_cdf(p.prior, lo)
+        assert mass > 0.15, (name, mass)  # the truth lies where the prior has mass
+
+
+def test_adstock_mapping_puts_parameters_on_their_own_channels():
+    spec = bm.ModelSpec(adstock={"tv": "delayed", "search": "weibull_cdf"}).for_channels(
+        ["tv", "search", "social"]
+    )
+    assert spec.adstock_kinds(["tv", "search", "social"]) == ("delayed", "weibull_cdf", "geometric")
+    assert spec.adstock_param_names() == ("alpha", "theta", "weibull_scale", "weibull_shape")
+    assert spec.parameter_channels("alpha", ["tv", "search", "social"]) == ["tv", "social"]
+    assert spec.parameter_channels("weibull_shape", ["tv", "search", "social"]) == ["search"]
+    groups = kinds.adstock_groups(["delayed", "weibull_cdf", "geometric"])
+    by_kind = {k: (idx.tolist(), pidx.tolist()) for k, idx, pidx in groups}
+    assert by_kind == {"geometric": ([2], [1]), "delayed": ([0], [0]), "weibull_cdf": ([1], [0])}
+    assert bm.ModelSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_check_panel_names_the_fix():
+    with pytest.raises(bm.SpecError, match=r"weibull_pdf.*l_max below 12"):
+        bm.ModelSpec(adstock="weibull_pdf", l_max=12).check_panel(12, ["tv"])
+    with pytest.raises(bm.SpecError, match=r"\['radio'\]"):
+        bm.ModelSpec(adstock={"radio": "delayed"}).check_panel(100, ["tv"])
+    bm.ModelSpec(adstock="weibull_pdf", l_max=8).check_panel(100, ["tv"])
