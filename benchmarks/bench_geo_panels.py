@@ -42,15 +42,17 @@ def fit_panel(n_geos: int, n_weeks: int, seed: int, draws: int, tune: int, chain
         warnings.simplefilter("ignore")
         fit = bm.fit(data, draws=draws, tune=tune, chains=chains, random_seed=seed, progress=False)
     wall = time.perf_counter() - t0
+    return {"geos": n_geos, "weeks": n_weeks, "seed": seed, **summary(fit, truth, wall)}
+
+
+def summary(fit: bm.Fit, truth, wall: float) -> dict:
+    """A fit's wall time, gates, settings and how many true ROIs its 90% intervals cover."""
     conv = fit.convergence
     diag = fit.diagnostics()
     roi = fit.roi(hdi_prob=0.9)
     true = truth.roi.reindex(roi.index)
     inside = int(((roi["lower"] <= true) & (true <= roi["upper"])).sum())
     return {
-        "geos": n_geos,
-        "weeks": n_weeks,
-        "seed": seed,
         "wall_s": round(wall, 1),
         "compile_s": round(fit.meta["compile_s"], 1),
         "converged": bool(fit.converged),
