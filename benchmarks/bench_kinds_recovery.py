@@ -24,14 +24,9 @@ a markdown table. Results: ``benchmarks/KINDS.md``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import time
-import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bench_geo_panels import summary
+from bench_geo_panels import fit_panel, recorder, sampler_arguments
 
 import bayes_mmm as bm
 from bayes_mmm.kinds import ADSTOCKS
@@ -47,20 +42,8 @@ def kind_spec(kind: str) -> bm.ModelSpec:
 
 def fit_kind(kind: str, n_geos: int, seed: int, draws: int, tune: int, chains: int) -> dict:
     """Simulate a 156-week panel with ``kind``'s truth, fit it and report gates and coverage."""
-    spec = kind_spec(kind)
-    frame, truth = bm.simulate(n_geos=n_geos, n_weeks=156, seed=seed, spec=spec)
-    channels = [str(c) for c in truth.contributions.channel.values]
-    data = bm.MMMData.from_frame(
-        frame, date="date", target="revenue", media=channels, geo="geo", controls=["control_1"]
-    )
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = bm.fit(
-            data, spec, draws=draws, tune=tune, chains=chains, random_seed=seed, progress=False
-        )
-    wall = time.perf_counter() - t0
-    return {"kind": kind, "geos": n_geos, "seed": seed, **summary(fit, truth, wall)}
+    row = fit_panel(n_geos, 156, seed, draws, tune, chains, spec=kind_spec(kind))
+    return {"kind": kind, **row}
 
 
 def table(rows: list[dict]) -> str:
@@ -82,22 +65,12 @@ def main() -> None:
     p.add_argument("--panels", choices=list(PANELS), default="national")
     p.add_argument("--kinds", nargs="+", default=list(NEW_KINDS))
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--tune", type=int, default=1000)
-    p.add_argument("--chains", type=int, default=4)
-    p.add_argument("--out", default="runs/kinds_recovery")
-    args = p.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(UTC).isoformat(timespec="seconds")
+    args = sampler_arguments(p, "runs/kinds_recovery")
+    record = recorder(Path(args.out) / f"{args.panels}.json", args)
     rows = []
     for kind in args.kinds:
-        row = fit_kind(kind, PANELS[args.panels], args.seed, args.draws, args.tune, args.chains)
-        row["load_1min"] = round(os.getloadavg()[0], 2)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        (out / f"{args.panels}.json").write_text(
-            json.dumps({"started": started, "args": vars(args), "fits": rows}, indent=1)
+        rows = record(
+            fit_kind(kind, PANELS[args.panels], args.seed, args.draws, args.tune, args.chains)
         )
     print(table(rows))
 
