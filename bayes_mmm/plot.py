@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from bayes_mmm import results
 from bayes_mmm.analysis import channel_contribution_draws
+from bayes_mmm.kinds import transform_parameters
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 from bayes_mmm.response import adstock_weights
 
@@ -318,7 +319,8 @@ def diagnostic_var_names(posterior: Posterior) -> list[str]:
     """Channel-level parameters: few enough to draw for any number of geos."""
     post = as_posterior(posterior)
     post = post.idata["posterior"]
-    return [n for n in ("alpha", "ec", "slope", "lam", "beta_mu", "beta_sigma") if n in post]
+    names = (*transform_parameters(), "beta_mu", "beta_sigma")
+    return [n for n in names if n in post]
 
 
 def trace(posterior: Posterior, var_names=None) -> Figure:
