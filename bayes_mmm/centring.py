@@ -47,7 +47,6 @@ from __future__ import annotations
 import numpy as np
 
 from bayes_mmm.data import MMMData
-from bayes_mmm.kinds import ADSTOCKS, SATURATIONS
 from bayes_mmm.response import make_design, media_response
 from bayes_mmm.spec import ModelSpec
 
@@ -90,10 +89,8 @@ def unit_responses(data: MMMData, spec: ModelSpec, design=None) -> np.ndarray:
     """Each channel's response at ``beta = 1`` and its priors' medians, dims (date, geo,
     channel), on the scaled problem (``design``: ``make_design(data, spec)``)."""
     design = design if design is not None else make_design(data, spec)
-    names = [*ADSTOCKS[spec.adstock].names]
-    for kind in dict.fromkeys(spec.saturation_kinds(data.channels)):
-        names += [n for n in SATURATIONS[kind].names if n not in names]
-    params = {n: _prior_median(spec, n, data.channels) for n in names}
+    spec = spec.for_channels(data.channels)
+    params = {n: _prior_median(spec, n, data.channels) for n in spec.transform_param_names()}
     params["beta"] = np.ones((len(data.geos), len(data.channels)))
     return np.asarray(media_response(design.stack, params, spec, design.rf))
 
@@ -274,17 +271,14 @@ def _hyperprior(spec: ModelSpec) -> tuple[tuple[float, float], float]:
 
 def _prior_median(spec: ModelSpec, name: str, channels: list[str]) -> np.ndarray:
     """The median of the prior of transform parameter ``name``, dims (channel,), or on the
-    parameter's own channels in a spec that mixes saturation kinds (the sub-dim
+    parameter's own channels in a spec that mixes kinds (the sub-dim
     ``media_response`` reads it on).
 
     Closed form for the priors the registry declares (Beta, LogNormal, TruncatedNormal,
     Gamma, HalfNormal, Normal); any other prior is sampled once.
     """
     prior = spec.prior(name)
-    users = list(channels)
-    if spec.mixed_saturation and name not in ADSTOCKS[spec.adstock].names:
-        kinds = spec.saturation_kinds(channels)
-        users = [c for c, k in zip(channels, kinds) if name in SATURATIONS[k].names]
+    users = spec.parameter_channels(name, channels)
     median = _closed_form_median(prior.distribution, prior.parameters)
     if median is None:
         draws = prior.sample_prior(coords={d: users for d in prior.dims}, draws=400, random_seed=0)

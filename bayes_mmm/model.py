@@ -111,14 +111,19 @@ from bayes_mmm.response import (
     weekday_order,
 )
 from bayes_mmm.rf import RFDesign
-from bayes_mmm.spec import SATURATION_DIM, SATURATION_PARAMS, ModelSpec  # noqa: F401 (re-export)
+from bayes_mmm.spec import (  # noqa: F401 (re-export)
+    ADSTOCK_DIM,
+    SATURATION_DIM,
+    SATURATION_PARAMS,
+    ModelSpec,
+)
 from bayes_mmm.transforms import graph_data, graph_data_pack, graph_lag_stack
 
 
 def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
     """Names of the parameters that ``response`` needs and ``fit`` stores."""
     spec = spec.for_channels(data.channels)
-    names = ["level", "intercept", "alpha", *spec.saturation_param_names(), "beta", "sigma"]
+    names = ["level", "intercept", *spec.transform_param_names(), "beta", "sigma"]
     pooling = spec.resolved_pooling(len(data.geos))
     if pooling == "hierarchical" and _group_index(data) is not None:
         names += ["group_sigma", "group_z"]
@@ -166,10 +171,15 @@ def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
         "weekday_fourier": weekday_names(weekday_order(data, spec)),
         "lag": list(range(spec.l_max)),
     }
-    kinds = spec.saturation_kinds(data.channels)
-    if len(set(kinds)) > 1:
-        for dim in dict.fromkeys(SATURATION_DIM.values()):
-            out[dim] = [data.channels[c] for c in mixed_dim_channels(kinds, dim)]
+    for kinds, dims in (
+        (spec.adstock_kinds(data.channels), ADSTOCK_DIM),
+        (spec.saturation_kinds(data.channels), SATURATION_DIM),
+    ):
+        if len(set(kinds)) > 1:
+            for dim in dict.fromkeys(dims.values()):
+                users = [data.channels[c] for c in mixed_dim_channels(kinds, dim)]
+                if users:
+                    out[dim] = users
     if getattr(data, "events", ()):
         out["event"] = list(data.events)
     if _group_index(data) is not None:
@@ -185,7 +195,9 @@ def coords(data: MMMData, spec: ModelSpec) -> dict[str, list]:
 
 
 def check_identifiable(data: MMMData, spec: ModelSpec) -> None:
-    """Raise ``DataError`` when the panel is too short for the spec."""
+    """Raise ``DataError`` when the panel is too short for the spec (``SpecError`` when
+    the spec's carryover or kind mappings do not fit the panel: ``ModelSpec.check_panel``)."""
+    spec.check_panel(data.n_dates, data.channels)
     need = max(2 * spec.l_max, 4 * spec.yearly_seasonality + 4, len(data.channels) + 4)
     if data.n_dates < need:
         raise DataError(
@@ -305,9 +317,8 @@ def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, weights=No
         params["control_coef"] = spec.prior("control_coef").create_variable("control_coef")
     if spec.control_adstock:
         params["control_alpha"] = spec.prior("control_alpha").create_variable("control_alpha")
-    params["alpha"] = spec.prior("alpha").create_variable("alpha")
-    for name in spec.saturation_param_names():
-        params[name] = _saturation_prior(spec, name).create_variable(name)
+    for name in spec.transform_param_names():
+        params[name] = _transform_prior(spec, name).create_variable(name)
     if design.events is not None:
         params["event_coef"] = _event_coefficients(spec, len(data.geos))
     if spec.time_varying_intercept:
@@ -374,7 +385,7 @@ def _graph_media_response(stack, params: dict, spec: ModelSpec, rf: RFDesign | N
     """
     if stack.dtype == "float64":
         return media_response(stack, params, spec, rf)
-    names = {"alpha", "beta", "media_multiplier", *spec.saturation_param_names()}
+    names = {"beta", "media_multiplier", *spec.transform_param_names()}
     low = {k: pt.cast(v, stack.dtype) if k in names else v for k, v in params.items()}
     return pt.cast(media_response(stack, low, spec, rf), "float64")
 
@@ -500,11 +511,14 @@ def _level_prior(spec: ModelSpec, data: MMMData) -> Prior:
     return spec.prior("level")
 
 
-def _saturation_prior(spec: ModelSpec, name: str):
-    """The prior of a saturation parameter, on its sub-dim when the spec is mixed."""
+def _transform_prior(spec: ModelSpec, name: str):
+    """The prior of an adstock or saturation parameter, on its sub-dim when the spec mixes
+    that family's kinds."""
     p = spec.prior(name)
-    if spec.mixed_saturation and p.dims == ("channel",):
-        p = Prior(p.distribution, dims=SATURATION_DIM[name], centered=p.centered, **p.parameters)
+    mixed = spec.mixed_adstock if name in ADSTOCK_DIM else spec.mixed_saturation
+    if mixed and p.dims == ("channel",):
+        dim = {**SATURATION_DIM, **ADSTOCK_DIM}[name]
+        p = Prior(p.distribution, dims=dim, centered=p.centered, **p.parameters)
     return p
 
 

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from bayes_mmm import results
 from bayes_mmm.analysis import channel_contribution_draws
-from bayes_mmm.kinds import ADSTOCKS
+from bayes_mmm.kinds import transform_parameters
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 from bayes_mmm.response import adstock_weights
 
@@ -230,16 +230,16 @@ def response_curves(
 
 
 def adstock_decay(posterior: Posterior, prob: float = 0.9) -> Figure:
-    """Share of an exposure's effect in each week after it (geometric adstock weights)."""
+    """Share of an exposure's effect in each week after it (the adstock weights)."""
     post = as_posterior(posterior)
-    alpha = post.idata["posterior"]["alpha"]  # (chain, draw, channel)
+    spec = post.spec.for_channels(post.data.channels)
     params = {
-        n: post.idata["posterior"][n].transpose(*SAMPLE_DIMS, "channel").values
-        for n in ADSTOCKS[post.spec.adstock].names
+        n: post.idata["posterior"][n].transpose(*SAMPLE_DIMS, ...).values
+        for n in spec.adstock_param_names()
     }
-    w = adstock_weights(params, post.spec)  # (chain, draw, lag, channel)
+    w = adstock_weights(params, spec)  # (chain, draw, lag, channel)
     da = xr.DataArray(
-        w, dims=(*SAMPLE_DIMS, "lag", "channel"), coords={"channel": alpha["channel"].values}
+        w, dims=(*SAMPLE_DIMS, "lag", "channel"), coords={"channel": list(post.data.channels)}
     )
     lo, mid, hi = _band(da, prob)
     channels = [str(c) for c in da["channel"].values]
@@ -319,7 +319,8 @@ def diagnostic_var_names(posterior: Posterior) -> list[str]:
     """Channel-level parameters: few enough to draw for any number of geos."""
     post = as_posterior(posterior)
     post = post.idata["posterior"]
-    return [n for n in ("alpha", "ec", "slope", "lam", "beta_mu", "beta_sigma") if n in post]
+    names = (*transform_parameters(), "beta_mu", "beta_sigma")
+    return [n for n in names if n in post]
 
 
 def trace(posterior: Posterior, var_names=None) -> Figure:

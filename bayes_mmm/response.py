@@ -5,10 +5,11 @@ optimizer call them with numpy arrays of posterior draws (leading sample dim). O
 definition of the mean is what makes "contribution", "ROI", "marginal ROI" and the
 optimizer's response agree with the fitted model by construction.
 
-With a mixed saturation spec (``{channel: kind}``, resolved to the data's channel order by
-``ModelSpec.for_channels``), each kind is applied to its own channels with its own
-parameters (``ec``/``slope`` on ``hill_channel``, ``lam`` on ``lam_channel``) and the
-results are put back in channel order; the same code runs on tensors and on draws.
+With a mixed adstock or saturation spec (``{channel: kind}``, resolved to the data's
+channel order by ``ModelSpec.for_channels``), each kind is applied to its own channels with
+its own parameters (e.g. ``ec``/``slope`` on ``hill_channel``, ``theta`` on
+``delay_channel``) and the results are put back in channel order; the same code runs on
+tensors and on draws.
 
 Events (holidays, promotions) enter the baseline with a per-geo coefficient
 ``event_coef`` (dims (geo, event)): a share of the geo's mean target per unit of the event
@@ -36,7 +37,14 @@ from pytensor.graph.basic import Variable
 
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import SpecError
-from bayes_mmm.kinds import ADSTOCKS, SATURATIONS, saturation_groups, unit_saturation
+from bayes_mmm.kinds import (
+    ADSTOCKS,
+    SATURATIONS,
+    adstock_groups,
+    mix_by_channel,
+    saturation_groups,
+    unit_saturation,
+)
 from bayes_mmm.rf import RFDesign, merge_rf, rf_design, rf_unit_response
 from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import (
@@ -185,23 +193,37 @@ def saturation_params(params: Mapping, spec: ModelSpec) -> dict:
 def _mixed_saturation(ad, params: Mapping, kinds):
     """Unit saturation of adstocked media ``ad`` (..., date, geo, channel), kind by channel."""
     xp = xp_of(ad)
-    parts, order = [], []
-    for kind, idx, pidx in saturation_groups(kinds):
-        sub = {
-            n: xp.take(params[n], pidx, axis=-1)[..., None, None, :]
-            for n in SATURATIONS[kind].names
-        }
-        parts.append(unit_saturation(kind, xp.take(ad, idx, axis=-1), **sub))
-        order.extend(idx.tolist())
-    inverse = np.argsort(np.array(order))
-    return xp.take(xp.concatenate(parts, axis=-1), inverse, axis=-1)
+    groups = saturation_groups(kinds)
+    parts = [
+        unit_saturation(
+            kind,
+            xp.take(ad, idx, axis=-1),
+            **{
+                n: xp.take(params[n], pidx, axis=-1)[..., None, None, :]
+                for n in SATURATIONS[kind].names
+            },
+        )
+        for kind, idx, pidx in groups
+    ]
+    return mix_by_channel(parts, groups, xp)
 
 
 def adstock_weights(params: Mapping, spec: ModelSpec):
-    """Lag weights of ``spec.adstock``, dims (..., lag, channel), from its parameters in
-    ``params`` (each dims (..., channel))."""
-    kind = ADSTOCKS[spec.adstock]
-    return kind.weights(*(params[n] for n in kind.names), spec.l_max)
+    """Lag weights, dims (..., lag, channel), from the adstock parameters in ``params``
+    (each dims (..., channel), or (..., its mixed dim) when ``spec`` mixes adstock kinds,
+    whose mapping then lists every channel in order: ``spec.for_channels``)."""
+    if not spec.mixed_adstock:
+        kind = ADSTOCKS[spec.adstock]
+        return kind.weights(*(params[n] for n in kind.names), spec.l_max)
+    groups = adstock_groups(list(spec.adstock.values()))
+    xp = xp_of(*(params[n] for n in spec.adstock_param_names()))
+    parts = [
+        ADSTOCKS[kind].weights(
+            *(xp.take(params[n], pidx, axis=-1) for n in ADSTOCKS[kind].names), spec.l_max
+        )
+        for kind, _, pidx in groups
+    ]
+    return mix_by_channel(parts, groups, xp)
 
 
 def media_response(stack, params: Mapping, spec: ModelSpec, rf: RFDesign | None = None):
@@ -215,9 +237,9 @@ def media_response(stack, params: Mapping, spec: ModelSpec, rf: RFDesign | None 
         ``beta · adstock(reach × saturation(frequency))`` (``bayes_mmm.rf``) instead of
         ``beta · saturation(adstock(media))``.
     params : mapping
-        ``alpha`` (..., channel), ``beta`` (..., geo, channel) and the saturation's
-        parameters (..., channel); for a mixed spec ``ec``/``slope`` (..., hill_channel)
-        and ``lam`` (..., lam_channel).
+        ``beta`` (..., geo, channel) and the adstock's and saturation's parameters
+        (..., channel); for a mixed spec each on its mixed dim (``bayes_mmm.kinds``), e.g.
+        ``ec``/``slope`` (..., hill_channel) and ``lam`` (..., lam_channel).
 
     Returns
     -------
@@ -377,7 +399,7 @@ def mediator_response(stack, params: Mapping, spec: ModelSpec, channels) -> obje
     array, dims (..., date, geo, path)
         In units of the mediator's typical (mean non-zero) value.
     """
-    xp = xp_of(stack, params["alpha"])
+    xp = xp_of(stack, params["beta"])
     unit = media_response(stack, {**params, "beta": xp.ones_like(params["beta"])}, spec)
     up = np.array([list(channels).index(u) for u, _ in spec.mediator_paths()])
     return params["mediator_coef"][..., None, None, :] * xp.take(unit, up, axis=-1)

@@ -1,10 +1,11 @@
 """``bm.simulate``: synthetic geo panels with known truth, for recovery checks.
 
 The generative process is the model's own (``bayes_mmm.response``) evaluated at known
-parameters, so a correct sampler must recover it: geometric adstock, saturation
-normalised at typical exposure, log-normal geo-level channel effects around a channel
-mean, geo intercepts and trends, shared yearly seasonality and controls, Gaussian noise
-proportional to each geo's size.
+parameters, so a correct sampler must recover it: the spec's adstock kinds (normalised lag
+weights) and saturation kinds (normalised at typical exposure), each kind's true parameters
+drawn from the range its registry entry declares (``kinds.Parameter.truth``), log-normal
+geo-level channel effects around a channel mean, geo intercepts and trends, shared yearly
+seasonality and controls, Gaussian noise proportional to each geo's size.
 
 Ground truth ROI is the same counterfactual the analysis uses: the channel's revenue
 (carryover tail included) divided by its spend. With ``spend_groups`` one spend column pays
@@ -12,7 +13,9 @@ for several channels and the truth has one ROI per group: the summed revenue of 
 channels divided by the group's spend (``MMMData.group_labels`` names the groups).
 
 Optional parts (all off by default, so default panels are unchanged bit for bit; their
-randomness comes from a second stream seeded by ``(seed, 1)``):
+randomness comes from a second stream seeded by ``(seed, 1)``; the parameters of the
+adstock and saturation kinds added after the first four parameters come from a third,
+``(seed, 2)``):
 
 - media as impressions with spend behind them (``spend_groups``: cost per impression
   varies by channel and a little by week);
@@ -33,9 +36,9 @@ import xarray as xr
 
 from bayes_mmm import drift
 from bayes_mmm.data import MMMData
-from bayes_mmm.kinds import mixed_dim_channels
+from bayes_mmm.kinds import FIRST_TRUTHS, draw_truth, transform_parameters
 from bayes_mmm.response import baseline_response, make_design, media_response, mediator_response
-from bayes_mmm.spec import SATURATION_DIM, ModelSpec
+from bayes_mmm.spec import ModelSpec
 
 CHANNEL_NAMES = (
     "tv", "search", "social", "display", "radio", "video", "ooh", "print", "email",
@@ -150,7 +153,8 @@ def simulate(
         size = holiday_effect * np.exp(holiday_spread * extra.normal(size=n_geos))
         params["event_coef"] = size[:, None]
     spec = spec.for_channels(provisional.channels)
-    params = _kind_layout(params, spec)
+    params |= _other_kind_params(seed, len(provisional.channels))
+    params = _kind_layout(params, spec, provisional.channels)
     params.update(drift.drifts(seed, provisional, baseline_drift, media_seasonality))
     design = make_design(provisional, spec)
     base = baseline_response(design, params, spec)
@@ -214,16 +218,22 @@ def _observed(
     return frame, geo_size, kwargs | options
 
 
-def _kind_layout(params: dict, spec: ModelSpec) -> dict:
-    """``params`` in the model's layout: with mixed saturation kinds, each saturation
-    parameter only for the channels whose kind uses it."""
-    if not spec.mixed_saturation:
-        return params
-    kinds = list(spec.saturation.values())
+def _kind_layout(params: dict, spec: ModelSpec, channels: Sequence[str]) -> dict:
+    """``params`` in the model's layout: each of the spec's transform parameters only for
+    the channels whose kind uses it (all channels in a single-kind spec); the truth of
+    kinds the spec does not use is kept whole, for reference."""
     out = dict(params)
-    for name, dim in SATURATION_DIM.items():
-        out[name] = params[name][mixed_dim_channels(kinds, dim)]
+    for name in spec.transform_param_names():
+        keep = [list(channels).index(c) for c in spec.parameter_channels(name, channels)]
+        out[name] = params[name][keep]
     return out
+
+
+def _other_kind_params(seed: int, n_channels: int) -> dict:
+    """True values of the transform parameters outside ``FIRST_TRUTHS``, dims (channel,),
+    from a generator of their own: adding a kind leaves existing panels unchanged."""
+    names = [n for n in transform_parameters() if n not in FIRST_TRUTHS]
+    return draw_truth(np.random.default_rng([seed, 2]), names, n_channels)
 
 
 def _draw_inputs(
@@ -251,10 +261,7 @@ def _draw_params(rng, extra, spec: ModelSpec, lay: _Layout, noise, geo_spread) -
     organic media from ``extra``."""
     n_geos, n_channels = len(lay.geos), len(lay.channels)
     params = {
-        "alpha": rng.uniform(0.1, 0.6, n_channels),
-        "ec": rng.uniform(0.6, 1.6, n_channels),
-        "slope": rng.uniform(0.8, 2.0, n_channels),
-        "lam": rng.uniform(0.5, 2.0, n_channels),
+        **draw_truth(rng, FIRST_TRUTHS, n_channels),
         "intercept": rng.uniform(0.5, 0.8, n_geos),
         "trend": rng.normal(0.05, 0.05, n_geos),
         "season": rng.normal(0.0, 0.06, 2 * spec.yearly_seasonality),
@@ -271,9 +278,8 @@ def _draw_params(rng, extra, spec: ModelSpec, lay: _Layout, noise, geo_spread) -
 
 def _add_organic_params(extra, params: dict, n_geos: int, n_org: int, geo_spread) -> None:
     """Append the organic channels' true parameters to ``params`` (in place)."""
-    for name, lo, hi in [("alpha", 0.1, 0.6), ("ec", 0.6, 1.6), ("slope", 0.8, 2.0)]:
-        params[name] = np.concatenate([params[name], extra.uniform(lo, hi, n_org)])
-    params["lam"] = np.concatenate([params["lam"], extra.uniform(0.5, 2.0, n_org)])
+    for name, value in draw_truth(extra, FIRST_TRUTHS, n_org).items():
+        params[name] = np.concatenate([params[name], value])
     org_mu = np.log(extra.uniform(0.02, 0.06, n_org))
     org_beta = np.exp(org_mu[None, :] + geo_spread * extra.normal(size=(n_geos, n_org)))
     params["beta"] = np.concatenate([params["beta"], org_beta], axis=1)

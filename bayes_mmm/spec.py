@@ -15,10 +15,15 @@ control_coef       control     effect of one standard deviation of a control (ei
 beta_mu            channel     log effect at typical exposure, population mean over geos
 beta_sigma         channel     spread of log effects across geos (non-centred)
 group_sigma        channel     spread of log effects across geo groups (with ``geo_group``)
-alpha              channel     geometric adstock decay
+alpha              channel     geometric / delayed adstock decay
+theta              channel     delayed adstock: periods from exposure to peak effect
+weibull_scale      channel     Weibull adstock scale, in periods
+weibull_shape      channel     Weibull adstock shape
 ec                 channel     Hill half-saturation, in units of typical exposure
 slope              channel     Hill slope, truncated to [0.5, 3] so the curve stays smooth
-lam                channel     log / negative-exponential saturation rate
+lam                channel     log / negative-exponential / logistic saturation rate
+km                 channel     Michaelis–Menten half-saturation, in units of typical exposure
+tanh_scale         channel     tanh saturation bend, in units of typical exposure
 event_mu           event       effect of an event (holiday) as a share of geo revenue,
                                population mean over geos
 event_sigma        event       spread of event effects across geos (centred, see model)
@@ -52,12 +57,13 @@ channel of the data. The mediator keeps its place in the revenue equation as an 
 channel; in addition the model fits its own equation jointly (``bayes_mmm.model``). See
 ``bayes_mmm.mediation`` for the assumptions this encodes.
 
-Saturation per channel
-----------------------
-``saturation`` is one kind for all channels or a mapping ``{channel: kind}`` (unlisted
-channels get ``"hill"``). With a mixed mapping, ``ec``/``slope`` exist only for the Hill
-channels (dim ``hill_channel``) and ``lam`` only for the log / negative-exponential ones
-(dim ``lam_channel``), so no parameter is sampled from its prior alone.
+Adstock and saturation per channel
+----------------------------------
+``adstock`` and ``saturation`` are each one kind for all channels or a mapping
+``{channel: kind}`` (unlisted channels get ``"geometric"`` / ``"hill"``). With a mixed
+mapping each parameter exists only for the channels whose kind uses it, on its own dim
+(``bayes_mmm.kinds``: e.g. ``ec``/``slope`` on ``hill_channel``, ``lam`` on ``lam_channel``,
+``theta`` on ``delay_channel``), so no parameter is sampled from its prior alone.
 :meth:`ModelSpec.for_channels` puts the mapping in the data's channel order (``bm.fit`` and
 ``build_model`` call it); a spec with one kind for all channels collapses to that string.
 
@@ -125,6 +131,8 @@ TV_MIN_FLOORS = 2
 # The parameters of each saturation kind and the dim they live on in a mixed spec.
 SATURATION_PARAMS = {name: kind.names for name, kind in SATURATIONS.items()}
 SATURATION_DIM = mixed_dims()
+ADSTOCK_PARAMS = {name: kind.names for name, kind in ADSTOCKS.items()}
+ADSTOCK_DIM = mixed_dims(ADSTOCKS)
 
 POOLINGS = ("hierarchical", "pooled", "unpooled")
 #: Panels with this many geos or more sample the media part in single precision by
@@ -193,10 +201,11 @@ class ModelSpec:
 
     Parameters
     ----------
-    adstock : {"geometric"}
+    adstock : {"geometric", "delayed", "weibull_pdf", "weibull_cdf"} or dict of str to str
+        One kind for every channel, or ``{channel: kind}`` (unlisted channels: geometric).
     l_max : int
         Adstock window in periods.
-    saturation : {"hill", "log", "neg_exp"} or dict of str to str
+    saturation : {"hill", "log", "neg_exp", "logistic", "michaelis_menten", "tanh"} or dict
         One kind for every channel, or ``{channel: kind}`` (unlisted channels: Hill).
     pooling : {"hierarchical", "pooled", "unpooled"} or None
         How channel coefficients are shared across geos. None: hierarchical for geo
@@ -261,7 +270,7 @@ class ModelSpec:
         static.
     """
 
-    adstock: str = "geometric"
+    adstock: str | Mapping[str, str] = "geometric"
     l_max: int = 8
     saturation: str | Mapping[str, str] = "hill"
     pooling: str | None = None
@@ -282,24 +291,10 @@ class ModelSpec:
     def __post_init__(self) -> None:
         self._check_drivers()
         self._check_time_varying_fields()
-        if self.adstock not in ADSTOCKS:
-            raise SpecError(
-                f"adstock={self.adstock!r} is not supported; use one of {tuple(ADSTOCKS)}."
-            )
         if not isinstance(self.l_max, int) or not 1 <= self.l_max <= 104:
             raise SpecError(f"l_max={self.l_max!r} must be an integer between 1 and 104.")
-        kinds = [self.saturation] if isinstance(self.saturation, str) else None
-        if kinds is None:
-            if not isinstance(self.saturation, Mapping) or not self.saturation:
-                raise SpecError(
-                    f"saturation={self.saturation!r}: give one of {tuple(SATURATIONS)} or a "
-                    "non-empty dict {channel: kind}."
-                )
-            object.__setattr__(self, "saturation", dict(self.saturation))
-            kinds = list(self.saturation.values())
-        for kind in kinds:
-            if kind not in SATURATIONS:
-                raise SpecError(f"saturation={kind!r}: choose one of {tuple(SATURATIONS)}.")
+        self._check_kinds("adstock", ADSTOCKS)
+        self._check_kinds("saturation", SATURATIONS)
         if self.pooling is not None and self.pooling not in POOLINGS:
             raise SpecError(f"pooling={self.pooling!r}: choose one of {POOLINGS} or None.")
         if self.float32 is not None and not isinstance(self.float32, bool):
@@ -317,6 +312,25 @@ class ModelSpec:
                 )
             if not isinstance(p, Prior):
                 raise SpecError(f"Prior {name!r} must be a pymc_extras Prior, got {p!r}.")
+
+    def _check_kinds(self, name: str, registry: Mapping) -> None:
+        """``SpecError`` unless field ``name`` is a kind of ``registry`` or a non-empty
+        ``{channel: kind}`` mapping of them (stored as a plain dict)."""
+        value = getattr(self, name)
+        kinds = [value] if isinstance(value, str) else None
+        if kinds is None:
+            if not isinstance(value, Mapping) or not value:
+                raise SpecError(
+                    f"{name}={value!r}: give one of {tuple(registry)} or a non-empty dict "
+                    "{channel: kind}."
+                )
+            object.__setattr__(self, name, dict(value))
+            kinds = list(value.values())
+        for kind in kinds:
+            if kind not in registry:
+                raise SpecError(
+                    f"{name}={kind!r} is not supported; choose one of {tuple(registry)}."
+                )
 
     def _check_drivers(self) -> None:
         ca = self.control_adstock
@@ -493,23 +507,65 @@ class ModelSpec:
 
     def saturation_kinds(self, channels) -> tuple[str, ...]:
         """The saturation kind of each of ``channels`` (dims (channel,))."""
-        if isinstance(self.saturation, str):
-            return tuple(self.saturation for _ in channels)
-        unknown = [c for c in self.saturation if c not in channels]
-        if unknown:
+        return _kinds_by_channel(self.saturation, channels, "saturation", "hill")
+
+    @property
+    def mixed_adstock(self) -> bool:
+        """True when channels use different adstock kinds (a ``{channel: kind}`` spec)."""
+        return not isinstance(self.adstock, str)
+
+    def adstock_kinds(self, channels) -> tuple[str, ...]:
+        """The adstock kind of each of ``channels`` (dims (channel,)); unlisted channels of
+        a mapping are geometric."""
+        return _kinds_by_channel(self.adstock, channels, "adstock", "geometric")
+
+    def adstock_param_names(self) -> tuple[str, ...]:
+        """Adstock parameters the model samples, in a fixed order."""
+        kinds = [self.adstock] if isinstance(self.adstock, str) else self.adstock.values()
+        return tuple(dict.fromkeys(n for k in ADSTOCKS if k in kinds for n in ADSTOCK_PARAMS[k]))
+
+    def parameter_channels(self, name: str, channels) -> list[str]:
+        """The channels that carry transform parameter ``name``: all of them in a
+        single-kind spec, else those whose kind uses it (its mixed dim's coordinates)."""
+        for registry, kinds in (
+            (ADSTOCKS, self.adstock_kinds(channels)),
+            (SATURATIONS, self.saturation_kinds(channels)),
+        ):
+            users = [c for c, k in zip(channels, kinds) if name in registry[k].names]
+            if users:
+                return list(channels) if len(set(kinds)) == 1 else users
+        return []
+
+    def check_panel(self, n_dates: int, channels) -> None:
+        """Raise ``SpecError`` when the spec does not fit a panel of ``n_dates`` periods
+        and these ``channels``: kind mappings naming unknown channels, or a carryover
+        window (``l_max``) as long as the history, which no period could inform."""
+        self.adstock_kinds(channels)
+        self.saturation_kinds(channels)
+        if self.l_max >= n_dates:
+            kinds = sorted(set(self.adstock_kinds(channels)))
             raise SpecError(
-                f"saturation names channel(s) {unknown} that are not in the data "
-                f"({list(channels)}): fix the names in the saturation mapping."
+                f"l_max={self.l_max}: the {'/'.join(kinds)} adstock carries over longer than "
+                f"the panel's {n_dates} periods. Use l_max below {n_dates} (at most "
+                f"{max(1, n_dates // 2)} leaves half the history to estimate it) or a longer "
+                "history."
             )
-        return tuple(self.saturation.get(c, "hill") for c in channels)
 
     def for_channels(self, channels) -> ModelSpec:
-        """This spec with ``saturation`` resolved for ``channels`` (in their order): a
-        single string when all channels share one kind, else a complete ordered mapping."""
-        kinds = self.saturation_kinds(channels)
-        if len(set(kinds)) == 1:
-            return replace(self, saturation=kinds[0])
-        return replace(self, saturation=dict(zip(channels, kinds)))
+        """This spec with ``adstock`` and ``saturation`` resolved for ``channels`` (in their
+        order): a single string when all channels share one kind, else a complete ordered
+        mapping."""
+        out = {}
+        for name, kinds in (
+            ("adstock", self.adstock_kinds(channels)),
+            ("saturation", self.saturation_kinds(channels)),
+        ):
+            out[name] = kinds[0] if len(set(kinds)) == 1 else dict(zip(channels, kinds))
+        return replace(self, **out)
+
+    def transform_param_names(self) -> tuple[str, ...]:
+        """Adstock then saturation parameters the model samples, in a fixed order."""
+        return (*self.adstock_param_names(), *self.saturation_param_names())
 
     def saturation_param_names(self) -> tuple[str, ...]:
         """Saturation parameters the model samples, in a fixed order."""
@@ -538,6 +594,8 @@ class ModelSpec:
         d["priors"] = {k: v.to_dict() for k, v in self.priors.items()}
         if isinstance(self.saturation, Mapping):
             d["saturation"] = dict(self.saturation)
+        if isinstance(self.adstock, Mapping):
+            d["adstock"] = dict(self.adstock)
         if d["pooling"] is None:
             d.pop("pooling")
         d["control_adstock"] = list(self.control_adstock)
@@ -601,3 +659,17 @@ def _tomlable(obj):
     if isinstance(obj, list | tuple):
         return [_tomlable(v) for v in obj]
     return obj
+
+
+def _kinds_by_channel(value, channels, name: str, default: str) -> tuple[str, ...]:
+    """Each channel's kind from a spec field ``name`` (one kind, or ``{channel: kind}``
+    with ``default`` for unlisted channels), dims (channel,)."""
+    if isinstance(value, str):
+        return tuple(value for _ in channels)
+    unknown = [c for c in value if c not in channels]
+    if unknown:
+        raise SpecError(
+            f"{name} names channel(s) {unknown} that are not in the data "
+            f"({list(channels)}): fix the names in the {name} mapping."
+        )
+    return tuple(value.get(c, default) for c in channels)

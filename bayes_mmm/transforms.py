@@ -150,6 +150,82 @@ def geometric_weights(alpha, l_max: int):
     return w / w.sum(axis=-2)[..., None, :]
 
 
+def _lags(param, l_max: int, start: int = 0):
+    """Lags ``start … start + l_max - 1`` as a (lag, 1) column in ``param``'s precision."""
+    return np.arange(start, start + l_max, dtype=getattr(param, "dtype", float))[:, None]
+
+
+def _normalise_log_weights(log_w):
+    """``exp(log_w)`` normalised to sum 1 over the lag axis (-2), overflow- and
+    underflow-free (a softmax): a narrow kernel whose weights all underflow still sums to 1."""
+    xp = xp_of(log_w)
+    w = xp.exp(log_w - log_w.max(axis=-2)[..., None, :])
+    return w / w.sum(axis=-2)[..., None, :]
+
+
+def delayed_weights(alpha, theta, l_max: int):
+    """Delayed geometric weights ``alpha**((l - theta)**2)``, normalised over ``lag``.
+
+    The effect peaks ``theta`` periods after exposure and decays at rate ``alpha`` on
+    either side of the peak (PyMC-Marketing's ``delayed_adstock``).
+
+    Parameters
+    ----------
+    alpha : array, dims (..., channel), in (0, 1)
+    theta : array, dims (..., channel), ≥ 0
+        Delay of the peak, in periods.
+
+    Returns
+    -------
+    array, dims (..., lag, channel), summing to 1 over ``lag``.
+    """
+    xp = xp_of(alpha, theta)
+    lags = _lags(alpha, l_max)
+    return _normalise_log_weights((lags - theta[..., None, :]) ** 2 * xp.log(alpha)[..., None, :])
+
+
+def weibull_pdf_weights(weibull_scale, weibull_shape, l_max: int):
+    """Weibull-density weights at lags ``1 … l_max`` (for lags ``0 … l_max - 1``),
+    normalised over ``lag``: a flexible hump (shape > 1) or decay (shape ≤ 1).
+
+    Parameters
+    ----------
+    weibull_scale : array, dims (..., channel), > 0
+        Scale ``λ`` in periods.
+    weibull_shape : array, dims (..., channel), > 0
+        Shape ``k``.
+
+    Returns
+    -------
+    array, dims (..., lag, channel), summing to 1 over ``lag``.
+    """
+    xp = xp_of(weibull_scale, weibull_shape)
+    scale, shape = weibull_scale[..., None, :], weibull_shape[..., None, :]
+    log_t = xp.log(_lags(weibull_scale, l_max, start=1)) - xp.log(scale)
+    # log density up to the constant log(k / λ), which the normalisation removes
+    return _normalise_log_weights((shape - 1.0) * log_t - xp.exp(shape * log_t))
+
+
+def weibull_cdf_weights(weibull_scale, weibull_shape, l_max: int):
+    """Weibull survival weights ``exp(-(l / λ)**k)`` at lags ``0 … l_max - 1`` (1 at lag
+    0), normalised over ``lag``: the share of the effect still present after ``l`` periods.
+
+    Parameters
+    ----------
+    weibull_scale, weibull_shape : array, dims (..., channel), > 0
+
+    Returns
+    -------
+    array, dims (..., lag, channel), summing to 1 over ``lag``.
+    """
+    xp = xp_of(weibull_scale, weibull_shape)
+    scale, shape = weibull_scale[..., None, :], weibull_shape[..., None, :]
+    lags = _lags(weibull_scale, l_max)
+    # lag 0 is masked out of the power: 0**k has a NaN gradient in k
+    log_t = xp.log(np.maximum(lags, 1.0)) - xp.log(scale)
+    return _normalise_log_weights(-xp.exp(shape * log_t) * (lags > 0).astype(lags.dtype))
+
+
 def adstock(stack, weights):
     """Weighted sum of a lag stack over its lag axis, as one matrix-vector product per channel.
 
@@ -234,6 +310,44 @@ def neg_exp_saturation(x, lam):
     """Negative-exponential saturation ``1 - exp(-lam * x)``: bounded by 1, 0 at 0."""
     xp = xp_of(x, lam)
     return -xp.expm1(-lam * x)
+
+
+def logistic_saturation(x, lam):
+    """Logistic saturation ``(1 - exp(-lam x)) / (1 + exp(-lam x))`` (PyMC-Marketing's
+    ``logistic_saturation``): bounded by 1, 0 at 0, concave.
+
+    It equals ``tanh(lam x / 2)``: after :func:`bayes_mmm.kinds.unit_saturation` the
+    logistic and tanh kinds span the same curves and differ in their parameter and its
+    prior (``lam`` is a rate shared with the log and neg_exp kinds; ``tanh_scale`` is the
+    exposure scale of the bend).
+    """
+    xp = xp_of(x, lam)
+    return xp.tanh(0.5 * lam * x)
+
+
+def michaelis_menten(x, km):
+    """Michaelis–Menten saturation ``x / (km + x)``: bounded by 1, 0 at 0, concave; half
+    of the ceiling at ``km`` (Hill with slope 1).
+
+    Parameters
+    ----------
+    x : array, dims (..., date, geo, channel), ≥ 0
+    km : array broadcastable to ``x``, > 0
+    """
+    return x / (km + x)
+
+
+def tanh_saturation(x, tanh_scale):
+    """Tanh saturation ``tanh(x / tanh_scale)``: bounded by 1, 0 at 0, concave.
+
+    Parameters
+    ----------
+    x : array, dims (..., date, geo, channel), ≥ 0
+    tanh_scale : array broadcastable to ``x``, > 0
+        Exposure at which the curve reaches tanh(1) ≈ 76% of its ceiling.
+    """
+    xp = xp_of(x, tanh_scale)
+    return xp.tanh(x / tanh_scale)
 
 
 def fourier_features(t, period: float, order: int):

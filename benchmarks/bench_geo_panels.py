@@ -30,9 +30,12 @@ from pathlib import Path
 import bayes_mmm as bm
 
 
-def fit_panel(n_geos: int, n_weeks: int, seed: int, draws: int, tune: int, chains: int) -> dict:
-    """Simulate one panel, fit it at the defaults and report gates and coverage."""
-    frame, truth = bm.simulate(n_geos=n_geos, n_weeks=n_weeks, seed=seed)
+def fit_panel(
+    n_geos: int, n_weeks: int, seed: int, draws: int, tune: int, chains: int, spec=None
+) -> dict:
+    """Simulate one panel (from ``spec``'s kinds), fit it at the defaults (under ``spec``)
+    and report gates and coverage."""
+    frame, truth = bm.simulate(n_geos=n_geos, n_weeks=n_weeks, seed=seed, spec=spec)
     channels = [str(c) for c in truth.contributions.channel.values]
     data = bm.MMMData.from_frame(
         frame, date="date", target="revenue", media=channels, geo="geo", controls=["control_1"]
@@ -40,17 +43,21 @@ def fit_panel(n_geos: int, n_weeks: int, seed: int, draws: int, tune: int, chain
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = bm.fit(data, draws=draws, tune=tune, chains=chains, random_seed=seed, progress=False)
+        fit = bm.fit(
+            data, spec, draws=draws, tune=tune, chains=chains, random_seed=seed, progress=False
+        )
     wall = time.perf_counter() - t0
+    return {"geos": n_geos, "weeks": n_weeks, "seed": seed, **summary(fit, truth, wall)}
+
+
+def summary(fit: bm.Fit, truth, wall: float) -> dict:
+    """A fit's wall time, gates, settings and how many true ROIs its 90% intervals cover."""
     conv = fit.convergence
     diag = fit.diagnostics()
     roi = fit.roi(hdi_prob=0.9)
     true = truth.roi.reindex(roi.index)
     inside = int(((roi["lower"] <= true) & (true <= roi["upper"])).sum())
     return {
-        "geos": n_geos,
-        "weeks": n_weeks,
-        "seed": seed,
         "wall_s": round(wall, 1),
         "compile_s": round(fit.meta["compile_s"], 1),
         "converged": bool(fit.converged),
@@ -87,26 +94,42 @@ def main() -> None:
     p.add_argument("--geos", type=int, nargs="+", default=[5, 10, 20])
     p.add_argument("--weeks", type=int, nargs="+", default=[156, 104, 156])
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
-    p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--tune", type=int, default=1000)
-    p.add_argument("--chains", type=int, default=4)
-    p.add_argument("--out", default="runs/geo_panels")
-    args = p.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(UTC).isoformat(timespec="seconds")
+    args = sampler_arguments(p, "runs/geo_panels")
+    record = recorder(Path(args.out) / "results.json", args)
     rows = []
     for i, g in enumerate(args.geos):
         weeks = args.weeks[i % len(args.weeks)]
         for seed in args.seeds:
-            row = fit_panel(g, weeks, seed, args.draws, args.tune, args.chains)
-            row["load_1min"] = round(os.getloadavg()[0], 2)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-            (out / "results.json").write_text(
-                json.dumps({"started": started, "args": vars(args), "fits": rows}, indent=1)
-            )
+            rows = record(fit_panel(g, weeks, seed, args.draws, args.tune, args.chains))
     print(table(rows))
+
+
+def sampler_arguments(p: argparse.ArgumentParser, out: str) -> argparse.Namespace:
+    """Parse ``p`` with the acceptance settings' options added (4 × 1000 after 1000)."""
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--out", default=out)
+    return p.parse_args()
+
+
+def recorder(path: Path, args: argparse.Namespace):
+    """A function that stamps a fit's record with the machine load, prints it and rewrites
+    ``path`` with every record so far (a run killed midway keeps its finished fits)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    rows: list[dict] = []
+
+    def record(row: dict) -> list[dict]:
+        row["load_1min"] = round(os.getloadavg()[0], 2)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        path.write_text(
+            json.dumps({"started": started, "args": vars(args), "fits": rows}, indent=1)
+        )
+        return rows
+
+    return record
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def test_prior_override_gets_default_dims():
 @pytest.mark.parametrize(
     "kwargs, words",
     [
-        ({"saturation": "tanh"}, "saturation"),
+        ({"saturation": "sigmoid"}, "saturation"),
+        ({"adstock": "binomial"}, "adstock"),
         ({"l_max": 0}, "l_max"),
         ({"pooling": "partial"}, "pooling"),
         ({"priors": {"alfa": Prior("Beta", alpha=1, beta=1)}}, "alfa"),
@@ -84,8 +85,8 @@ def test_mixed_saturation_spec_roundtrips_and_resolves(tmp_path):
 
 
 def test_bad_saturation_mapping_is_a_spec_error():
-    with pytest.raises(bm.SpecError, match="'logistic'"):
-        bm.ModelSpec(saturation={"tv": "logistic"})
+    with pytest.raises(bm.SpecError, match="'sigmoid'"):
+        bm.ModelSpec(saturation={"tv": "sigmoid"})
     with pytest.raises(bm.SpecError, match=r"\['radio'\]"):
         bm.ModelSpec(saturation={"radio": "log"}).for_channels(CHANNELS)
 

@@ -119,3 +119,95 @@ def test_adstock_conserves_mass_and_nonnegative(alpha, l_max):
     )
     assert (ad >= 0).all()
     np.testing.assert_allclose(ad.sum(), x.sum(), rtol=1e-9)
+
+
+ADSTOCK_KINDS = {
+    "delayed": (tf.delayed_weights, {"alpha": (0.1, 0.9), "theta": (0.0, 4.0)}),
+    "weibull_pdf": (tf.weibull_pdf_weights, {"scale": (0.5, 5.0), "shape": (0.5, 4.0)}),
+    "weibull_cdf": (tf.weibull_cdf_weights, {"scale": (0.5, 5.0), "shape": (0.5, 4.0)}),
+}
+
+
+@pytest.mark.parametrize("name", list(ADSTOCK_KINDS))
+def test_adstock_kind_parity_and_finite_gradient(name):
+    """numpy and pytensor weights agree to 1e-10, and the gradient in every parameter is
+    finite (the Weibull survival masks lag 0 out of ``0**k``)."""
+    fn, ranges = ADSTOCK_KINDS[name]
+    params = [RNG.uniform(lo, hi, 4) for lo, hi in ranges.values()]
+    w = fn(*params, 8)
+    assert w.shape == (8, 4)
+    np.testing.assert_allclose(w.sum(axis=0), 1.0, atol=1e-12)
+    np.testing.assert_allclose(_compile(lambda *p: fn(*p, 8), *params), w, atol=1e-10)
+    syms = [pt.vector() for _ in params]
+    loss = (fn(*syms, 8) * np.arange(8.0)[:, None]).sum()
+    grads = pytensor.function(syms, pytensor.grad(loss, syms))(*params)
+    assert all(np.isfinite(g).all() for g in grads)
+    batched = fn(*(np.stack([p, p]) for p in params), 8)  # leading draw dim
+    np.testing.assert_allclose(batched[1], w)
+
+
+def test_delayed_weights_peak_at_the_delay():
+    w = tf.delayed_weights(np.array([0.5, 0.5]), np.array([0.0, 3.0]), 8)
+    assert w.argmax(axis=0).tolist() == [0, 3]
+    np.testing.assert_allclose(
+        w[:, 0], 0.5 ** (np.arange(8.0) ** 2) / (0.5 ** (np.arange(8.0) ** 2)).sum()
+    )
+
+
+def test_weibull_weights_match_scipy():
+    """An independent truth: scipy's Weibull density (lags 1…l_max) and survival."""
+    from scipy import stats
+
+    scale, shape = 2.5, 1.8
+    lags = np.arange(8.0)
+    pdf = stats.weibull_min.pdf(lags + 1, shape, scale=scale)
+    sf = stats.weibull_min.sf(lags, shape, scale=scale)
+    one = (np.array([scale]), np.array([shape]))
+    np.testing.assert_allclose(tf.weibull_pdf_weights(*one, 8)[:, 0], pdf / pdf.sum(), rtol=1e-12)
+    np.testing.assert_allclose(tf.weibull_cdf_weights(*one, 8)[:, 0], sf / sf.sum(), rtol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    name=st.sampled_from(list(ADSTOCK_KINDS)),
+    u=st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)),
+    l_max=st.integers(1, 12),
+)
+def test_adstock_kinds_conserve_mass(name, u, l_max):
+    """Normalised weights: every kind's adstock keeps a pulse's total (its carryover
+    tail included), weights non-negative and finite even where they all underflow."""
+    fn, ranges = ADSTOCK_KINDS[name]
+    params = [np.array([lo + f * (hi - lo)]) for f, (lo, hi) in zip(u, ranges.values())]
+    w = fn(*params, l_max)
+    assert np.isfinite(w).all() and (w >= 0).all()
+    x = np.abs(RNG.normal(size=(20, 1, 1)))
+    ad = tf.adstock(tf.lag_stack(x, l_max, tail=l_max - 1), w)
+    np.testing.assert_allclose(ad.sum(), x.sum(), rtol=1e-9)
+
+
+NEW_SATURATIONS = [
+    (tf.logistic_saturation, "lam"),
+    (tf.michaelis_menten, "km"),
+    (tf.tanh_saturation, "tanh_scale"),
+]
+
+
+@pytest.mark.parametrize("fn, name", NEW_SATURATIONS)
+def test_new_saturations_parity(fn, name):
+    x = np.abs(RNG.normal(1, 1, (20, 3, 4)))
+    x[::4] = 0.0
+    p = RNG.uniform(0.2, 3, 4)
+    np.testing.assert_allclose(fn(x, p), _compile(fn, x, p), atol=1e-10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=pos, b=pos, p=par, which=st.sampled_from(range(len(NEW_SATURATIONS))))
+def test_new_saturations_monotone_concave_bounded_zero(a, b, p, which):
+    fn, _ = NEW_SATURATIONS[which]
+    lo, hi = min(a, b), max(a, b)
+    x = np.array([lo, 0.5 * (lo + hi), hi])
+    f = fn(x, p)
+    assert fn(np.array([0.0]), p) == 0.0
+    assert 0.0 <= f[0] <= f[1] + 1e-12 <= f[2] + 2e-12
+    assert f[2] <= 1.0
+    assert f[1] >= 0.5 * (f[0] + f[2]) - 1e-12  # concave: the midpoint lies above the chord

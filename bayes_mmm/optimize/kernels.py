@@ -86,31 +86,6 @@ def grouped_saturation(groups: Sequence[SaturationGroup], x: np.ndarray, sl, gra
     return f, df
 
 
-def _hill_curvature(x, f, df, params):
-    """``d² hill / dx² = (df / x) (slope - 1 - 2 slope f)``; ``x`` as the kernel left it
-    (at least ``TINY``)."""
-    slope = params["slope"]
-    out = f * (-2.0 * slope)
-    out += slope - 1.0
-    out *= df
-    out /= x
-    return out
-
-
-def _log_curvature(x, f, df, params):
-    """``d² log(1 + lam x) / dx² = -(df)²``."""
-    return -df * df
-
-
-def _neg_exp_curvature(x, f, df, params):
-    """``d² (1 - exp(-lam x)) / dx² = -lam df``."""
-    return df * -params["lam"]
-
-
-#: Second derivative of each saturation kind, from its exposure, value and slope.
-CURVATURES = {"hill": _hill_curvature, "log": _log_curvature, "neg_exp": _neg_exp_curvature}
-
-
 def grouped_curvature(groups: Sequence[SaturationGroup], x, f, df, sl) -> np.ndarray:
     """Second derivative of the saturation at ``x`` for the draws ``sl``, kind by kind.
 
@@ -131,9 +106,9 @@ def grouped_curvature(groups: Sequence[SaturationGroup], x, f, df, sl) -> np.nda
     for kind, idx, p in groups:
         params = {k: v[sl] for k, v in p.items()}
         if len(groups) == 1:  # the kernel clamped ``x`` in place
-            return CURVATURES[kind](x, f, df, params)
+            return SATURATIONS[kind].curvature(x, f, df, params)
         xs = np.maximum(x[..., idx], TINY)  # the kernel clamped a copy
-        out[..., idx] = CURVATURES[kind](xs, f[..., idx], df[..., idx], params)
+        out[..., idx] = SATURATIONS[kind].curvature(xs, f[..., idx], df[..., idx], params)
     return out
 
 

@@ -52,7 +52,6 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from bayes_mmm.errors import SpecError
-from bayes_mmm.kinds import ADSTOCKS
 from bayes_mmm.optimize.kernels import CHUNK, grouped_saturation, restrict
 from bayes_mmm.optimize.window import Planner
 from bayes_mmm.response import adstock_weights, path_matrix
@@ -250,7 +249,5 @@ def mediate(plan: Planner, draws: Mapping[str, np.ndarray]) -> MediatedPlanner:
         path_coef=path_coef,
         reference=f_ref[..., path_up],
         mediator_unit=unit,
-        mediator_weights=adstock_weights(
-            {n: draws[n][:, meds] for n in ADSTOCKS[spec.adstock].names}, spec
-        ),
+        mediator_weights=adstock_weights(draws, spec)[..., meds],
     )

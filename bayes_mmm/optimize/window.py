@@ -109,7 +109,7 @@ class Planner:
 
         The revenue is separable across (geo, spend group) cells, so its Hessian in the
         cells' spend is diagonal: ``curvature`` is that diagonal, exact (the saturation's
-        second derivative, ``kernels.CURVATURES``).
+        second derivative, ``kinds.SaturationKind.curvature``).
 
         Parameters
         ----------
@@ -358,7 +358,7 @@ def _coefficients(data: MMMData, draws, sat) -> np.ndarray:
     past the history. A forecast of the multiplier would extrapolate a GP with a length
     scale of several adstock windows, whose mean reverts to the average (1) within the
     window anyway, while the last level is what the recent data measure."""
-    f1 = np.empty((len(draws["alpha"]), 1, 1, len(data.channels)))
+    f1 = np.empty((len(draws["beta"]), 1, 1, len(data.channels)))
     for kind, idx, p in sat:
         f1[..., idx] = saturation(kind, np.ones((1, 1, 1, len(idx))), **p)
     coef = draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
