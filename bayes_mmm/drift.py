@@ -106,3 +106,26 @@ def drifts(seed: int, data, baseline: float, seasonality: float) -> dict[str, np
         n = len(data.channels)
         out["media_multiplier"] = media_seasonality(rng, data.n_dates, n, seasonality)
     return out
+
+
+def ar1(rng, n_weeks, n_geos, rho, sd):
+    """Positive multiplicative pattern with mean about 1, dims (date, geo)."""
+    e = rng.normal(0, sd * np.sqrt(1 - rho**2), (n_weeks, n_geos))
+    z = np.empty_like(e)
+    z[0] = rng.normal(0, sd, n_geos)
+    for t in range(1, n_weeks):
+        z[t] = rho * z[t - 1] + e[t]
+    return np.exp(z - sd**2 / 2)
+
+
+def flights(rng, n_weeks, n_geos, on=0.7):
+    """0/1 flighting blocks of 2–6 weeks, dims (date, geo)."""
+    out = np.zeros((n_weeks, n_geos))
+    for g in range(n_geos):
+        t = 0
+        while t < n_weeks:
+            length = int(rng.integers(2, 7))
+            out[t : t + length, g] = float(rng.random() < on)
+            t += length
+    out[0] = 1.0
+    return out

@@ -37,7 +37,16 @@ import xarray as xr
 from bayes_mmm import drift
 from bayes_mmm.data import MMMData
 from bayes_mmm.kinds import FIRST_TRUTHS, draw_truth, transform_parameters
-from bayes_mmm.response import baseline_response, make_design, media_response, mediator_response
+from bayes_mmm.response import baseline_response, make_design, media_response
+from bayes_mmm.simulate_drivers import (  # noqa: F401 (re-export)
+    SEED003_CONTROLS,
+    SEED003_GENERATOR_SEED,
+    SEED003_ORGANIC,
+    SEED003_PAID,
+    SEED003_UPSTREAM,
+    seed003_setup,
+    simulate_drivers,
+)
 from bayes_mmm.spec import ModelSpec
 
 CHANNEL_NAMES = (
@@ -119,15 +128,12 @@ def simulate(
         media columns are spend.
     organic : list of str
         Organic media (impressions, no spend), with an effect like paid media.
-    holiday_effect : float
-        Mean holiday surge as a share of geo revenue; > 0 adds a 0/1 ``holiday`` column
-        (the weeks containing Dec 25 and Jan 1) with a per-geo effect.
-    holiday_spread : float
-        Standard deviation of the per-geo log surge.
+    holiday_effect, holiday_spread : float
+        Mean holiday surge as a share of geo revenue, and the sd of its per-geo log; > 0
+        adds a 0/1 ``holiday`` column (the weeks containing Dec 25 and Jan 1).
     spend_variation : float
         Multiplies the spread of spend across geos (log-sd 0.2) and weeks (log-sd 0.35 of
-        the AR(1) pattern). Values > 1 give spend that covers more of each response curve
-        (an informative panel for budget questions); 1 keeps default panels unchanged.
+        the AR(1) pattern): > 1 covers more of each response curve, 1 is the default panel.
     baseline_drift, media_seasonality : float
         Sizes of a drifting baseline and a seasonal media multiplier (``drift.drifts``).
 
@@ -144,8 +150,9 @@ def simulate(
     extra = np.random.default_rng([seed, 1])  # new options only: defaults stay unchanged
     lay = _layout(channels, n_channels, organic, n_controls, n_geos, n_weeks, start)
     _check_groups(lay.channels, spend_groups)
-    observed = _observed(rng, extra, lay, spend_groups, spend_variation, holiday_effect > 0)
-    frame, geo_size, kwargs = observed
+    frame, geo_size, kwargs = _observed(
+        rng, extra, lay, spend_groups, spend_variation, holiday_effect > 0
+    )
     # A provisional panel whose target equals the geo size reproduces the model's scalings.
     provisional = MMMData.from_frame(frame, **kwargs)
     params = _draw_params(rng, extra, spec, lay, noise, geo_spread)
@@ -154,8 +161,8 @@ def simulate(
         params["event_coef"] = size[:, None]
     spec = spec.for_channels(provisional.channels)
     params |= _other_kind_params(seed, len(provisional.channels))
+    params |= drift.drifts(seed, provisional, baseline_drift, media_seasonality)
     params = _kind_layout(params, spec, provisional.channels)
-    params.update(drift.drifts(seed, provisional, baseline_drift, media_seasonality))
     design = make_design(provisional, spec)
     base = baseline_response(design, params, spec)
     media = media_response(design.stack, params, spec, design.rf)
@@ -247,9 +254,9 @@ def _draw_inputs(
     spend = np.empty((n_weeks, n_geos, n_channels))
     for c in range(n_channels):
         level = geo_size * spend_share[c] * np.exp(rng.normal(0, 0.2 * spend_variation, n_geos))
-        pattern = _ar1(rng, n_weeks, n_geos, rho=0.6, sd=0.35 * spend_variation)
+        pattern = drift.ar1(rng, n_weeks, n_geos, rho=0.6, sd=0.35 * spend_variation)
         if c % 2 == 1:  # flighted: the channel is off in blocks of weeks
-            pattern = pattern * _flights(rng, n_weeks, n_geos)
+            pattern = pattern * drift.flights(rng, n_weeks, n_geos)
         spend[..., c] = np.round(level * pattern, 2)
     control_values = rng.normal(0.0, 1.0, (n_weeks, n_geos, n_controls)).cumsum(axis=0) * 0.3
     control_values += rng.normal(0, 1, (1, n_geos, n_controls))
@@ -323,29 +330,6 @@ def _with_events(truth: Truth, frame: pd.DataFrame, kwargs: dict, geo_size) -> T
     return replace(truth, event_effect=pd.DataFrame(effect, data.geos, data.events))
 
 
-def _ar1(rng, n_weeks, n_geos, rho, sd):
-    """Positive multiplicative pattern with mean about 1, dims (date, geo)."""
-    e = rng.normal(0, sd * np.sqrt(1 - rho**2), (n_weeks, n_geos))
-    z = np.empty_like(e)
-    z[0] = rng.normal(0, sd, n_geos)
-    for t in range(1, n_weeks):
-        z[t] = rho * z[t - 1] + e[t]
-    return np.exp(z - sd**2 / 2)
-
-
-def _flights(rng, n_weeks, n_geos, on=0.7):
-    """0/1 flighting blocks of 2–6 weeks, dims (date, geo)."""
-    out = np.zeros((n_weeks, n_geos))
-    for g in range(n_geos):
-        t = 0
-        while t < n_weeks:
-            length = int(rng.integers(2, 7))
-            out[t : t + length, g] = float(rng.random() < on)
-            t += length
-    out[0] = 1.0
-    return out
-
-
 def _frame(lay: _Layout, spend, control_values, geo_size) -> pd.DataFrame:
     """Media (spend), controls and ``revenue`` = geo size, one row per (date, geo)."""
     idx = pd.MultiIndex.from_product([lay.dates, lay.geos], names=["date", "geo"])
@@ -387,7 +371,7 @@ def _extras(rng, frame, lay: _Layout, geo_size, spend, spend_groups) -> dict:
             frame[group] = np.round(paid[..., idx].sum(-1), 2).reshape(-1)
     for name in lay.organic:
         level = geo_size * 0.05 * np.exp(rng.normal(0, 0.2, n_geos))
-        pattern = _ar1(rng, n_weeks, n_geos, rho=0.8, sd=0.25)
+        pattern = drift.ar1(rng, n_weeks, n_geos, rho=0.8, sd=0.25)
         frame[name] = np.round(200 * level * pattern).reshape(-1)  # impressions
     if spend_groups is None:
         return {}
@@ -403,206 +387,3 @@ def _holiday_weeks(dates: pd.DatetimeIndex) -> np.ndarray:
         if any((x.month, x.day) in ((12, 25), (1, 1)) for x in days):
             out[t] = 1.0
     return out
-
-
-# ---------------------------------------------------------------------- national drivers
-SEED003_PAID = (
-    "facebook_spend", "google_spend", "tiktok_spend", "instagram_spend", "snapchat_spend",
-)  # fmt: skip
-SEED003_UPSTREAM = ("facebook_spend", "instagram_spend", "tiktok_spend", "snapchat_spend")
-SEED003_ORGANIC = ("emails_send", "sms_send")
-SEED003_CONTROLS = ("average_price", "promotions", "social_followers")
-#: Generator seed of the shipped ``datasets/seed003_national.csv``. Chosen, not drawn: the
-#: acceptance asks for all eight true direct and indirect effects inside their 90% intervals
-#: on the shipped series, which holds on 15 of 40 generator seeds; seed 2 is the lowest seed
-#: where it holds for every one of 6 NUTS seeds (seed 3 misses one of eight).
-#: ``benchmarks/MEDIATION.md`` has the study; judge the model by it, not by this series.
-SEED003_GENERATOR_SEED = 2
-
-
-def seed003_setup() -> tuple[dict, ModelSpec]:
-    """The ``from_frame`` keywords and the ``ModelSpec`` that describe the seed-003 panel
-    (national; google_spend mediates the four social channels; promotions carry over)."""
-    kwargs = {
-        "date": "date",
-        "target": "revenue",
-        "media": list(SEED003_PAID),
-        "organic": list(SEED003_ORGANIC),
-        "controls": list(SEED003_CONTROLS),
-    }
-    spec = ModelSpec(
-        control_adstock=("promotions",),
-        mediators={"google_spend": SEED003_UPSTREAM},
-    )
-    return kwargs, spec
-
-
-def simulate_drivers(
-    n_weeks: int = 156,
-    seed: int = SEED003_GENERATOR_SEED,
-    noise: float = 0.03,
-    start: str = "2022-01-03",
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """A national weekly series shaped like seed 003, generated by the model's own equations.
-
-    Columns: ``date``, the five ``*_spend`` columns, ``social_followers``, ``average_price``,
-    ``promotions``, ``emails_send``, ``sms_send``, ``revenue``. ``google_spend`` is generated
-    by the mediator equation (``bayes_mmm.response.mediator_response``) from the four social
-    channels plus its own level, trend and noise; revenue by the target equation, with a
-    negative price effect, carried-over promotions, organic e-mails and SMS, no effect of
-    followers.
-
-    Identification (why every social channel is flighted). The split of an upstream
-    channel's total effect into direct and indirect parts rests on two pieces of exogenous
-    variation: the social channels' own variation (it identifies the mediator equation's
-    ``mediator_coef``) and the search spend not explained by social (``mediator_sigma``; it
-    identifies search's own revenue effect apart from the social channels that move it).
-    Flighting only TikTok and Snapchat and keeping Facebook and Instagram always on is
-    too little variation: with the true adstock and saturation *fixed*, least squares on
-    20 generator seeds gave unbiased estimates (z-scores mean ≈ 0, sd ≈ 1, so truth and
-    model agree), but relative standard errors of 0.51 for the Facebook and Instagram mediator
-    coefficients and 0.22 for search's revenue coefficient; at seed 3 the latter was drawn
-    2.4 standard errors low, which put 3 of 4 true indirect effects outside their 90 %
-    intervals. Flighting every social channel (as social campaigns usually are) halves the
-    mediator coefficients' errors (0.24). Search's own error is set by ``mediator_sigma``
-    against revenue noise and is a trade-off, not a defect: more unexplained search spend
-    identifies its revenue effect better and the mediator equation worse.
-
-    Returns
-    -------
-    frame : DataFrame, one row per week
-    truth : DataFrame
-        One row per driver (``bayes_mmm.drivers`` definitions, target units) and per
-        mediation path (``<path> direct`` / ``indirect`` / ``total``): ``kind``, ``value``.
-    params : dict of str to ndarray
-        True parameters on the model's scale, dims as in the model (geo = 1).
-    """
-    rng = np.random.default_rng(seed)
-    kwargs, spec = seed003_setup()
-    revenue_scale = 250_000.0
-    frame = _drivers_frame(rng, n_weeks, start, revenue_scale)
-    params = _driver_params(noise)
-    _add_mediator(rng, frame, params, kwargs, spec)
-    panel = MMMData.from_frame(frame, **kwargs)
-    true = _add_revenue(rng, frame, params, panel, spec, noise, revenue_scale)
-    return frame, _driver_truth(panel, spec, true), params
-
-
-def _drivers_frame(rng, n_weeks: int, start: str, revenue_scale: float) -> pd.DataFrame:
-    """The seed-003 columns, one row per week, with placeholders for ``google_spend`` (set
-    by :func:`_add_mediator`) and ``revenue`` (``revenue_scale``, so the target scale is
-    ``revenue_scale`` exactly)."""
-    dates = pd.date_range(start, periods=n_weeks, freq="W-MON")
-    frame = pd.DataFrame({"date": dates})
-    levels = {"facebook_spend": 9000, "tiktok_spend": 5000, "instagram_spend": 7000,
-              "snapchat_spend": 3000}  # fmt: skip
-    # Social ads run in bursts (flights of 2-6 weeks on / off) on top of a slowly varying
-    # level. The bursts are the exogenous variation that identifies how much search spend
-    # each social channel triggers (see simulate_drivers: always-on social channels left
-    # the mediator coefficients with ~50 % relative standard errors).
-    for name, level in levels.items():
-        pattern = _ar1(rng, n_weeks, 1, rho=0.6, sd=0.4)[:, 0]
-        pattern = pattern * _flights(rng, n_weeks, 1)[:, 0]
-        frame[name] = np.round(level * pattern, 2)
-    frame["google_spend"] = 1.0  # placeholder: set from the mediator equation
-    frame["emails_send"] = np.round(40_000 * _ar1(rng, n_weeks, 1, rho=0.7, sd=0.3)[:, 0])
-    frame["sms_send"] = np.round(15_000 * _ar1(rng, n_weeks, 1, rho=0.5, sd=0.4)[:, 0])
-    frame["average_price"] = np.round(
-        25 + np.cumsum(rng.normal(0, 0.35, n_weeks)) + rng.normal(0, 0.3, n_weeks), 2
-    )
-    frame["promotions"] = (rng.random(n_weeks) < 0.2).astype(float)
-    frame["social_followers"] = np.round(
-        50_000 + 40 * np.arange(n_weeks) + np.cumsum(rng.normal(0, 600, n_weeks))
-    )
-    frame["revenue"] = revenue_scale  # placeholder: target scale == revenue_scale exactly
-    return frame
-
-
-def _driver_params(noise: float) -> dict:
-    """The seed-003 panel's true parameters before rescaling, dims as in the model
-    (geo = 1; channels in ``SEED003_PAID + SEED003_ORGANIC`` order)."""
-    return {
-        "alpha": np.array([0.4, 0.2, 0.3, 0.5, 0.3, 0.15, 0.1]),
-        "ec": np.array([1.2, 1.0, 1.3, 1.1, 1.2, 1.0, 1.0]),
-        "slope": np.array([1.2, 1.0, 1.4, 1.1, 1.3, 1.0, 1.2]),
-        "beta": np.array([[0.05, 0.09, 0.03, 0.10, 0.02, 0.03, 0.04]]),
-        "control_coef": np.array([-0.06, 0.03, 0.0]),
-        "control_alpha": np.array([0.5]),
-        "trend": np.array([0.08]),
-        "season": np.array([0.05, 0.03, 0.0, 0.0]),
-        "sigma": np.array([noise]),
-        "mediator_coef": np.array([0.25, 0.30, 0.15, 0.10]),
-        "mediator_level": np.array([[1.0]]),
-        "mediator_trend": np.array([0.0]),
-        "mediator_sigma": np.array([0.3]),
-    }
-
-
-def _add_mediator(rng, frame: pd.DataFrame, params: dict, kwargs: dict, spec: ModelSpec) -> None:
-    """Set ``frame["google_spend"]`` from the mediator equation and re-express the
-    mediator parameters on the panel's scale (both in place).
-
-    google_spend = typical × (level + trend + Σ upstream paths + noise). Scaling by its
-    mean non-zero value later divides by a constant, which the model absorbs into its
-    coefficients; effects in revenue units are unaffected.
-    """
-    n_weeks = len(frame)
-    channels = [*SEED003_PAID, *SEED003_ORGANIC]
-    placeholder = np.round(6000 * _ar1(rng, n_weeks, 1, rho=0.5, sd=0.3)[:, 0], 2)
-    provisional = MMMData.from_frame(frame.assign(google_spend=placeholder), **kwargs)
-    design = make_design(provisional, spec)
-    one = {k: v[None] for k, v in params.items()}
-    paths = mediator_response(design.stack, one, spec, channels)[0].sum(axis=-1)[:, 0]
-    trend = params["mediator_trend"][0] * design.trend
-    google = paths + trend
-    google += params["mediator_level"][0, 0] - google.mean()
-    google += rng.normal(0, params["mediator_sigma"][0], n_weeks)
-    frame["google_spend"] = np.round(6000 * np.maximum(google, 0.05), 2)
-    # Re-express the mediator parameters on the panel's scale (google / its mean non-zero).
-    typical = frame["google_spend"].mean() / 6000
-    for k in ("mediator_coef", "mediator_level", "mediator_trend", "mediator_sigma"):
-        params[k] = params[k] / typical
-
-
-def _add_revenue(
-    rng, frame: pd.DataFrame, params: dict, panel: MMMData, spec: ModelSpec, noise, scale
-) -> dict:
-    """Set ``frame["revenue"]`` from the target equation (centred intercept) and
-    re-express the target-side parameters on the panel's own scale (both in place).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The parameters on the generating scale, with a leading draw dim of 1.
-    """
-    n_weeks = len(frame)
-    design = make_design(panel, spec)
-    params["intercept"] = np.zeros(1)
-    true = {k: v[None] for k, v in params.items()}
-    rest = baseline_response(design, true, spec) + media_response(design.stack, true, spec).sum(-1)
-    params["intercept"] = 1.0 - rest[0].mean(axis=0)  # centred: mean scaled revenue ≈ 1
-    mean = rest[0] + params["intercept"][None, :]
-    frame["revenue"] = np.round(scale * (mean[:, 0] + rng.normal(0, noise, n_weeks)), 2)
-    true = {k: v[None] for k, v in params.items()}
-    # Re-express the target-side parameters on the panel's own scale (revenue / its mean),
-    # so that ``params`` is exactly what a fit of the returned frame estimates.
-    ratio = scale / frame["revenue"].mean()
-    for k in ("beta", "control_coef", "trend", "season", "sigma", "intercept"):
-        params[k] = params[k] * ratio
-    return true
-
-
-def _driver_truth(panel: MMMData, spec: ModelSpec, true: dict) -> pd.DataFrame:
-    """One row per driver and per mediation path effect (target units): ``kind``, ``value``."""
-    from bayes_mmm.drivers import effect_draws as driver_effects
-    from bayes_mmm.mediation import effect_draws as mediation_effects
-    from bayes_mmm.mediation import path_labels
-
-    names, kinds, values = driver_effects(panel, spec, true, mediation=False)
-    rows = [(n, k, v) for n, k, v in zip(names, kinds, values[0])]
-    med = mediation_effects(panel, spec, true)
-    for p, label in enumerate(path_labels(spec)):
-        rows += [
-            (f"{label} {e}", "mediation", med[e][0, p]) for e in ("direct", "indirect", "total")
-        ]
-    return pd.DataFrame(rows, columns=["driver", "kind", "value"]).set_index("driver")

@@ -1,49 +1,8 @@
 """``ModelSpec``: the modelling choices and priors, frozen and serialisable (dict / TOML).
 
-Priors are ``pymc_extras.prior.Prior`` values. Every default lives in ``DEFAULT_PRIORS``
-below, on the *scaled* problem (target / geo mean, media / mean non-zero exposure, see
-``bayes_mmm.data``), so one table serves panels of any currency and size:
-
-=================  ==========  =============================================================
-name               dims        meaning
-=================  ==========  =============================================================
-level              geo         mean of the scaled target in a geo (≈ 1); the intercept is
-                               derived from it (``bayes_mmm.model``, centred baseline)
-trend              geo         linear change over the whole span, share of mean target
-season             fourier     yearly Fourier coefficients (shared across geos)
-control_coef       control     effect of one standard deviation of a control (either sign)
-beta_mu            channel     log effect at typical exposure, population mean over geos
-beta_sigma         channel     spread of log effects across geos (non-centred)
-group_sigma        channel     spread of log effects across geo groups (with ``geo_group``)
-alpha              channel     geometric / delayed adstock decay
-theta              channel     delayed adstock: periods from exposure to peak effect
-weibull_scale      channel     Weibull adstock scale, in periods
-weibull_shape      channel     Weibull adstock shape
-ec                 channel     Hill half-saturation, in units of typical exposure
-slope              channel     Hill slope, truncated to [0.5, 3] so the curve stays smooth
-lam                channel     log / negative-exponential / logistic saturation rate
-km                 channel     Michaelis–Menten half-saturation, in units of typical exposure
-tanh_scale         channel     tanh saturation bend, in units of typical exposure
-event_mu           event       effect of an event (holiday) as a share of geo revenue,
-                               population mean over geos
-event_sigma        event       spread of event effects across geos (centred, see model)
-sigma              geo         observation noise, share of mean target
-nu                 (scalar)    Student-t degrees of freedom
-control_alpha      adstock_    geometric carryover of the controls in ``control_adstock``
-                   control     (e.g. promotions that keep selling after the week they run)
-mediator_coef      path        effect of an upstream channel at typical exposure on its
-                               mediator, as a share of the mediator's typical value
-mediator_level     geo,        mean of the scaled mediator (≈ 1); intercept derived (centred)
-                   mediator
-mediator_trend     mediator    linear change of the mediator over the span
-mediator_sigma     mediator    noise of the mediator equation (scaled)
-tv_intercept_eta   (scalar)    amplitude of the time-varying baseline (share of mean target),
-                               shared by the geos' processes
-tv_intercept_ls    (scalar)    length-scale excess ``r`` of the baseline process: ``ls =
-                               floor · (1 + r)``, ``floor = 3 · l_max`` (``bayes_mmm.hsgp``)
-tv_media_eta       (scalar)    amplitude of the log media multiplier's processes
-tv_media_ls        (scalar)    length-scale excess of the media processes (as above)
-=================  ==========  =============================================================
+Priors are ``pymc_extras.prior.Prior`` values; every default lives in
+``bayes_mmm.priors.DEFAULT_PRIORS`` (re-exported here), whose docstring says what each one
+means and on which scale.
 
 Control adstock and mediators
 -----------------------------
@@ -95,33 +54,9 @@ import tomli_w
 from pymc_extras.prior import Prior, deserialize
 
 from bayes_mmm.errors import SpecError
-from bayes_mmm.kinds import ADSTOCKS, SATURATIONS, mixed_dims, transform_parameters
-
-DEFAULT_PRIORS: dict[str, Prior] = {
-    "level": Prior("Normal", mu=1.0, sigma=0.2, dims="geo"),
-    "trend": Prior("Normal", mu=0.0, sigma=0.2, dims="geo"),
-    "season": Prior("Normal", mu=0.0, sigma=0.2, dims="fourier"),
-    "weekday": Prior("Normal", mu=0.0, sigma=0.1, dims="weekday_fourier"),
-    "control_coef": Prior("Normal", mu=0.0, sigma=0.2, dims="control"),
-    "beta_mu": Prior("Normal", mu=-2.5, sigma=1.0, dims="channel"),
-    "beta_sigma": Prior("HalfNormal", sigma=0.3, dims="channel"),
-    "group_sigma": Prior("HalfNormal", sigma=0.2, dims="channel"),
-    # adstock and saturation parameters: declared with their kinds (bayes_mmm.kinds)
-    **{name: p.prior for name, p in transform_parameters().items()},
-    "sigma": Prior("HalfNormal", sigma=0.1, dims="geo"),
-    "nu": Prior("Gamma", alpha=2.0, beta=0.1),
-    "event_mu": Prior("Normal", mu=0.0, sigma=0.5, dims="event"),
-    "event_sigma": Prior("HalfNormal", sigma=0.2, dims="event"),
-    "control_alpha": Prior("Beta", alpha=1.0, beta=3.0, dims="adstock_control"),
-    "mediator_coef": Prior("LogNormal", mu=-1.5, sigma=1.0, dims="path"),
-    "mediator_level": Prior("Normal", mu=1.0, sigma=0.3, dims=("geo", "mediator")),
-    "mediator_trend": Prior("Normal", mu=0.0, sigma=0.3, dims="mediator"),
-    "mediator_sigma": Prior("HalfNormal", sigma=0.3, dims="mediator"),
-    "tv_intercept_eta": Prior("HalfNormal", sigma=0.1),
-    "tv_intercept_ls": Prior("Gamma", alpha=2.0, beta=1.0),
-    "tv_media_eta": Prior("HalfNormal", sigma=0.2),
-    "tv_media_ls": Prior("Gamma", alpha=2.0, beta=1.0),
-}
+from bayes_mmm.kinds import ADSTOCKS, SATURATIONS, mixed_dims
+from bayes_mmm.lift_test import LiftTest
+from bayes_mmm.priors import DEFAULT_PRIORS
 
 #: The length-scale floor of a time-varying process is this many adstock windows
 #: (``bayes_mmm.hsgp`` explains why), and a history must span ``TV_MIN_FLOORS`` floors.
@@ -139,55 +74,6 @@ POOLINGS = ("hierarchical", "pooled", "unpooled")
 #: default (``ModelSpec.float32=None``): there the gradient is 2.7× cheaper on Meridian's
 #: 40-geo panel (``benchmarks/RESULTS.md``, section 4); below, compile time dominates a fit.
 FLOAT32_GEOS = 20
-
-
-@dataclass(frozen=True)
-class LiftTest:
-    """One experiment's result: the incremental target a channel produced over a period.
-
-    Parameters
-    ----------
-    channel : str
-        A channel of the data (media or organic).
-    start, end : str
-        First and last period of the test (ISO dates, inclusive; periods whose start date
-        falls in [start, end]).
-    lift : float
-        Measured incremental target over the test (target units, summed over its geos).
-    se : float
-        Standard error of ``lift`` (> 0).
-    geos : tuple of str
-        Geos in the test; empty: all geos.
-    """
-
-    channel: str
-    start: str
-    end: str
-    lift: float
-    se: float
-    geos: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        import pandas as pd
-
-        try:
-            start, end = pd.Timestamp(self.start), pd.Timestamp(self.end)
-        except (ValueError, TypeError) as err:
-            raise SpecError(
-                f"Lift test for {self.channel!r}: start/end must be ISO dates ({err})."
-            ) from err
-        if end < start:
-            raise SpecError(f"Lift test for {self.channel!r}: end {self.end} is before start.")
-        if not (float(self.se) > 0) or not np.isfinite(float(self.lift)):
-            raise SpecError(
-                f"Lift test for {self.channel!r}: lift must be finite and se > 0 "
-                f"(got lift={self.lift!r}, se={self.se!r})."
-            )
-        object.__setattr__(self, "start", str(start.date()))
-        object.__setattr__(self, "end", str(end.date()))
-        object.__setattr__(self, "lift", float(self.lift))
-        object.__setattr__(self, "se", float(self.se))
-        object.__setattr__(self, "geos", tuple(str(g) for g in self.geos))
 
 
 LIKELIHOODS = ("normal", "student_t")
