@@ -33,6 +33,7 @@ GRID_STEP = 0.1  # frequency grid spacing, as Meridian's default
 def frequency_grid(data: MMMData, channel: str, step: float = GRID_STEP) -> np.ndarray:
     """Frequencies from 1 to the channel's highest observed frequency, ``step`` apart."""
     r = data.rf_channels.index(channel)
+    assert data.frequency is not None  # a panel with R&F channels has frequencies
     top = max(float(data.frequency[..., r].max()), 1.0 + step)
     return np.round(np.arange(1.0, top + step / 2, step), 6)
 
@@ -57,12 +58,13 @@ def frequency_roi_draws(
             f"'{channel}' is not a reach-and-frequency channel (those are "
             f"{list(data.rf_channels)})."
         )
-    grid = frequency_grid(data, channel) if grid is None else np.asarray(grid, dtype=float)
+    values = frequency_grid(data, channel) if grid is None else np.asarray(grid, dtype=float)
     r, c = data.rf_channels.index(channel), data.channels.index(channel)
+    assert data.frequency is not None  # a panel with R&F channels has frequencies
     spend = data.spend[..., data.spend_groups.index(data.channel_group[c])].sum()
     impressions = data.media[..., c] * data.frequency[..., r]
     out = []
-    for value in grid:
+    for value in values:
         media = data.media.copy()
         media[..., c] = impressions / value
         freq = data.frequency.copy()
@@ -77,9 +79,9 @@ def frequency_roi_draws(
             reduce=lambda x: x[..., c].sum(axis=(1, 2)),
         )
         out.append(total / spend)
-    values = np.stack(out, axis=-1).reshape(*shape, len(grid))
+    roi = np.stack(out, axis=-1).reshape(*shape, len(values))
     return xr.DataArray(
-        values, dims=(*SAMPLE_DIMS, "frequency"), coords={"frequency": grid}, name="roi"
+        roi, dims=(*SAMPLE_DIMS, "frequency"), coords={"frequency": values}, name="roi"
     )
 
 
@@ -109,7 +111,7 @@ def optimal_frequency(
     )
     table = summarize(best.rename("optimal_frequency"), hdi_prob)
     means = [c.mean(SAMPLE_DIMS) for c in curves]
-    table["at_mean"] = [float(m["frequency"][int(m.argmax())]) for m in means]
+    table["at_mean"] = [float(m["frequency"][int(m.argmax("frequency"))]) for m in means]
     table["roi_at_optimum"] = [float(m.max()) for m in means]
     table["historical"] = data.scaling.frequency
     table.attrs["hdi_prob"] = hdi_prob

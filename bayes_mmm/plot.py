@@ -417,7 +417,7 @@ def time_varying(posterior: Posterior, prob: float = 0.9) -> Figure | None:
     time-varying channel (``media_multiplier``, mean 1 over the history). None for a
     static spec."""
     post = as_posterior(posterior)
-    draws = post.idata["posterior"]
+    draws = post.idata["posterior"].to_dataset()
     names = [n for n in ("tv_intercept", "media_multiplier") if n in draws]
     if not names:
         return None

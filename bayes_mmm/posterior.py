@@ -102,7 +102,7 @@ class Posterior:
     data: MMMData
     spec: ModelSpec
     idata: xr.DataTree
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def draws(self) -> Draws:

@@ -37,6 +37,7 @@ def add_rf_columns(
     """
     if not rf:
         return df
+    pairs: dict[str, tuple[str, str]] = {}
     for channel, pair in rf.items():
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise DataError(
@@ -54,7 +55,9 @@ def add_rf_columns(
                 f"R&F channel name '{channel}' is already a column of the frame: name the "
                 "channel differently from its columns."
             )
-    cols = [c for pair in rf.values() for c in pair]
+        pairs[channel] = (pair[0], pair[1])
+    assert spend is not None  # every channel's spend column was checked above
+    cols = [c for pair in pairs.values() for c in pair]
     _check_columns_exist(df, [date, *cols, *(spend[c] for c in rf), *([geo] if geo else [])])
     frame = df[list(dict.fromkeys([date, *cols, *(spend[c] for c in rf)]))].copy()
     frame[date] = _parse_dates(frame[date], date)
@@ -62,7 +65,7 @@ def add_rf_columns(
         frame[geo] = df[geo]
     geo_col = _add_geo_column(frame, geo)
     out = df.copy()
-    for channel, (reach_col, freq_col) in rf.items():
+    for channel, (reach_col, freq_col) in pairs.items():
         reach = _numeric_column(frame, reach_col, date, geo_col)
         freq = _numeric_column(frame, freq_col, date, geo_col)
         frame[reach_col], frame[freq_col] = reach, freq

@@ -22,6 +22,7 @@ Fits run in this process one after another, or on Dask through ``many.sample_man
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -125,12 +126,12 @@ def sbc(
         Job(f"sbc{i}", panel, spec, {"progress": False, **fit_kwargs})
         for i, panel in enumerate(panels)
     ]
-    posteriors = _run(jobs, client, random_seed)
-    done = [i for i, j in enumerate(jobs) if posteriors[j.name] is not None]
-    rows = [ranks_of(posteriors[jobs[i].name], truths[i]) for i in done]
+    fits = {k: p for k, p in _run(jobs, client, random_seed).items() if p is not None}
+    done = [i for i, j in enumerate(jobs) if j.name in fits]
+    rows = [ranks_of(fits[jobs[i].name], truths[i]) for i in done]
     ranks = pd.DataFrame(rows, index=pd.Index(done, name="dataset"))
     converged = pd.Series(
-        [posteriors[j.name] is not None and posteriors[j.name].converged for j in jobs],
+        [j.name in fits and fits[j.name].converged for j in jobs],
         index=pd.Index(range(n), name="dataset"),
         name="converged",
     )
@@ -216,7 +217,7 @@ def uniformity(ranks: pd.DataFrame, n_rank_draws: int, bins: int = N_BINS) -> pd
     return table
 
 
-def _run(jobs: list[Job], client, random_seed: int) -> dict[str, Posterior | None]:
+def _run(jobs: list[Job], client, random_seed: int) -> Mapping[str, Posterior | None]:
     """Fit every job: on Dask with a client, else here in turn (None for a fit that raised
     a sampler error; on Dask any failure ends the run, as in ``sample_many``)."""
     seeds = np.random.SeedSequence([random_seed, 1]).spawn(len(jobs))

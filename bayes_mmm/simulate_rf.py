@@ -15,6 +15,7 @@ closed form of the ROI curve at fixed impressions (``bayes_mmm.frequency``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,7 @@ class RFTruth:
     optimal_frequency: float
 
 
-RF_COLUMNS = dict(
+RF_COLUMNS: dict[str, Any] = dict(  # keyword arguments of MMMData.from_frame
     date="week",
     geo="geo",
     target="revenue",

@@ -135,7 +135,7 @@ def costed(plan: Planner, curves: Mapping) -> CostPlanner:
     """``plan`` with cost curves ``{spend group (or its channel): CostCurve}``."""
     if isinstance(plan, MediatedPlanner):
         raise SpecError("Cost curves plan direct effects only: the spec has mediators.")
-    per_group = [None] * len(plan.labels)
+    per_group: list[CostCurve | None] = [None] * len(plan.labels)
     for key, curve in dict(curves).items():
         if not isinstance(curve, CostCurve):
             raise SpecError(f"costs[{key!r}] must be a CostCurve, got {type(curve).__name__}.")
@@ -178,7 +178,7 @@ def optimize_costed(
     draws, shape = posterior.draws
     base = planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting=flighting)
     plan = costed(base, costs)
-    constraints = Constraints(bounds, relative=bounds_relative, lock=lock)
+    constraints = Constraints(bounds or {}, relative=bounds_relative, lock=lock)
     _, upper = constraints.limits(plan, budget)
     for label, curve, hi in zip(plan.labels, plan.curves, upper):
         if curve is not None and curve.spend[-1] < hi * (1 - 1e-12):

@@ -211,14 +211,14 @@ def weekly(
     n = flat.base.shape[0]
     x, best, totals = _plans(model, fixed_planners, limits, np.arange(n))
     if honest and n >= 4:  # two-fold cross-fitting: each half's plans scored on the other
-        gain = np.empty(n)
+        gain_values = np.empty(n)
         halves = np.arange(0, n, 2), np.arange(1, n, 2)
         for a, b in (halves, halves[::-1]):
-            plans = _plans(model, fixed_planners, limits, a)
-            gain[b] = _gain_on(model, fixed_planners, *plans, b)
+            x_a, best_a, totals_a = _plans(model, fixed_planners, limits, a)
+            gain_values[b] = _gain_on(model, fixed_planners, x_a, best_a, totals_a, b)
     else:
-        gain = _gain_on(model, fixed_planners, x, best, totals, np.arange(n))
-    gain = xr.DataArray(gain.reshape(shape), dims=SAMPLE_DIMS, name="gain")
+        gain_values = _gain_on(model, fixed_planners, x, best, totals, np.arange(n))
+    gain = xr.DataArray(gain_values.reshape(shape), dims=SAMPLE_DIMS, name="gain")
     spend = pd.DataFrame(x, index=pd.RangeIndex(1, flat.weeks + 1, name="period"), columns=labels)
     fixed_spend = pd.Series(totals, index=labels, name="fixed")
     fixed_spend.attrs["flighting"] = best
@@ -233,7 +233,9 @@ def weekly(
     )
 
 
-def _plans(model: WeekModel, fixed_planners: dict, limits: tuple, index):
+def _plans(
+    model: WeekModel, fixed_planners: dict, limits: tuple, index
+) -> tuple[np.ndarray, str, np.ndarray]:
     """The weekly plan and the best fixed plan (flighting, group totals) on draws
     ``index``; ``limits`` is (budget, lower, upper, max_change)."""
     budget, lo, hi, max_change = limits

@@ -89,7 +89,9 @@ def plan_frame(data: MMMData, spend, weeks: int = 13, flighting: str = "history"
     date_col = data.source_columns.get("date") or "date"
     geo_col = data.source_columns.get("geo") or None
     idx = pd.MultiIndex.from_product([dates, list(data.geos)], names=[date_col, "__geo__"])
-    cols = {c: media[..., k].reshape(-1) for k, c in enumerate(data.channels)}
+    cols: dict[str, np.ndarray | float] = {
+        c: media[..., k].reshape(-1) for k, c in enumerate(data.channels)
+    }
     for k, g in enumerate(data.spend_groups):
         cols[g] = weekly[..., k].reshape(-1)
     for e in data.events:

@@ -435,7 +435,7 @@ def reach(
         plan,
         target,
         shape,
-        Constraints(bounds, relative=bounds_relative, lock=lock, by_geo=by_geo),
+        Constraints(bounds or {}, relative=bounds_relative, lock=lock, by_geo=by_geo),
         target_prob=target_prob,
         metric=target_metric,
         max_budget=max_budget,

@@ -430,8 +430,8 @@ def build_payload(
         lambda: data_section(post),
         lambda: repro_section(post),
     ]
-    sections = [step() for step in iterate(steps, "report sections", progress)]
-    sections = [s for s in sections if s is not None]
+    built = [step() for step in iterate(steps, "report sections", progress)]
+    sections = [s for s in built if s is not None]
     return Payload(
         title=W.TITLE,
         subtitle=subtitle,
