@@ -441,7 +441,7 @@ class ModelSpec:
         """This spec with ``adstock`` and ``saturation`` resolved for ``channels`` (in their
         order): a single string when all channels share one kind, else a complete ordered
         mapping."""
-        out = {}
+        out: dict[str, Any] = {}
         for name, kinds in (
             ("adstock", self.adstock_kinds(channels)),
             ("saturation", self.saturation_kinds(channels)),
