@@ -54,8 +54,12 @@ def test_log_plan_goes_into_the_active_run(tiny_fit, store):
     assert read["optimal"].sum() == pytest.approx(budget, rel=1e-6)
 
 
+@pytest.mark.sampling  # no sampling, but the sampler guard must not wrap this test's own patch
 def test_autolog_logs_every_fit(tiny_fit, store, monkeypatch):
     # bm.fit's own code path with the sampler replaced by the saved posterior: the hook runs.
+    # Marked ``sampling`` so the conftest guard does not replace ``fit.sample`` around the
+    # test: this test's monkeypatch would otherwise record the guard's refusal as the value
+    # to restore, and leave it behind for the next test in the process.
     monkeypatch.setattr(fit_module, "sample", lambda *a, **k: tiny_fit.posterior)
     bm_mlflow.autolog()
     try:
