@@ -8,16 +8,28 @@ WARM_TUNE` tuning steps), and compares ROI and contribution per channel before a
 Design choice: both sides of the change report are measured on the *old* weeks, so a shift
 says that the new data changed what the model believes about the same spend, not that the
 spend changed. Before is the old fit's ROI; after is the new fit's ROI of the old weeks'
-spend (their media, with the carryover into later weeks). A channel is flagged when its ROI
-mean moves by more than :data:`FLAG_SD` old posterior standard deviations (a two-sided 90%
-band): a move the old posterior's own noise rarely makes. The report is stored as plain
-values in ``meta["refresh"]`` (saved with the bundle, shown by the report).
+spend (their media, with the carryover into later weeks).
+
+The flag asks whether the new weeks disagree with the old posterior. When they agree with
+it (the model holds in the new weeks), the new posterior mean is the old one plus a move
+whose variance is the old posterior variance minus the new one (the law of total variance:
+the posterior mean is a martingale as data arrive). So the shift is scored against
+``sqrt(var_before - var_after)``, plus the Monte Carlo error of both means, not against the
+old posterior SD: a static model refitted on 130 + 26 weeks moves by only about a sixth of
+a change confined to the new weeks, which the old SD hides while this score does not. A
+channel is flagged when its score exceeds :func:`flag_threshold`, the two-sided normal
+quantile at a family-wise error of :data:`FAMILY_ERROR` over the channels (Bonferroni), so
+a panel where nothing changed flags any channel with probability about 10%. The report is
+stored as plain values in ``meta["refresh"]`` (saved with the bundle, shown by the report).
 """
 
 from __future__ import annotations
 
+import arviz as az
+import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy.stats import norm
 
 from bayes_mmm import analysis
 from bayes_mmm.data import MMMData
@@ -25,8 +37,14 @@ from bayes_mmm.errors import DataError
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 from bayes_mmm.warmstart import WARM_TUNE, warm_sample
 
-#: ROI shift, in old posterior standard deviations, above which a channel is flagged.
-FLAG_SD = 1.645
+#: Chance, over all channels of a report, of flagging one when nothing changed.
+FAMILY_ERROR = 0.1
+
+
+def flag_threshold(n_channels: int, family_error: float = FAMILY_ERROR) -> float:
+    """The score above which a channel is flagged: the two-sided normal quantile at
+    ``family_error / n_channels`` (1.64 for one channel, 2.13 for 3, 2.33 for 5)."""
+    return float(norm.ppf(1 - family_error / (2 * max(n_channels, 1))))
 
 
 def check_extends(old: MMMData, new: MMMData) -> None:
@@ -76,8 +94,10 @@ def change_report(old, new, hdi_prob: float = 0.9) -> pd.DataFrame:
     -------
     DataFrame indexed by channel: ``before``/``before_lower``/``before_upper``,
     ``after``/``after_lower``/``after_upper`` (means and equal-tailed ``hdi_prob``
-    intervals), ``shift`` (after − before), ``shift_sd`` (``shift`` over the old posterior
-    SD) and ``flagged`` (``|shift_sd| > FLAG_SD``).
+    intervals), ``shift`` (after − before), ``shift_sd`` (``shift`` over the SD of the
+    move that new weeks agreeing with the old posterior make: ``sqrt(var_before -
+    var_after)`` with both means' Monte Carlo errors added) and ``flagged`` (``|shift_sd|``
+    above :func:`flag_threshold`); ``attrs["flag_sd"]`` is that threshold.
     """
     old, new = as_posterior(old), as_posterior(new)
     before = _old_weeks_roi(old, old.data.n_dates)
@@ -92,10 +112,26 @@ def change_report(old, new, hdi_prob: float = 0.9) -> pd.DataFrame:
             hi,
         )
     table["shift"] = table["after"] - table["before"]
-    table["shift_sd"] = table["shift"] / before.std(SAMPLE_DIMS).values
-    table["flagged"] = table["shift_sd"].abs() > FLAG_SD
-    table.attrs.update(hdi_prob=hdi_prob, flag_sd=FLAG_SD)
+    table["shift_sd"] = table["shift"] / _move_sd(before, after)
+    threshold = flag_threshold(len(table))
+    table["flagged"] = table["shift_sd"].abs() > threshold
+    table.attrs.update(hdi_prob=hdi_prob, flag_sd=threshold)
     return table
+
+
+def _move_sd(before: xr.DataArray, after: xr.DataArray) -> np.ndarray:
+    """SD of the posterior mean's move when the new weeks agree with the old posterior,
+    dims (channel,): ``sqrt(max(var_before - var_after, 0) + mcse_before² + mcse_after²)``."""
+    narrowed = np.maximum(before.var(SAMPLE_DIMS).values - after.var(SAMPLE_DIMS).values, 0.0)
+    mc = sum(_mcse(da) ** 2 for da in (before, after))
+    return np.sqrt(narrowed + mc)
+
+
+def _mcse(da: xr.DataArray) -> np.ndarray:
+    """Monte Carlo standard error of the mean of ``da`` (chain, draw, channel), dims
+    (channel,); a one-chain sample's from its effective sample size on one chain."""
+    err = az.mcse(da.transpose(*SAMPLE_DIMS, "channel"), method="mean")
+    return np.asarray(err, dtype=float)
 
 
 def refresh(
@@ -135,7 +171,7 @@ def refresh(
             for c, row in table.iterrows()
         },
         "flagged": [str(c) for c in table.index[table["flagged"]]],
-        "flag_sd": FLAG_SD,
+        "flag_sd": float(table.attrs["flag_sd"]),
         "hdi_prob": hdi_prob,
         "old_dates": int(old.data.n_dates),
         "new_dates": int(new_data.n_dates - old.data.n_dates),

@@ -70,7 +70,12 @@ def hill(a: float, ec: float, slope: float) -> float:
 
 
 def contributions(
-    media: np.ndarray, scale_t: np.ndarray, params: dict, l_max: int, tail: int = 0
+    media: np.ndarray,
+    scale_t: np.ndarray,
+    params: dict,
+    l_max: int,
+    tail: int = 0,
+    scale_m: np.ndarray | None = None,
 ) -> np.ndarray:
     """Channel contributions in target units.
 
@@ -83,13 +88,16 @@ def contributions(
         ``alpha``, ``ec``, ``slope`` (channel) and ``beta`` (geo, channel).
     tail : int
         Zero-media periods appended after the last date (carryover).
+    scale_m : ndarray, dims (geo, channel), optional
+        Media scale (default: ``media_scale(media)``); a counterfactual plan keeps the
+        fitted panel's.
 
     Returns
     -------
     ndarray, dims (date + tail, geo, channel)
     """
     n_date, n_geo, n_channel = media.shape
-    m = media_scale(media)
+    m = media_scale(media) if scale_m is None else scale_m
     out = np.zeros((n_date + tail, n_geo, n_channel))
     for g in range(n_geo):
         for c in range(n_channel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import reference_mmm as ref
+import xarray as xr
 
 import bayes_mmm as bm
 from bayes_mmm.forecast import (
@@ -85,6 +87,45 @@ def test_more_media_forecasts_more_revenue_with_probability(train, future):
     # The window's revenue plus the carryover tail: at least the window's expected target.
     window = forecast_draws(train, more).expected.sum(("date", "geo"))
     assert (cmp.revenue.sel(scenario="double") >= window - 1e-9).all()
+
+
+def test_a_shifted_plans_uplift_is_the_reference_models(train, future, sim_frame):
+    """With known media parameters (every draw the same), the uplift of a plan with 1.5×
+    the media is the independent reference's: its contributions with the shifted media in
+    the future weeks minus those with the observed media, on the training panel's scales,
+    summed over the future weeks and the ``l_max - 1`` weeks of carryover after them."""
+    truth = sim_frame[1]
+    media = {k: np.asarray(truth.params[k], dtype=float) for k in ("alpha", "ec", "slope")}
+    media["beta"] = np.asarray(truth.params["beta"], dtype=float)
+    known = _with_media_params(train, media)
+    shifted = future.copy()
+    shifted[["tv", "search", "social"]] *= 1.5
+    uplift = compare_scenarios(known, {"plan": future, "shifted": shifted}).uplift
+    full = np.concatenate([train.data.media, future_panel(train.data, future).media])
+    moved = full.copy()
+    moved[N_TRAIN:] *= 1.5
+    scales = {
+        "scale_t": ref.target_scale(train.data.target),
+        "scale_m": ref.media_scale(train.data.media),
+    }
+    l_max = train.spec.l_max
+    base = ref.contributions(full, params=media, l_max=l_max, tail=l_max - 1, **scales)
+    new = ref.contributions(moved, params=media, l_max=l_max, tail=l_max - 1, **scales)
+    truth_uplift = (new - base)[N_TRAIN:].sum()
+    np.testing.assert_allclose(uplift.sel(scenario="shifted").values, truth_uplift, rtol=1e-9)
+
+
+def _with_media_params(fit, values: dict) -> bm.Fit:
+    """``fit`` with every draw's ``alpha``, ``ec``, ``slope`` and ``beta`` set to ``values``."""
+    post = fit.idata["posterior"].to_dataset()
+    new = {
+        k: xr.full_like(post[k], 0.0) + xr.DataArray(v, dims=post[k].dims[2:])
+        for k, v in values.items()
+    }
+    idata = xr.DataTree.from_dict(
+        {"posterior": post.assign(new), "sample_stats": fit.idata["sample_stats"].to_dataset()}
+    )
+    return bm.Fit(data=fit.data, spec=fit.spec, idata=idata, meta=fit.meta)
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,20 @@ import pytest
 import xarray as xr
 
 import bayes_mmm as bm
-from bayes_mmm.refresh import FLAG_SD, change_report, check_extends
+from bayes_mmm.refresh import change_report, check_extends, flag_threshold
 from bayes_mmm.warmstart import WARM_TUNE, initial_point
 
 
-def _with_beta(fit, factor: np.ndarray) -> bm.Fit:
-    """``fit``'s draws with each channel's ``beta`` multiplied by ``factor`` (channel,)."""
+def _with_beta(fit, factor: np.ndarray, narrow: float | None = None) -> bm.Fit:
+    """``fit``'s draws with each channel's ``beta`` multiplied by ``factor`` (channel,);
+    with ``narrow``, the draws' spread around the posterior mean is multiplied by
+    ``narrow`` and only the mean by ``factor``."""
     post = fit.idata["posterior"].to_dataset()
-    beta = post["beta"] * xr.DataArray(factor, dims="channel")
+    factor = xr.DataArray(factor, dims="channel")
+    beta = post["beta"] * factor
+    if narrow is not None:
+        mean = post["beta"].mean(("chain", "draw"))
+        beta = mean * factor + narrow * (post["beta"] - mean)
     idata = xr.DataTree.from_dict(
         {
             "posterior": post.assign(beta=beta),
@@ -35,7 +41,34 @@ def test_the_change_report_flags_only_the_channel_that_moved(tiny_fit):
     moved = change_report(tiny_fit, _with_beta(tiny_fit, np.array([1.0, 2.0, 1.0])))
     assert moved["flagged"].tolist() == [False, True, False]
     np.testing.assert_allclose(moved.loc["search", "after"], 2.0 * moved.loc["search", "before"])
-    assert moved.loc["search", "shift_sd"] > FLAG_SD
+    assert moved.loc["search", "shift_sd"] > moved.attrs["flag_sd"]
+
+
+def test_a_move_inside_the_old_interval_is_flagged_when_new_weeks_narrowed_it(tiny_fit):
+    """New weeks that agree with the old posterior move its mean by about
+    ``sqrt(var_before - var_after)``. Here every channel's posterior narrows to 0.85 of
+    its width (new weeks worth about 40% of the old ones' information) and ``search``
+    also moves by 1.5 old posterior SDs, inside the old 90% interval: about 2.8 SDs of a
+    consistent move, a conflict of the new weeks with the old posterior, flagged; the
+    channels that only narrowed are not."""
+    same = change_report(tiny_fit, tiny_fit)
+    sd = (same["before_upper"] - same["before_lower"]) / (2 * 1.645)
+    step = 1.0 + 1.5 * sd["search"] / same.loc["search", "before"]
+    moved = change_report(tiny_fit, _with_beta(tiny_fit, np.array([1.0, step, 1.0]), 0.85))
+    assert moved["flagged"].tolist() == [False, True, False]
+    half_width = (moved["before_upper"] - moved["before"]).loc["search"]
+    assert moved.loc["search", "shift"] < half_width
+    assert (moved["shift_sd"].abs().drop("search") < 1.0).all()
+
+
+@pytest.mark.parametrize("n_channels", [1, 3, 5, 12])
+def test_the_flag_threshold_holds_the_family_wise_error(n_channels):
+    """With independent standard normal scores, some channel is flagged 9-10% of the
+    time, whatever the number of channels."""
+    rng = np.random.default_rng(0)
+    scores = rng.standard_normal((200_000, n_channels))
+    any_flag = (np.abs(scores) > flag_threshold(n_channels)).any(axis=1).mean()
+    assert 0.088 < any_flag < 0.102
 
 
 def test_a_refresh_panel_must_extend_the_old_one(tiny_fit, make_panel):
