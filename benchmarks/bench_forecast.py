@@ -19,12 +19,25 @@ weeks, and forecast the last ``future`` weeks from their true inputs (``bm.predi
   (``WARM_TUNE`` tuning steps) against a cold fit of the full panel (``--tune``): gates,
   tuning steps, ROI intervals side by side; then a panel whose first channel's effect is
   doubled in the new weeks (its true contribution there added to the revenue): the change
-  report should flag that channel and no other.
+  report should flag that channel and no other (``refresh.change_report``: the shift over
+  the SD a consistent update could move it, at a family-wise 10% over channels).
+- **Ranking** (``--rank``): ``bm.cross_validate`` of the static ``ModelSpec()`` and the
+  time-varying spec (``time_varying_intercept`` and ``time_varying_media``) on a panel
+  whose truth drifts (``baseline_drift=0.08, media_seasonality=0.35``, as
+  ``bench_time_varying.py``), same folds and seeds: the time-varying spec should have the
+  lower out-of-sample CRPS (``bm.compare(cv=...)``'s ``cv_rank``).
+- **Demo CV** (``--demo-cv``): ``bm.cross_validate`` on the shipped demo panel
+  (``--folds`` × ``--horizon``, the quick config's spec) on a ``LocalCluster``.
 
-Full run (about 30–60 min on a quiet 4-core machine, more under load)::
+``--client local`` runs every cross-validation on a ``LocalCluster`` of its own
+(``cross_validate(client="local")``).
 
-    nice -n 10 python benchmarks/bench_forecast.py --seeds 0 1 2 --refresh --tune 1000 \
-        --out benchmarks/FORECAST.json
+Full run (several hours on a quiet 4-core machine, more under load; each seed fits the
+training panel, ``--folds`` CV folds, a warm and a cold refit and a refresh, and ``--rank``
+adds 2 × ``--folds`` time-varying-panel fits)::
+
+    nice -n 10 python benchmarks/bench_forecast.py --seeds 0 1 2 --refresh --rank \
+        --demo-cv --client local --tune 1000 --out benchmarks/FORECAST.json
 
 (``--tune`` is the training and cold fits' tuning; 1000 is ``bm.fit``'s default, which the
 warm refresh's ``WARM_TUNE`` = 300 is set against.)
@@ -32,7 +45,8 @@ warm refresh's ``WARM_TUNE`` = 300 is set against.)
 Tiny check (a few minutes)::
 
     python benchmarks/bench_forecast.py --geos 3 --weeks 60 --future 8 --channels 3 \\
-        --draws 100 --tune 200 --chains 2 --folds 1 --horizon 6 --seeds 0
+        --draws 100 --tune 200 --chains 2 --folds 2 --horizon 6 --seeds 0 --refresh \\
+        --rank --client local
 """
 
 from __future__ import annotations
@@ -119,6 +133,63 @@ def refresh_check(seed: int, a, frame, truth, data, fit, run) -> dict:
     }
 
 
+TV_SPECS = {
+    "static": bm.ModelSpec(),
+    "time_varying": bm.ModelSpec(time_varying_intercept=True, time_varying_media=True),
+}
+DRIFT = dict(baseline_drift=0.08, media_seasonality=0.35)
+
+
+def _client(a):
+    return "local" if a.client == "local" else None
+
+
+def rank_check(seed: int, a, run) -> dict:
+    """Cross-validated CRPS of the static and the time-varying spec on a drifting panel."""
+    data, _ = simulated(a.geos, a.weeks, a.channels, seed, **DRIFT)
+    cvs = {}
+    for name, spec in TV_SPECS.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cvs[name] = bm.cross_validate(
+                data,
+                spec,
+                folds=a.folds,
+                horizon=a.horizon,
+                client=_client(a),
+                random_seed=seed,
+                **run,
+            )
+    crps = {n: float(cv.overall["crps"]) for n, cv in cvs.items()}
+    return {
+        "rank_crps": crps,
+        "rank_converged": {n: int(cv.folds["converged"].sum()) for n, cv in cvs.items()},
+        "time_varying_ranks_first": crps["time_varying"] < crps["static"],
+    }
+
+
+def demo_cv(a, run) -> dict:
+    """The demo panel's cross-validation (the quick config's spec)."""
+    config = bm.datasets.path("demo_geo_panel_quick.toml")
+    spec = bm.ModelSpec.from_toml(config)
+    frame = bm.datasets.demo_panel()
+    channels = ["tv", "search", "social", "display", "radio"]
+    data = bm.MMMData.from_frame(
+        frame, date="date", target="revenue", media=channels, geo="geo", controls=["price_index"]
+    )
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cv = bm.cross_validate(
+            data, spec, folds=a.folds, horizon=a.horizon, client=_client(a), **run
+        )
+    return {
+        "demo_cv_s": round(time.perf_counter() - t0, 1),
+        "demo_cv": cv.table.round(4).to_dict(orient="index"),
+        "demo_cv_converged": int(cv.folds["converged"].sum()),
+    }
+
+
 def one_seed(seed: int, a) -> dict:
     frame, truth = bm.simulate(a.geos, a.weeks, a.channels, seed=seed)
     data, _ = simulated(a.geos, a.weeks, a.channels, seed)
@@ -172,6 +243,7 @@ def one_seed(seed: int, a) -> dict:
                 spec,
                 folds=a.folds,
                 horizon=a.horizon,
+                client=_client(a),
                 random_seed=seed,
                 **run,
             )
@@ -181,6 +253,8 @@ def one_seed(seed: int, a) -> dict:
         )
     if a.refresh:
         out.update(refresh_check(seed, a, frame, truth, data, fit, run))
+    if a.rank and a.folds:
+        out.update(rank_check(seed, a, run))
     return out
 
 
@@ -198,12 +272,20 @@ def main(argv=None) -> None:
     p.add_argument("--horizon", type=int, default=13)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--refresh", action="store_true", help="also the refresh checks")
+    p.add_argument("--rank", action="store_true", help="also the static vs time-varying CV")
+    p.add_argument("--demo-cv", action="store_true", help="also the demo panel's CV")
+    p.add_argument("--client", choices=["none", "local"], default="none")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args(argv)
     rows = []
     for seed in a.seeds:
         rows.append(one_seed(seed, a))
         print(json.dumps(rows[-1]), flush=True)
+    if a.demo_cv:
+        run = {"draws": a.draws, "tune": a.tune, "chains": a.chains, "progress": False}
+        rows.append(demo_cv(a, run))
+        print(json.dumps(rows[-1]), flush=True)
+        rows, demo = rows[:-1], rows[-1]
     cov = np.mean([r["coverage_90"] for r in rows])
     within = np.mean([r["uplift_lower"] <= r["uplift_true"] <= r["uplift_upper"] for r in rows])
     print(
@@ -211,7 +293,12 @@ def main(argv=None) -> None:
     )
     if a.out:
         a.out.write_text(
-            json.dumps({"args": vars(a) | {"out": str(a.out)}, "rows": rows}, indent=1)
+            json.dumps(
+                {"args": vars(a) | {"out": str(a.out)}, "rows": rows}
+                | ({"demo": demo} if a.demo_cv else {}),
+                indent=1,
+                default=str,
+            )
         )
 
 

@@ -123,6 +123,19 @@ def tiny_fit() -> bm.Fit:
 
 
 @pytest.fixture(scope="session")
+def dask_client():
+    """A LocalCluster of two one-thread worker processes, shared by the Dask tests (its
+    workers keep their compiled models between tests)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    with distributed.Client(cluster) as client:
+        yield client
+    cluster.close()
+
+
+@pytest.fixture(scope="session")
 def sim_frame():
     """The simulated frame and truth behind ``tiny_fit`` (3 geos × 60 weeks × 3 channels)."""
     return bm.simulate(n_geos=3, n_weeks=60, n_channels=3, seed=3)

@@ -53,3 +53,23 @@ def test_cross_validate_scores_each_fold(make_panel):
     assert cv.folds["mape"].between(0, 0.5).all()
     assert cv.roi.index.names == ["fold", "channel"] and len(cv.roi) == 2 * 3
     assert cv.holdouts["fold1"].weeks == 6
+
+
+@pytest.mark.sampling
+def test_cross_validate_runs_its_folds_on_a_local_cluster(make_panel, dask_client):
+    """Four folds go to the cluster's workers as four fits and come back scored."""
+    from distributed import get_task_stream
+
+    data = make_panel(n_geos=2, n_weeks=52, n_channels=2, seed=5, controls=())[0]
+    spec = bm.ModelSpec(l_max=4, yearly_seasonality=1)
+    with get_task_stream(dask_client) as stream:
+        cv = bm.cross_validate(
+            data, spec, folds=4, horizon=6, client=dask_client, draws=50, tune=50, chains=1
+        )
+    fits = [t for t in stream.data if t["key"].startswith("bayes_mmm-fit-")]
+    assert len(fits) == 4
+    assert list(cv.folds["n_train"]) == [28, 34, 40, 46]
+    assert cv.folds[list(METRICS)].notna().all().all()
+    assert cv.folds["coverage_90"].between(0, 1).all()
+    assert len(cv.roi) == 4 * 2 and (cv.roi["lower"] <= cv.roi["upper"]).all()
+    assert {h.weeks for h in cv.holdouts.values()} == {6}

@@ -44,22 +44,12 @@ def test_bad_jobs_are_refused_before_any_cluster_starts(small_data):
         fit_many([Job("a/b", small_data)])
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
 @pytest.mark.sampling
-def test_four_fits_on_a_cluster_come_back_as_fits(small_data, client, tmp_path):
+def test_four_fits_on_a_cluster_come_back_as_fits(small_data, dask_client, tmp_path):
     specs = {"hill": bm.ModelSpec(), "log": bm.ModelSpec(saturation="log")}
     jobs = spec_grid_jobs(small_data, specs, **FIT)
     jobs += time_slice_jobs(small_data, None, n_folds=2, horizon=8, **FIT)
-    fits = fit_many(jobs, client, bundle_dir=tmp_path, random_seed=7)
+    fits = fit_many(jobs, dask_client, bundle_dir=tmp_path, random_seed=7)
 
     assert list(fits) == ["hill", "log", "fold0", "fold1"]
     assert all(isinstance(f, bm.Fit) for f in fits.values())

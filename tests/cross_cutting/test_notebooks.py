@@ -50,6 +50,11 @@ EXPECTED = {
     ],
     "04_compare_and_report.ipynb": ["Convergence:", "NOT CONVERGED:", "elpd_loo", COVERED,
                                     "report.html"],
+    "06_forecast_and_refresh.ipynb": [
+        "Convergence:", COVERED, "held-out observations inside the 90% predictive interval",
+        "crps_rel", "Tuning steps: warm refresh", "(true change: search)",
+        "P(plan B beats plan A)",
+    ],
 }  # fmt: skip
 
 
