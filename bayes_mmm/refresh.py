@@ -15,7 +15,10 @@ it (the model holds in the new weeks), the new posterior mean is the old one plu
 whose variance is the old posterior variance minus the new one (the law of total variance:
 the posterior mean is a martingale as data arrive). So the shift is scored against
 ``sqrt(var_before - var_after)``, plus the Monte Carlo error of both means, not against the
-old posterior SD: a static model refitted on 130 + 26 weeks moves by only about a sixth of
+old posterior SD. That difference of two sampled variances is noisy (a variance from 200
+effective draws is off by about 10%, as much as 13 new weeks on 91 narrow it), so it is
+floored at ``var_before × new periods / all periods``, the narrowing that the same
+information per period would give. The old SD would be too wide: a static model refitted on 130 + 26 weeks moves by only about a sixth of
 a change confined to the new weeks, which the old SD hides while this score does not. A
 channel is flagged when its score exceeds :func:`flag_threshold`, the two-sided normal
 quantile at a family-wise error of :data:`FAMILY_ERROR` over the channels (Bonferroni), so
@@ -95,8 +98,8 @@ def change_report(old, new, hdi_prob: float = 0.9) -> pd.DataFrame:
     DataFrame indexed by channel: ``before``/``before_lower``/``before_upper``,
     ``after``/``after_lower``/``after_upper`` (means and equal-tailed ``hdi_prob``
     intervals), ``shift`` (after − before), ``shift_sd`` (``shift`` over the SD of the
-    move that new weeks agreeing with the old posterior make: ``sqrt(var_before -
-    var_after)`` with both means' Monte Carlo errors added) and ``flagged`` (``|shift_sd|``
+    move that new weeks agreeing with the old posterior make, see :func:`_move_sd`) and
+    ``flagged`` (``|shift_sd|``
     above :func:`flag_threshold`); ``attrs["flag_sd"]`` is that threshold.
     """
     old, new = as_posterior(old), as_posterior(new)
@@ -112,17 +115,20 @@ def change_report(old, new, hdi_prob: float = 0.9) -> pd.DataFrame:
             hi,
         )
     table["shift"] = table["after"] - table["before"]
-    table["shift_sd"] = table["shift"] / _move_sd(before, after)
+    share = 1.0 - old.data.n_dates / new.data.n_dates
+    table["shift_sd"] = table["shift"] / _move_sd(before, after, share)
     threshold = flag_threshold(len(table))
     table["flagged"] = table["shift_sd"].abs() > threshold
     table.attrs.update(hdi_prob=hdi_prob, flag_sd=threshold)
     return table
 
 
-def _move_sd(before: xr.DataArray, after: xr.DataArray) -> np.ndarray:
+def _move_sd(before: xr.DataArray, after: xr.DataArray, share: float) -> np.ndarray:
     """SD of the posterior mean's move when the new weeks agree with the old posterior,
-    dims (channel,): ``sqrt(max(var_before - var_after, 0) + mcse_before² + mcse_after²)``."""
-    narrowed = np.maximum(before.var(SAMPLE_DIMS).values - after.var(SAMPLE_DIMS).values, 0.0)
+    dims (channel,): ``sqrt(max(var_before - var_after, share × var_before) + mcse_before²
+    + mcse_after²)``, ``share`` the new periods' share of all periods."""
+    var_before = before.var(SAMPLE_DIMS).values
+    narrowed = np.maximum(var_before - after.var(SAMPLE_DIMS).values, share * var_before)
     mc = sum(_mcse(da) ** 2 for da in (before, after))
     return np.sqrt(narrowed + mc)
 

@@ -130,6 +130,9 @@ def refresh_check(seed: int, a, frame, truth, data, fit, run) -> dict:
         "changed_channel": channel,
         "flagged": [str(c) for c in report.index[report["flagged"]]],
         "flagged_unchanged": [str(c) for c in report.index[report["flagged"]] if c != channel],
+        "changed_shift_sd": float(report.loc[channel, "shift_sd"]),
+        "unchanged_max_abs_shift_sd": float(report["shift_sd"].drop(channel).abs().max()),
+        "flag_threshold": float(moved.meta["refresh"]["flag_sd"]),
     }
 
 

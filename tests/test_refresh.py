@@ -61,6 +61,24 @@ def test_a_move_inside_the_old_interval_is_flagged_when_new_weeks_narrowed_it(ti
     assert (moved["shift_sd"].abs().drop("search") < 1.0).all()
 
 
+def test_a_small_shift_is_not_flagged_when_sampled_variances_hide_the_narrowing(tiny_fit):
+    """The first 52 weeks' fit refreshed with 8 more: a move of 0.3 old SDs whose posterior
+    did not narrow (as a noisy variance estimate can show) is scored against the narrowing
+    8 of 60 periods give, not against the Monte Carlo error alone."""
+    old = bm.Fit(
+        data=tiny_fit.data.truncate(52),
+        spec=tiny_fit.spec,
+        idata=tiny_fit.idata,
+        meta=tiny_fit.meta,
+    )
+    same = change_report(old, old)
+    sd = (same["before_upper"] - same["before_lower"]) / (2 * 1.645)
+    step = 1.0 + 0.3 * sd["search"] / same.loc["search", "before"]
+    moved = change_report(old, _with_beta(tiny_fit, np.array([1.0, step, 1.0])))
+    assert not moved["flagged"].any()
+    assert 0.3 < moved.loc["search", "shift_sd"] < 1.5
+
+
 @pytest.mark.parametrize("n_channels", [1, 3, 5, 12])
 def test_the_flag_threshold_holds_the_family_wise_error(n_channels):
     """With independent standard normal scores, some channel is flagged 9-10% of the
