@@ -18,12 +18,13 @@ the posterior mean is a martingale as data arrive). So the shift is scored again
 old posterior SD. That difference of two sampled variances is noisy (a variance from 200
 effective draws is off by about 10%, as much as 13 new weeks on 91 narrow it), so it is
 floored at ``var_before × new periods / all periods``, the narrowing that the same
-information per period would give. The old SD would be too wide: a static model refitted on 130 + 26 weeks moves by only about a sixth of
-a change confined to the new weeks, which the old SD hides while this score does not. A
-channel is flagged when its score exceeds :func:`flag_threshold`, the two-sided normal
-quantile at a family-wise error of :data:`FAMILY_ERROR` over the channels (Bonferroni), so
-a panel where nothing changed flags any channel with probability about 10%. The report is
-stored as plain values in ``meta["refresh"]`` (saved with the bundle, shown by the report).
+information per period would give. The old SD would be too wide: a static model refitted
+on 130 + 26 weeks moves by only about a sixth of a change confined to the new weeks, which
+the old SD hides while this score does not. A channel is flagged when its score exceeds
+:func:`flag_threshold`, the two-sided normal quantile at a family-wise error of
+:data:`FAMILY_ERROR` over the channels (Bonferroni), so a panel where nothing changed flags
+any channel with probability about 10%. The report is stored as plain values in
+``meta["refresh"]`` (saved with the bundle, shown by the report).
 """
 
 from __future__ import annotations

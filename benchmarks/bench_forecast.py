@@ -66,6 +66,7 @@ from oracle import simulated, true_draws
 
 import bayes_mmm as bm
 from bayes_mmm.analysis import channel_contribution_draws
+from bayes_mmm.cli import load_config
 from bayes_mmm.holdout import holdout_forecast
 
 
@@ -172,19 +173,19 @@ def rank_check(seed: int, a, run) -> dict:
 
 
 def demo_cv(a, run) -> dict:
-    """The demo panel's cross-validation (the quick config's spec)."""
-    config = bm.datasets.path("demo_geo_panel_quick.toml")
-    spec = bm.ModelSpec.from_toml(config)
-    frame = bm.datasets.demo_panel()
-    channels = ["tv", "search", "social", "display", "radio"]
-    data = bm.MMMData.from_frame(
-        frame, date="date", target="revenue", media=channels, geo="geo", controls=["price_index"]
-    )
+    """The demo panel's cross-validation (the quick config's columns and spec)."""
+    config = load_config(bm.datasets.path("demo_geo_panel_quick.toml"))
+    data = bm.MMMData.from_frame(bm.datasets.demo_panel(), **config["data"])
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cv = bm.cross_validate(
-            data, spec, folds=a.folds, horizon=a.horizon, client=_client(a), **run
+            data,
+            bm.ModelSpec.from_dict(config["model"]),
+            folds=a.folds,
+            horizon=a.horizon,
+            client=_client(a),
+            **run,
         )
     return {
         "demo_cv_s": round(time.perf_counter() - t0, 1),
