@@ -274,7 +274,7 @@ def main(argv=None) -> None:
     p.add_argument("--shift", type=float, default=1.5)
     p.add_argument("--folds", type=int, default=4)
     p.add_argument("--horizon", type=int, default=13)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="none: --demo-cv only")
     p.add_argument("--refresh", action="store_true", help="also the refresh checks")
     p.add_argument("--rank", action="store_true", help="also the static vs time-varying CV")
     p.add_argument("--demo-cv", action="store_true", help="also the demo panel's CV")
@@ -290,11 +290,13 @@ def main(argv=None) -> None:
         rows.append(demo_cv(a, run))
         print(json.dumps(rows[-1]), flush=True)
         rows, demo = rows[:-1], rows[-1]
-    cov = np.mean([r["coverage_90"] for r in rows])
-    within = np.mean([r["uplift_lower"] <= r["uplift_true"] <= r["uplift_upper"] for r in rows])
-    print(
-        f"mean 90% coverage {cov:.3f} (target 0.85-0.95); true uplift inside interval: {within:.2f}"
-    )
+    if rows:
+        cov = np.mean([r["coverage_90"] for r in rows])
+        within = np.mean([r["uplift_lower"] <= r["uplift_true"] <= r["uplift_upper"] for r in rows])
+        print(
+            f"mean 90% coverage {cov:.3f} (target 0.85-0.95); "
+            f"true uplift inside interval: {within:.2f}"
+        )
     if a.out:
         a.out.write_text(
             json.dumps(
