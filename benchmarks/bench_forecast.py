@@ -12,7 +12,10 @@ weeks, and forecast the last ``future`` weeks from their true inputs (``bm.predi
   contributions is computed with ``analysis.channel_contribution_draws`` on the truth's
   parameters, the simulator's own mean function), so it is covered or not like a real
   holdout; the forecast uplift (``bm.compare_scenarios``, carryover tail included) is set
-  against the true uplift.
+  against the true uplift, with the training fit's ROI coverage and error beside it. The
+  forecast's arithmetic is exact (``tests/test_forecast.py`` checks a shifted plan's uplift
+  at known parameters against ``tests/reference_mmm.py``), so a missed uplift with missed
+  or biased ROIs is the fit's estimate of the effects (a smoke fit's shrunken ROIs).
 - **CV vs holdout**: ``bm.cross_validate`` on the training weeks (``--folds`` ×
   ``--horizon``) against the holdout's own scores (CRPS relative to the mean, coverage).
 - **Refresh** (``--refresh``): the training fit refreshed warm on the full panel
@@ -224,6 +227,9 @@ def one_seed(seed: int, a) -> dict:
     cmp = fit.scenarios({"observed": future, "shifted": shifted})
     up = cmp.table.loc["shifted"]
     hold = holdout_forecast(fit, data, random_seed=seed).metrics
+    # a missed uplift with missed ROIs is the fit's estimate of the effects, not the forecast
+    roi = fit.roi(hdi_prob=0.9)
+    true_roi = truth.roi.reindex(roi.index)
     out = {
         "seed": seed,
         "fit_s": round(fit_s, 1),
@@ -236,6 +242,8 @@ def one_seed(seed: int, a) -> dict:
         "uplift_mean": float(up["uplift"]),
         "uplift_lower": float(up["uplift_lower"]),
         "uplift_upper": float(up["uplift_upper"]),
+        "roi_true_inside_90": float(true_roi.between(roi["lower"], roi["upper"]).mean()),
+        "roi_rel_error": float((roi["mean"] / true_roi - 1).abs().mean()),
         "holdout_crps_rel": float(hold["crps_rel"]),
         "holdout_coverage_90": float(hold["coverage_90"]),
     }
