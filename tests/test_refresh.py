@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import xarray as xr
 
 import bayes_mmm as bm
-from bayes_mmm.refresh import change_report, check_extends, flag_threshold
+from bayes_mmm.refresh import change_report, check_extends, flag_threshold, new_weeks_lift
 from bayes_mmm.warmstart import WARM_TUNE, initial_point
 
 
@@ -77,6 +78,28 @@ def test_a_small_shift_is_not_flagged_when_sampled_variances_hide_the_narrowing(
     moved = change_report(old, _with_beta(tiny_fit, np.array([1.0, step, 1.0])))
     assert not moved["flagged"].any()
     assert 0.3 < moved.loc["search", "shift_sd"] < 1.5
+
+
+def test_a_channel_whose_effect_tripled_in_the_new_weeks_is_flagged(tiny_fit, sim_frame):
+    """``tiny_fit``'s draws read as a fit of the first 45 weeks; in weeks 46-60 the revenue
+    gains twice search's true contribution (its effect tripled there; 15 weeks of 3 geos
+    are too few to flag a doubling against this posterior). The lift test of the new weeks
+    flags search and nothing else; with the observed revenue it flags nothing."""
+    old = bm.Fit(data=tiny_fit.data.truncate(45), spec=tiny_fit.spec, idata=tiny_fit.idata, meta={})
+    data = tiny_fit.data
+    target = data.target.copy()
+    target[45:] += 2.0 * sim_frame[1].contributions.sel(channel="search").values[45:]
+    changed = replace(data, target=target)
+    threshold = flag_threshold(3)
+    same, moved = new_weeks_lift(old, data), new_weeks_lift(old, changed)
+    assert (same["lift_sd"].abs() < threshold).all()
+    assert moved.loc["search", "lift_sd"] > threshold
+    assert (moved["lift_sd"].drop("search").abs() < threshold).all()
+    assert moved.loc["search", "lift"] - same.loc["search", "lift"] > 1.0
+    refreshed = bm.Fit(data=changed, spec=tiny_fit.spec, idata=tiny_fit.idata, meta={})
+    report = change_report(old, refreshed)
+    assert report["flagged"].tolist() == [False, True, False]
+    assert {"lift", "lift_lower", "lift_upper", "lift_sd"} <= set(report.columns)
 
 
 @pytest.mark.parametrize("n_channels", [1, 3, 5, 12])

@@ -148,7 +148,7 @@ CV_TITLE = "Time-slice cross-validation ({folds} folds of {horizon} periods)"
 CV_FIGURE = "ROI per channel across cross-validation folds"
 REFRESH_TITLE = (
     "Refresh: ROI on the previous {old} periods before and after adding {new} periods "
-    "(flagged: moved by more than {flag_sd:.2f} SD of the move new periods make by chance)"
+    "(flagged: the new periods depart from the old model by more than {flag_sd:.2f} SD)"
 )
 
 SECTION_DATA = "Data checks"
