@@ -22,8 +22,9 @@ weeks, and forecast the last ``future`` weeks from their true inputs (``bm.predi
   (``WARM_TUNE`` tuning steps) against a cold fit of the full panel (``--tune``): gates,
   tuning steps, ROI intervals side by side; then a panel whose first channel's effect is
   doubled in the new weeks (its true contribution there added to the revenue): the change
-  report should flag that channel and no other (``refresh.change_report``: the shift over
-  the SD a consistent update could move it, at a family-wise 10% over channels).
+  report should flag that channel and no other (``refresh.change_report``: with new weeks,
+  the lift test of the new weeks against the old posterior, ``refresh.new_weeks_lift``, at
+  a family-wise 10% over channels).
 - **Ranking** (``--rank``): ``bm.cross_validate`` of the static ``ModelSpec()`` and the
   time-varying spec (``time_varying_intercept`` and ``time_varying_media``) on a panel
   whose truth drifts (``baseline_drift=0.08, media_seasonality=0.35``, as
@@ -136,6 +137,8 @@ def refresh_check(seed: int, a, frame, truth, data, fit, run) -> dict:
         "flagged_unchanged": [str(c) for c in report.index[report["flagged"]] if c != channel],
         "changed_shift_sd": float(report.loc[channel, "shift_sd"]),
         "unchanged_max_abs_shift_sd": float(report["shift_sd"].drop(channel).abs().max()),
+        "changed_lift_sd": float(report.loc[channel, "lift_sd"]),
+        "unchanged_max_abs_lift_sd": float(report["lift_sd"].drop(channel).abs().max()),
         "flag_threshold": float(moved.meta["refresh"]["flag_sd"]),
     }
 
