@@ -9,7 +9,8 @@ prior-predictive draws):
 
 Written to ``--out``: ``<template>_ranks.csv`` (dataset × quantity), ``<template>_tests.csv``
 (chi-square p-values, Bonferroni-adjusted, per quantity), ``<template>_ranks.png`` (a rank
-histogram per quantity with the 99% band of a uniform bin count), and ``summary.json``
+histogram per quantity with the 99% band of a uniform bin count), ``<template>_ecdf.png``
+(rank ECDF minus uniform with a simultaneous 99% band), and ``summary.json``
 (datasets, quantities failing uniformity, gate-pass rate, wall time per template).
 
 Usage (the acceptance run; hours on 2 cores, use a machine with many):
@@ -32,10 +33,6 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
-from scipy import stats
-
 import bayes_mmm as bm
 
 TEMPLATES = {"national": 1, "geo5": 5}
@@ -52,31 +49,6 @@ def template(name: str, seed: int = 0) -> bm.MMMData:
     return bm.MMMData.from_frame(
         frame, date="date", target="revenue", media=media, geo=geo, controls=["control_1"]
     )
-
-
-def plot_ranks(result, path: Path, bins: int = 10) -> None:
-    """One rank histogram per quantity, with the central 99% range of a bin's count under
-    uniform ranks (binomial)."""
-    quantities = list(result.ranks.columns)
-    cols = 6
-    rows = -(-len(quantities) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.0 * rows), squeeze=False)
-    n = len(result.ranks)
-    lo, hi = stats.binom.ppf([0.005, 0.995], n, 1 / bins)
-    edges = np.linspace(0, result.n_rank_draws + 1, bins + 1)
-    for ax, q in zip(axes.flat, quantities):
-        ax.hist(result.ranks[q], bins=edges, color="#4c72b0")
-        ax.axhspan(lo, hi, color="grey", alpha=0.25)
-        ok = result.tests.loc[q, "uniform"]
-        ax.set_title(q, fontsize=8, color="black" if ok else "red")
-        ax.set_xticks([])
-        ax.tick_params(labelsize=6)
-    for ax in list(axes.flat)[len(quantities) :]:
-        ax.axis("off")
-    fig.suptitle(f"SBC rank histograms ({n} datasets; grey: 99% band of a uniform bin)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -98,7 +70,8 @@ def main() -> None:
 
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True)
         client = Client(cluster)
-    summary = {}
+    summary_path = args.out / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     try:
         for name in names:
             t0 = time.perf_counter()
@@ -115,7 +88,8 @@ def main() -> None:
             wall = time.perf_counter() - t0
             result.ranks.to_csv(args.out / f"{name}_ranks.csv")
             result.tests.to_csv(args.out / f"{name}_tests.csv")
-            plot_ranks(result, args.out / f"{name}_ranks.png")
+            for kind, draw in (("ranks", bm.plot.sbc_ranks), ("ecdf", bm.plot.sbc_ecdf)):
+                draw(result).savefig(args.out / f"{name}_{kind}.png", dpi=110)
             summary[name] = {
                 "datasets": args.datasets,
                 "settings": f"{args.chains} x {args.draws} (tune {args.tune})",
@@ -130,7 +104,7 @@ def main() -> None:
         if client is not None:
             client.close()
             cluster.close()
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    summary_path.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 if __name__ == "__main__":
