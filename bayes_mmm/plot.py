@@ -460,8 +460,8 @@ def sbc_ranks(result, bins: int = 10) -> Figure:
     lo, hi = stats.binom.ppf([0.005, 0.995], n, 1 / bins)
     edges = np.linspace(0, result.n_rank_draws + 1, bins + 1)
     for ax, q in zip(axes, quantities):
-        ax.hist(result.ranks[q], bins=edges, color=BAND)
-        ax.axhspan(lo, hi, color="grey", alpha=0.25)
+        ax.hist(result.ranks[q], bins=edges, color=BAND, alpha=0.8)
+        ax.axhspan(lo, hi, color="grey", alpha=0.3, zorder=3)
         ok = bool(result.tests.loc[q, "uniform"])
         ax.set_title(q, fontsize=8, color=OBSERVED if ok else "red")
         ax.set_xticks([])

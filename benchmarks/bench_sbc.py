@@ -7,7 +7,8 @@ prior-predictive draws):
 - ``national``: 104 weeks × 3 channels, one implicit geo;
 - ``geo5``: 5 geos × 104 weeks × 3 channels.
 
-Written to ``--out``: ``<template>_ranks.csv`` (dataset × quantity), ``<template>_tests.csv``
+Written to ``--out``: ``<template>_ranks.csv`` (dataset × quantity),
+``<template>_converged.csv`` (whether each fit passed every gate), ``<template>_tests.csv``
 (chi-square p-values, Bonferroni-adjusted, per quantity), ``<template>_ranks.png`` (a rank
 histogram per quantity with the 99% band of a uniform bin count), ``<template>_ecdf.png``
 (rank ECDF minus uniform with a simultaneous 99% band), and ``summary.json``
@@ -33,7 +34,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import numpy as np
+import pandas as pd
+
 import bayes_mmm as bm
+from bayes_mmm.sbc import N_RANK_DRAWS
 
 TEMPLATES = {"national": 1, "geo5": 5}
 
@@ -51,6 +56,25 @@ def template(name: str, seed: int = 0) -> bm.MMMData:
     )
 
 
+def save_plots(result: bm.SBCResult, out: Path, name: str) -> None:
+    """``<name>_ranks.png`` (rank histograms) and ``<name>_ecdf.png`` (ECDF − uniform)."""
+    for kind, draw in (("ranks", bm.plot.sbc_ranks), ("ecdf", bm.plot.sbc_ecdf)):
+        draw(result).savefig(out / f"{name}_{kind}.png", dpi=110)
+
+
+def saved_result(out: Path, name: str) -> bm.SBCResult:
+    """The ranks, tests and per-fit convergence a run saved."""
+    ranks = pd.read_csv(out / f"{name}_ranks.csv", index_col=0)
+    tests = pd.read_csv(out / f"{name}_tests.csv", index_col=0)
+    path = out / f"{name}_converged.csv"
+    converged = (
+        pd.read_csv(path, index_col=0)["converged"]
+        if path.exists()
+        else pd.Series(np.nan, index=ranks.index, name="converged")
+    )
+    return bm.SBCResult(ranks, N_RANK_DRAWS, tests, converged)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", type=int, default=200)
@@ -61,9 +85,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="Dask workers (0: in process)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/bench_sbc"))
+    parser.add_argument(
+        "--replot", action="store_true", help="redraw the plots from saved ranks; no fits"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     names = list(TEMPLATES) if args.template == "both" else [args.template]
+    if args.replot:
+        for name in names:
+            save_plots(saved_result(args.out, name), args.out, name)
+        return
     client = cluster = None
     if args.workers:
         from distributed import Client, LocalCluster
@@ -88,8 +119,8 @@ def main() -> None:
             wall = time.perf_counter() - t0
             result.ranks.to_csv(args.out / f"{name}_ranks.csv")
             result.tests.to_csv(args.out / f"{name}_tests.csv")
-            for kind, draw in (("ranks", bm.plot.sbc_ranks), ("ecdf", bm.plot.sbc_ecdf)):
-                draw(result).savefig(args.out / f"{name}_{kind}.png", dpi=110)
+            result.converged.to_csv(args.out / f"{name}_converged.csv")
+            save_plots(result, args.out, name)
             summary[name] = {
                 "datasets": args.datasets,
                 "settings": f"{args.chains} x {args.draws} (tune {args.tune})",
