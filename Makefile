@@ -53,6 +53,7 @@ docs: venv
 # Builds the wheel into dist/, installs it into a fresh virtualenv in a temporary directory
 # and runs `bayes-mmm demo` from an empty directory there (needs PyPI for the dependencies).
 # Extra demo flags: make wheel-check ARGS="--no-prior"; KEEP=1 keeps the temporary directory.
+# CI runs: ALLOW_UNCONVERGED=1 make wheel-check ARGS="--config demo_geo_panel_quick --draws 200 --no-prior"
 wheel-check:
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
 	PYTHON="$(PYTHON)" bash scripts/check_wheel.sh $(ARGS)
