@@ -304,6 +304,7 @@ class MMMData:
                     "cannot be told apart from the intercept; drop it from `controls`."
                 )
         for k, name in enumerate(self.events):
+            assert self.event_values is not None  # events always come with their values
             x = self.event_values[..., k]
             if x.flat[0] == 0 and np.all(x == 0):
                 why = "zero in every row: the event never happens in the panel"
@@ -371,6 +372,7 @@ class MMMData:
         """Mean frequency of each R&F channel where its reach is positive, dims (rf_channel,)."""
         out = np.ones(len(self.rf_channels))
         for r, name in enumerate(self.rf_channels):
+            assert self.frequency is not None  # R&F channels always come with a frequency
             on = self.media[..., self.channels.index(name)] > 0
             out[r] = self.frequency[..., r][on].mean()
         return out
