@@ -304,8 +304,7 @@ class MMMData:
                     "cannot be told apart from the intercept; drop it from `controls`."
                 )
         for k, name in enumerate(self.events):
-            assert self.event_values is not None  # events always come with their values
-            x = self.event_values[..., k]
+            x = np.asarray(self.event_values)[..., k]  # events always come with their values
             if x.flat[0] == 0 and np.all(x == 0):
                 why = "zero in every row: the event never happens in the panel"
             elif np.all(x == x.flat[0]):
@@ -372,9 +371,8 @@ class MMMData:
         """Mean frequency of each R&F channel where its reach is positive, dims (rf_channel,)."""
         out = np.ones(len(self.rf_channels))
         for r, name in enumerate(self.rf_channels):
-            assert self.frequency is not None  # R&F channels always come with a frequency
             on = self.media[..., self.channels.index(name)] > 0
-            out[r] = self.frequency[..., r][on].mean()
+            out[r] = np.asarray(self.frequency)[..., r][on].mean()  # set with rf_channels
         return out
 
     @property
