@@ -38,7 +38,7 @@ def _band(da: xr.DataArray, prob: float) -> tuple[xr.DataArray, xr.DataArray, xr
     return q.isel(quantile=0), q.isel(quantile=1), q.isel(quantile=2)
 
 
-def _grid(n: int, width: float = 3.6, height: float = 2.6) -> tuple[Figure, np.ndarray]:
+def _grid(n: int, width: float = 3.6, height: float = 2.6) -> tuple[Figure, np.flatiter]:
     cols = min(n, MAX_COLS)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(
@@ -317,8 +317,7 @@ def _arviz_figure(pc) -> Figure:
 
 def diagnostic_var_names(posterior: Posterior) -> list[str]:
     """Channel-level parameters: few enough to draw for any number of geos."""
-    post = as_posterior(posterior)
-    post = post.idata["posterior"]
+    post = as_posterior(posterior).idata["posterior"]
     names = (*transform_parameters(), "beta_mu", "beta_sigma")
     return [n for n in names if n in post]
 
