@@ -7,7 +7,8 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 	    if env $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then echo "env $$p"; exit 0; fi; \
 	  done; done)
 
-.PHONY: venv demo test test-slow lint format clean wheel-check notebooks-full typecheck docs
+.PHONY: venv demo test test-slow lint format clean wheel-check notebooks-full typecheck docs \
+	notebook-progress-screenshot
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
@@ -50,9 +51,16 @@ typecheck: venv
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
+# docs/screenshots/notebook_progress.png: a live JupyterLab run (headless Chromium) of a
+# notebook whose optimizer shows its bar (about 1-2 min; needs the `screenshots` extra).
+notebook-progress-screenshot: venv
+	$(PY) -c 'import jupyterlab' 2>/dev/null || $(PY) -m pip install -q 'jupyterlab>=4'
+	env -u CI $(PY) scripts/notebook_progress_screenshot.py
+
 # Builds the wheel into dist/, installs it into a fresh virtualenv in a temporary directory
 # and runs `bayes-mmm demo` from an empty directory there (needs PyPI for the dependencies).
 # Extra demo flags: make wheel-check ARGS="--no-prior"; KEEP=1 keeps the temporary directory.
+# CI runs: ALLOW_UNCONVERGED=1 make wheel-check ARGS="--config demo_geo_panel_quick --draws 200 --no-prior"
 wheel-check:
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (try: pyenv install 3.12)"; exit 1; fi
 	PYTHON="$(PYTHON)" bash scripts/check_wheel.sh $(ARGS)

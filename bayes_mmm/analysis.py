@@ -121,6 +121,7 @@ def roi_draws(
     incr = total @ data.group_matrix  # (sample, geo, spend_group)
     spend = data.spend.sum(axis=0)  # (geo, spend_group)
     labels = data.group_labels
+    dims: tuple[str, ...]
     if by == "geo":
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(spend > 0, incr / spend, np.nan)

@@ -36,6 +36,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
@@ -179,7 +180,7 @@ def load(path: str | Path, strict: bool = False) -> Posterior:
         ("data.nc", lambda: _read_data(path / "data.nc")),
         ("posterior.nc", lambda: xr.open_datatree(path / "posterior.nc", engine="h5netcdf").load()),
     )
-    read = {}
+    read: dict[str, Any] = {}
     for name, reader in parts:
         try:
             read[name] = reader()
@@ -188,7 +189,9 @@ def load(path: str | Path, strict: bool = False) -> Posterior:
                 f"Bundle '{path}': {name} could not be read ({type(err).__name__}: {err}); the "
                 "bundle is corrupted or truncated: re-save the fit or restore the bundle."
             ) from err
-    spec, data, idata = read["spec.toml"], read["data.nc"], read["posterior.nc"]
+    spec: ModelSpec = read["spec.toml"]
+    data: MMMData = read["data.nc"]
+    idata: xr.DataTree = read["posterior.nc"]
     lacking = [g for g in ("posterior", "sample_stats") if g not in idata.children]
     if not lacking:
         post = idata["posterior"]

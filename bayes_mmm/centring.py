@@ -44,6 +44,8 @@ only, never the model. A poor estimate costs speed, not correctness.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from bayes_mmm.data import MMMData
@@ -269,7 +271,7 @@ def _hyperprior(spec: ModelSpec) -> tuple[tuple[float, float], float]:
     )
 
 
-def _prior_median(spec: ModelSpec, name: str, channels: list[str]) -> np.ndarray:
+def _prior_median(spec: ModelSpec, name: str, channels: Sequence[str]) -> np.ndarray:
     """The median of the prior of transform parameter ``name``, dims (channel,), or on the
     parameter's own channels in a spec that mixes kinds (the sub-dim
     ``media_response`` reads it on).

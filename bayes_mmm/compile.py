@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import OrderedDict
+from typing import Any
 
 import pymc as pm
 import pytensor
@@ -29,7 +30,7 @@ from pytensor.graph.traversal import ancestors
 from pytensor.tensor.type import TensorType
 
 MAX_CACHED = 4
-_CACHE: OrderedDict[str, object] = OrderedDict()
+_CACHE: OrderedDict[str, Any] = OrderedDict()  # nutpie compiled models (untyped)
 
 
 def _inputs_and_key(model: pm.Model, var_names: list[str]) -> tuple[list, str]:
@@ -37,7 +38,8 @@ def _inputs_and_key(model: pm.Model, var_names: list[str]) -> tuple[list, str]:
     graph key."""
     # the traced variables as functions of the sampled values, as nutpie compiles them
     outputs = [model.logp(), *model.replace_rvs_by_values([model[n] for n in var_names])]
-    shared, digest = [], hashlib.sha256()
+    shared: list[SharedVariable] = []
+    digest = hashlib.sha256()
     for var in ancestors(outputs):
         if isinstance(var, SharedVariable) and isinstance(var.type, TensorType):
             if var.type.ndim == 0:  # a dim length: part of the graph, not data

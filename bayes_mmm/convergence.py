@@ -158,7 +158,7 @@ def convergence(
     ess_min = ESS_MIN
     r_hat = float(table["r_hat"].max())
     ess = float(table["ess_bulk"].min())
-    gates = (
+    gates: tuple[Gate, ...] = (
         Gate("r_hat", r_hat, f"≤ {R_HAT_MAX}", bool(r_hat <= R_HAT_MAX), REMEDIES["r_hat"]),
         Gate("ess_bulk", ess, f"≥ {ess_min}", bool(ess >= ess_min), REMEDIES["ess_bulk"]),
         Gate("divergences", divergences, "= 0", divergences == 0, REMEDIES["divergences"]),

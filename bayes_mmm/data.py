@@ -304,7 +304,7 @@ class MMMData:
                     "cannot be told apart from the intercept; drop it from `controls`."
                 )
         for k, name in enumerate(self.events):
-            x = self.event_values[..., k]
+            x = np.asarray(self.event_values)[..., k]  # events always come with their values
             if x.flat[0] == 0 and np.all(x == 0):
                 why = "zero in every row: the event never happens in the panel"
             elif np.all(x == x.flat[0]):
@@ -372,7 +372,7 @@ class MMMData:
         out = np.ones(len(self.rf_channels))
         for r, name in enumerate(self.rf_channels):
             on = self.media[..., self.channels.index(name)] > 0
-            out[r] = self.frequency[..., r][on].mean()
+            out[r] = np.asarray(self.frequency)[..., r][on].mean()  # set with rf_channels
         return out
 
     @property

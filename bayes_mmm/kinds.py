@@ -300,7 +300,8 @@ def saturation_kind(name: str) -> SaturationKind:
 def transform_parameters() -> dict[str, Parameter]:
     """Every adstock and saturation parameter by name (shared names declared once)."""
     out: dict[str, Parameter] = {}
-    for kind in (*ADSTOCKS.values(), *SATURATIONS.values()):
+    kinds: list[AdstockKind | SaturationKind] = [*ADSTOCKS.values(), *SATURATIONS.values()]
+    for kind in kinds:
         for p in kind.parameters:
             out.setdefault(p.name, p)
     return out

@@ -120,9 +120,11 @@ def effect_draws(
             removed = shift[s, :, :, p] * data.scaling.media[None, :, k]
             media[..., k] = np.maximum(media[..., k] - removed, 0.0)
             one = {name: v[s : s + 1] for name, v in draws.items()}
-            without = channel_contribution_draws(
-                data, spec, one, media=media, reduce=lambda x, k=k: x[..., k].sum(axis=(1, 2))
-            )
+
+            def channel_total(x: np.ndarray, k: int = k) -> np.ndarray:
+                return x[..., k].sum(axis=(1, 2))
+
+            without = channel_contribution_draws(data, spec, one, media=media, reduce=channel_total)
             indirect[s, p] = observed[s, k] - without[0]
     return {"direct": direct, "indirect": indirect, "total": direct + indirect}
 

@@ -38,7 +38,7 @@ def _band(da: xr.DataArray, prob: float) -> tuple[xr.DataArray, xr.DataArray, xr
     return q.isel(quantile=0), q.isel(quantile=1), q.isel(quantile=2)
 
 
-def _grid(n: int, width: float = 3.6, height: float = 2.6) -> tuple[Figure, np.ndarray]:
+def _grid(n: int, width: float = 3.6, height: float = 2.6) -> tuple[Figure, np.flatiter]:
     cols = min(n, MAX_COLS)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(
@@ -317,8 +317,7 @@ def _arviz_figure(pc) -> Figure:
 
 def diagnostic_var_names(posterior: Posterior) -> list[str]:
     """Channel-level parameters: few enough to draw for any number of geos."""
-    post = as_posterior(posterior)
-    post = post.idata["posterior"]
+    post = as_posterior(posterior).idata["posterior"]
     names = (*transform_parameters(), "beta_mu", "beta_sigma")
     return [n for n in names if n in post]
 
@@ -445,4 +444,56 @@ def time_varying(posterior: Posterior, prob: float = 0.9) -> Figure | None:
         ax.tick_params(axis="x", labelrotation=30, labelsize=7)
     axes[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Time-varying effects (posterior)")
+    return fig
+
+
+def sbc_ranks(result, bins: int = 10) -> Figure:
+    """SBC rank histograms (``bm.sbc``'s ``SBCResult``): one panel per quantity, with the
+    central 99% range of a bin's count under uniform ranks (binomial) in grey. A title in
+    red marks a quantity that fails the uniformity test."""
+    from scipy import stats
+
+    quantities = list(result.ranks.columns)
+    fig, axes = _grid(len(quantities), width=2.6, height=2.0)
+    n = len(result.ranks)
+    lo, hi = stats.binom.ppf([0.005, 0.995], n, 1 / bins)
+    edges = np.linspace(0, result.n_rank_draws + 1, bins + 1)
+    for ax, q in zip(axes, quantities):
+        ax.hist(result.ranks[q], bins=edges, color=BAND, alpha=0.8)
+        ax.axhspan(lo, hi, color="grey", alpha=0.3, zorder=3)
+        ok = bool(result.tests.loc[q, "uniform"])
+        ax.set_title(q, fontsize=8, color=OBSERVED if ok else "red")
+        ax.set_xticks([])
+        ax.tick_params(labelsize=6)
+    fig.suptitle(f"SBC rank histograms ({n} datasets; grey: 99% range of a uniform bin)")
+    return fig
+
+
+def sbc_ecdf(result, prob: float = 0.99, seed: int = 0) -> Figure:
+    """SBC rank ECDFs minus the uniform CDF, with the simultaneous ``prob`` band of a
+    uniform sample of the same size (Säilynoja, Bürkner & Vehtari 2022, computed by
+    ``arviz_stats.ecdf_utils.ecdf_pit``). Ranks ``r`` in 0 … L become continuous PIT
+    values ``(r + U) / (L + 1)`` with ``U`` uniform on [0, 1), which are uniform exactly
+    when the ranks are. A curve that leaves the band is mis-calibrated: above zero at the
+    left means ranks pile up low (the posterior sits above the truth), a ∩ shape means
+    over-dispersed (too-wide) posteriors, a ∪ shape too-narrow ones."""
+    from arviz_stats.ecdf_utils import ecdf_pit
+
+    rng = np.random.default_rng(seed)
+    quantities = list(result.ranks.columns)
+    fig, axes = _grid(len(quantities), width=2.6, height=2.0)
+    for ax, q in zip(axes, quantities):
+        ranks = result.ranks[q].to_numpy(dtype=float)
+        pit = (ranks + rng.uniform(size=ranks.size)) / (result.n_rank_draws + 1)
+        x, ecdf, lower, upper = ecdf_pit(pit, prob, 1000, rng=np.random.default_rng(seed))
+        ax.fill_between(x, lower - x, upper - x, color="grey", alpha=0.3, step="post")
+        ax.step(x, ecdf - x, where="post", color=BAND, lw=1)
+        ax.axhline(0, color=OBSERVED, lw=0.5, ls=":")
+        ok = bool(result.tests.loc[q, "uniform"])
+        ax.set_title(q, fontsize=8, color=OBSERVED if ok else "red")
+        ax.tick_params(labelsize=6)
+    fig.suptitle(
+        f"SBC rank ECDF − uniform ({len(result.ranks)} datasets; grey: simultaneous "
+        f"{prob:.0%} band)"
+    )
     return fig

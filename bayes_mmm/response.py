@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pytensor.graph.basic import Variable
@@ -182,7 +183,7 @@ def _rf_design(data: MMMData, spec: ModelSpec, media, frequency, tail: int) -> R
 
 def saturation_params(params: Mapping, spec: ModelSpec) -> dict:
     """The saturation parameters of a single-kind spec, expanded to (..., 1, 1, channel)."""
-    if spec.mixed_saturation:
+    if not isinstance(spec.saturation, str):  # a {channel: kind} spec
         raise SpecError(
             "saturation_params needs one saturation kind for all channels; for a "
             "{channel: kind} spec use media_response (or saturation_groups)."
@@ -212,7 +213,7 @@ def adstock_weights(params: Mapping, spec: ModelSpec):
     """Lag weights, dims (..., lag, channel), from the adstock parameters in ``params``
     (each dims (..., channel), or (..., its mixed dim) when ``spec`` mixes adstock kinds,
     whose mapping then lists every channel in order: ``spec.for_channels``)."""
-    if not spec.mixed_adstock:
+    if isinstance(spec.adstock, str):  # one kind for every channel
         kind = ADSTOCKS[spec.adstock]
         return kind.weights(*(params[n] for n in kind.names), spec.l_max)
     groups = adstock_groups(list(spec.adstock.values()))
@@ -287,7 +288,7 @@ def _unit_response(stack, weights, params: Mapping, spec: ModelSpec):
     if _fused_hill_applies(stack, params, spec):
         return _fused_unit_hill(stack, weights, params)
     ad = adstock(stack, weights)
-    if spec.mixed_saturation:
+    if not isinstance(spec.saturation, str):  # a {channel: kind} spec
         kinds = list(spec.saturation.values())
         n_channels = static_shape(stack)[-1]
         if len(kinds) != n_channels:
@@ -305,7 +306,7 @@ def _fused_hill_applies(stack, params: Mapping, spec: ModelSpec) -> bool:
     return (
         FUSED_HILL
         and isinstance(stack, Variable)
-        and stack.dtype == "float32"
+        and getattr(stack, "dtype", None) == "float32"  # tensors, shared ones included
         and not spec.mixed_saturation
         and spec.saturation == "hill"
         and params["ec"].ndim == 1
@@ -381,7 +382,7 @@ def control_response(design: Design, params: Mapping):
     return coef * values
 
 
-def mediator_response(stack, params: Mapping, spec: ModelSpec, channels) -> object:
+def mediator_response(stack, params: Mapping, spec: ModelSpec, channels) -> Any:
     """Scaled effect of each upstream channel on its mediator, path by path.
 
     The upstream channel's own adstock and saturation shape (``alpha``, ``ec``/``slope`` or

@@ -207,7 +207,7 @@ def _nutpie(model, var_names, spec: ModelSpec, run: Run):
         progress_bar=run.progress,
         save_warmup=False,
         target_accept=run.target_accept,
-        **run.sampler_kwargs,
+        **(run.sampler_kwargs or {}),
     )
     return idata, cache_hit, t1
 
@@ -232,7 +232,7 @@ def _pymc(model, var_names, spec: ModelSpec, run: Run):
             progressbar=run.progress,
             compute_convergence_checks=False,
             initvals=_overrides(model, run.init) if run.init else None,
-            **run.sampler_kwargs,
+            **(run.sampler_kwargs or {}),
         )
     return idata, False, t1
 

@@ -253,11 +253,12 @@ class ModelSpec:
         tests = []
         for t in self.lift_tests:
             if isinstance(t, Mapping):
+                fields = dict(t)
                 try:
-                    t = LiftTest(**t)
+                    t = LiftTest(**fields)
                 except TypeError as err:
                     raise SpecError(
-                        f"Lift test {dict(t)!r}: fields are channel, start, end, lift, se, geos."
+                        f"Lift test {fields!r}: fields are channel, start, end, lift, se, geos."
                     ) from err
             if not isinstance(t, LiftTest):
                 raise SpecError(f"lift_tests must hold LiftTest values or dicts, got {t!r}.")

@@ -7,9 +7,11 @@ prior-predictive draws):
 - ``national``: 104 weeks × 3 channels, one implicit geo;
 - ``geo5``: 5 geos × 104 weeks × 3 channels.
 
-Written to ``--out``: ``<template>_ranks.csv`` (dataset × quantity), ``<template>_tests.csv``
+Written to ``--out``: ``<template>_ranks.csv`` (dataset × quantity),
+``<template>_converged.csv`` (whether each fit passed every gate), ``<template>_tests.csv``
 (chi-square p-values, Bonferroni-adjusted, per quantity), ``<template>_ranks.png`` (a rank
-histogram per quantity with the 99% band of a uniform bin count), and ``summary.json``
+histogram per quantity with the 99% band of a uniform bin count), ``<template>_ecdf.png``
+(rank ECDF minus uniform with a simultaneous 99% band), and ``summary.json``
 (datasets, quantities failing uniformity, gate-pass rate, wall time per template).
 
 Usage (the acceptance run; hours on 2 cores, use a machine with many):
@@ -32,11 +34,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
-from scipy import stats
+import pandas as pd
 
 import bayes_mmm as bm
+from bayes_mmm.sbc import N_RANK_DRAWS
 
 TEMPLATES = {"national": 1, "geo5": 5}
 
@@ -54,29 +56,23 @@ def template(name: str, seed: int = 0) -> bm.MMMData:
     )
 
 
-def plot_ranks(result, path: Path, bins: int = 10) -> None:
-    """One rank histogram per quantity, with the central 99% range of a bin's count under
-    uniform ranks (binomial)."""
-    quantities = list(result.ranks.columns)
-    cols = 6
-    rows = -(-len(quantities) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.0 * rows), squeeze=False)
-    n = len(result.ranks)
-    lo, hi = stats.binom.ppf([0.005, 0.995], n, 1 / bins)
-    edges = np.linspace(0, result.n_rank_draws + 1, bins + 1)
-    for ax, q in zip(axes.flat, quantities):
-        ax.hist(result.ranks[q], bins=edges, color="#4c72b0")
-        ax.axhspan(lo, hi, color="grey", alpha=0.25)
-        ok = result.tests.loc[q, "uniform"]
-        ax.set_title(q, fontsize=8, color="black" if ok else "red")
-        ax.set_xticks([])
-        ax.tick_params(labelsize=6)
-    for ax in list(axes.flat)[len(quantities) :]:
-        ax.axis("off")
-    fig.suptitle(f"SBC rank histograms ({n} datasets; grey: 99% band of a uniform bin)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def save_plots(result: bm.SBCResult, out: Path, name: str) -> None:
+    """``<name>_ranks.png`` (rank histograms) and ``<name>_ecdf.png`` (ECDF − uniform)."""
+    for kind, draw in (("ranks", bm.plot.sbc_ranks), ("ecdf", bm.plot.sbc_ecdf)):
+        draw(result).savefig(out / f"{name}_{kind}.png", dpi=110)
+
+
+def saved_result(out: Path, name: str) -> bm.SBCResult:
+    """The ranks, tests and per-fit convergence a run saved."""
+    ranks = pd.read_csv(out / f"{name}_ranks.csv", index_col=0)
+    tests = pd.read_csv(out / f"{name}_tests.csv", index_col=0)
+    path = out / f"{name}_converged.csv"
+    converged = (
+        pd.read_csv(path, index_col=0)["converged"]
+        if path.exists()
+        else pd.Series(np.nan, index=ranks.index, name="converged")
+    )
+    return bm.SBCResult(ranks, N_RANK_DRAWS, tests, converged)
 
 
 def main() -> None:
@@ -89,16 +85,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="Dask workers (0: in process)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/bench_sbc"))
+    parser.add_argument(
+        "--replot", action="store_true", help="redraw the plots from saved ranks; no fits"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     names = list(TEMPLATES) if args.template == "both" else [args.template]
+    if args.replot:
+        for name in names:
+            save_plots(saved_result(args.out, name), args.out, name)
+        return
     client = cluster = None
     if args.workers:
         from distributed import Client, LocalCluster
 
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True)
         client = Client(cluster)
-    summary = {}
+    summary_path = args.out / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     try:
         for name in names:
             t0 = time.perf_counter()
@@ -115,7 +119,8 @@ def main() -> None:
             wall = time.perf_counter() - t0
             result.ranks.to_csv(args.out / f"{name}_ranks.csv")
             result.tests.to_csv(args.out / f"{name}_tests.csv")
-            plot_ranks(result, args.out / f"{name}_ranks.png")
+            result.converged.to_csv(args.out / f"{name}_converged.csv")
+            save_plots(result, args.out, name)
             summary[name] = {
                 "datasets": args.datasets,
                 "settings": f"{args.chains} x {args.draws} (tune {args.tune})",
@@ -130,7 +135,7 @@ def main() -> None:
         if client is not None:
             client.close()
             cluster.close()
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    summary_path.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 if __name__ == "__main__":

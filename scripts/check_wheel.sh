@@ -8,7 +8,14 @@
 #   PYTHON   the interpreter command for the virtualenv (default: the first Python >= 3.12
 #            among python3.13, python3.12, python3, each tried with PYENV_VERSION=3.12.1)
 #   KEEP=1   keep the temporary directory (virtualenv and demo outputs) and print its path
+#   ALLOW_UNCONVERGED=1   count the demo's exit 3 (ran end to end, report written, but the
+#            quick draws did not converge) as a pass: CI checks the package, not the fit
 # Exit status: the demo's (0 converged, 3 not converged), or non-zero when a step fails.
+#
+# Cheap enough for CI: the dependencies come from pip's configured indexes and cache (what
+# the CI virtualenv build just used) and are installed without byte-compiling (`--no-compile`;
+# Python compiles only what the demo imports), and the wheel is built without an isolated
+# build environment (setuptools goes into the fresh virtualenv once).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,18 +49,18 @@ if [ "${KEEP:-0}" = 1 ]; then
 else
     trap 'rm -rf "$WORK"' EXIT
 fi
-step() { echo "[check_wheel] $*"; }
+step() { echo "[check_wheel] ${SECONDS}s: $*"; }
 
 step "virtualenv in $WORK/venv with $PYTHON"
 $PYTHON -m venv "$WORK/venv"
 VPY="$WORK/venv/bin/python"
-"$VPY" -m pip install -q --upgrade pip
+PIP=("$VPY" -m pip install -q --no-compile)
 
 step "building the wheel and the sdist into $ROOT/dist (python -m build)"
 # A stale setuptools build/ tree could carry files the source no longer has.
 rm -rf "$ROOT/build" "$ROOT"/dist/bayes_mmm-*.whl "$ROOT"/dist/bayes_mmm-*.tar.gz
-"$VPY" -m pip install -q build
-"$VPY" -m build --outdir "$ROOT/dist" "$ROOT" >"$WORK/build.log" 2>&1 \
+"${PIP[@]}" build "setuptools>=77"
+"$VPY" -m build --no-isolation --outdir "$ROOT/dist" "$ROOT" >"$WORK/build.log" 2>&1 \
     || { tail -40 "$WORK/build.log" >&2; exit 1; }
 WHEEL=$(ls "$ROOT"/dist/bayes_mmm-*.whl)
 SDIST=$(ls "$ROOT"/dist/bayes_mmm-*.tar.gz)
@@ -75,7 +82,7 @@ print(f"[check_wheel] the wheel carries {len(names)} files: demo data, configs, 
 PY
 
 step "installing the wheel and its dependencies"
-"$VPY" -m pip install -q "$WHEEL"
+"${PIP[@]}" "$WHEEL"
 
 mkdir "$WORK/empty"
 cd "$WORK/empty"
@@ -97,5 +104,9 @@ step "bayes-mmm demo exited $rc; wrote: $(cd runs/demo 2>/dev/null && ls | tr '\
 if [ ! -f runs/demo/report.html ]; then
     echo "check_wheel: runs/demo/report.html was not written" >&2
     exit 1
+fi
+if [ "$rc" = 3 ] && [ "${ALLOW_UNCONVERGED:-0}" = 1 ]; then
+    step "exit 3 (not converged at these draws) counts as a pass: ALLOW_UNCONVERGED=1"
+    exit 0
 fi
 exit $rc

@@ -16,6 +16,10 @@ Equations (one geo ``g``, one channel ``c``, periods ``t``):
 - unit Hill ``h(a) = H(a) / H(1)`` with ``H(a) = a**slope / (a**slope + ec**slope)``
   (``H(0) = 0``);
 - contribution ``s[g] * beta[g, c] * h(a[t])`` in target units;
+- mediation path (upstream u → mediator k): the mediator's shift caused by u is
+  ``mediator_coef * h_u(a_u[t]) * m[g, k]``; the indirect effect is k's contributions on its
+  observed values minus those on the observed values less that shift (floored at 0, on the
+  observed scales), summed over periods and geos; direct is u's own contributions;
 - ROI of channel c: its contributions summed over geos and over the observed periods plus
   ``L - 1`` periods of carryover after them, divided by its total spend;
 - baseline ``s[g] * (intercept[g] + trend[g] * d[t] / d[T-1] + sum_k season[k] f_k(d[t])
@@ -69,6 +73,13 @@ def hill(a: float, ec: float, slope: float) -> float:
     return a**slope / (a**slope + ec**slope)
 
 
+def unit_response(x: list[float], params: dict, c: int, l_max: int, tail: int = 0) -> list[float]:
+    """``h(a[t])`` of channel ``c``'s scaled series ``x``: adstock, then the unit Hill."""
+    alpha, ec, slope = params["alpha"][c], params["ec"][c], params["slope"][c]
+    unit = 1.0 / hill(1.0, ec, slope)
+    return [hill(a, ec, slope) * unit for a in adstock(x, alpha, l_max, tail)]
+
+
 def contributions(
     media: np.ndarray,
     scale_t: np.ndarray,
@@ -89,8 +100,8 @@ def contributions(
     tail : int
         Zero-media periods appended after the last date (carryover).
     scale_m : ndarray, dims (geo, channel), optional
-        Media scale (default: ``media_scale(media)``); a counterfactual plan keeps the
-        fitted panel's.
+        Media scales; by default ``media_scale(media)``. A counterfactual plan keeps the
+        observed panel's scales.
 
     Returns
     -------
@@ -101,13 +112,51 @@ def contributions(
     out = np.zeros((n_date + tail, n_geo, n_channel))
     for g in range(n_geo):
         for c in range(n_channel):
-            alpha, ec, slope = params["alpha"][c], params["ec"][c], params["slope"][c]
             x = [media[t, g, c] / m[g, c] for t in range(n_date)]
-            a = adstock(x, alpha, l_max, tail)
-            unit = 1.0 / hill(1.0, ec, slope)
+            h = unit_response(x, params, c, l_max, tail)
             for t in range(n_date + tail):
-                out[t, g, c] = scale_t[g] * params["beta"][g][c] * hill(a[t], ec, slope) * unit
+                out[t, g, c] = scale_t[g] * params["beta"][g][c] * h[t]
     return out
+
+
+def mediation(
+    media: np.ndarray,
+    scale_t: np.ndarray,
+    params: dict,
+    l_max: int,
+    channels: list[str],
+    paths: list[tuple[str, str]],
+) -> dict[str, np.ndarray]:
+    """Direct, indirect and total effect of each path ``(upstream, mediator)``, dims (path,),
+    target units summed over dates and geos (no carryover tail).
+
+    - direct: the upstream channel's own contributions;
+    - the mediator's shift caused by the upstream channel, in mediator units:
+      ``mediator_coef[p] * h_u(a_u[t]) * m[g, mediator]`` (the upstream channel's unit
+      response, scaled by the mediator's media scale);
+    - indirect: the mediator's contributions on its observed values minus those on the
+      observed values less that shift (floored at 0), both on the observed panel's scales;
+    - total = direct + indirect.
+    """
+    n_date, n_geo, _ = media.shape
+    m = media_scale(media)
+    observed = contributions(media, scale_t, params, l_max)
+    out = {"direct": [], "indirect": [], "total": []}
+    for p, (up, med) in enumerate(paths):
+        u, k = channels.index(up), channels.index(med)
+        without = media.copy()
+        for g in range(n_geo):
+            h = unit_response([media[t, g, u] / m[g, u] for t in range(n_date)], params, u, l_max)
+            for t in range(n_date):
+                shift = params["mediator_coef"][p] * h[t] * m[g, k]
+                without[t, g, k] = max(media[t, g, k] - shift, 0.0)
+        kept = contributions(without, scale_t, params, l_max, scale_m=m)
+        direct = float(observed[..., u].sum())
+        indirect = float(observed[..., k].sum() - kept[..., k].sum())
+        out["direct"].append(direct)
+        out["indirect"].append(indirect)
+        out["total"].append(direct + indirect)
+    return {key: np.array(v) for key, v in out.items()}
 
 
 def roi(

@@ -55,3 +55,19 @@ def test_report_build_counts_its_sections(tiny_fit, capsys):
     payload = build_payload(tiny_fit, prior=None, progress=True)
     assert payload.sections
     assert "report sections" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ci", [None, "true"])
+def test_optimizer_bar_at_the_default_shows_in_a_terminal_and_never_under_ci(
+    tiny_fit, monkeypatch, ci
+):
+    """``progress=None`` (the default) in a terminal: a bar, unless ``CI`` is set (CI logs)."""
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    terminal = _Tty()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    budget = float(tiny_fit.data.spend.sum()) / tiny_fit.data.n_dates * 4
+    tiny_fit.optimize(budget, weeks=4, solver="slsqp", allow_unconverged=True, near_optimal=0)
+    assert ("optimizer starts" in terminal.getvalue()) is (ci is None)

@@ -32,6 +32,19 @@ def test_uniformity_passes_uniform_ranks_and_flags_biased_ones():
     result = S.SBCResult(ranks, L, table, pd.Series([True, False, True, True]))
     assert not result.passed and result.gate_pass_rate == 0.75
     assert "2 fail uniformity" in result.summary() and "biased" in result.summary()
+    # The plots mark the failing quantities in red; the ECDF of the biased ranks leaves
+    # its simultaneous band (high ranks: the ECDF sits far below the uniform CDF).
+    from bayes_mmm import plot
+
+    hist = plot.sbc_ranks(result)
+    ecdf = plot.sbc_ecdf(result)
+    for fig in (hist, ecdf):
+        colors = {ax.get_title(): ax.title.get_color() for ax in fig.axes if ax.get_title()}
+        assert colors["biased"] == "red" and colors["uniform"] != "red"
+    biased = next(ax for ax in ecdf.axes if ax.get_title() == "biased")
+    band = biased.collections[0].get_paths()[0].vertices[:, 1].min()
+    curve = biased.lines[0].get_ydata().min()
+    assert curve < band
 
 
 def test_ranks_count_thinned_draws_below_the_truth(tiny_fit):

@@ -518,7 +518,7 @@ def optimize(
         plan,
         budget,
         shape,
-        Constraints(bounds, relative=bounds_relative, lock=lock, by_geo=by_geo),
+        Constraints(bounds or {}, relative=bounds_relative, lock=lock, by_geo=by_geo),
         objective=objective,
         hdi_prob=hdi_prob,
         warning=warning,

@@ -27,14 +27,14 @@ class SaturationGroup(NamedTuple):
     ----------
     kind : str
         A key of ``kinds.SATURATIONS``.
-    index : ndarray of int, dims (channel-of-kind,)
+    positions : ndarray of int, dims (channel-of-kind,)
         Positions of the kind's channels on the last axis of the evaluated exposure.
     params : dict of str to ndarray, dims (sample, 1, 1, channel-of-kind)
         The kind's parameters, broadcasting against (sample, date, geo, channel-of-kind).
     """
 
     kind: str
-    index: np.ndarray
+    positions: np.ndarray  # not ``index``, which would shadow ``tuple.index``
     params: dict[str, np.ndarray]
 
 
@@ -81,7 +81,7 @@ def grouped_saturation(groups: Sequence[SaturationGroup], x: np.ndarray, sl, gra
     for kind, idx, p in groups:
         fk, dfk = SATURATIONS[kind].kernel(x[..., idx], {k: v[sl] for k, v in p.items()}, grad)
         f[..., idx] = fk
-        if grad:
+        if df is not None:  # grad
             df[..., idx] = dfk
     return f, df
 

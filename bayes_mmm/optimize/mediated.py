@@ -85,7 +85,7 @@ def _carry_adjoint(g, w):
     return out
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class MediatedPlanner(Planner):
     """A :class:`Planner` whose revenue includes media induced in mediators by upstream
     spend (see the module docstring). Build it with :func:`mediate`.
@@ -110,14 +110,14 @@ class MediatedPlanner(Planner):
         The mediators' geometric adstock weights.
     """
 
-    mediator_index: np.ndarray = None
-    upstream_index: np.ndarray = None
-    path_upstream: np.ndarray = None
-    path_to_mediator: np.ndarray = None
-    path_coef: np.ndarray = None
-    reference: np.ndarray = None
-    mediator_unit: np.ndarray = None
-    mediator_weights: np.ndarray = None
+    mediator_index: np.ndarray
+    upstream_index: np.ndarray
+    path_upstream: np.ndarray
+    path_to_mediator: np.ndarray
+    path_coef: np.ndarray
+    reference: np.ndarray
+    mediator_unit: np.ndarray
+    mediator_weights: np.ndarray
 
     def _planned(self, spend) -> np.ndarray:
         """Scaled media the mediators' own plan buys, dims (date, geo, mediator), window +
@@ -232,18 +232,18 @@ def mediate(plan: Planner, draws: Mapping[str, np.ndarray]) -> MediatedPlanner:
     path_up = np.array([ups.index(channels.index(u)) for u, _ in paths])
     n = plan.base.shape[0]
     f1, _ = grouped_saturation(plan.sat, np.ones((n, 1, 1, len(channels))), slice(None), False)
-    ups = np.array(ups)
-    path_coef = draws["mediator_coef"] / f1[:, 0, 0, ups[path_up]]
+    up_index = np.array(ups)
+    path_coef = draws["mediator_coef"] / f1[:, 0, 0, up_index[path_up]]
     per_channel = (plan.current() @ data.group_matrix.T)[None, None]
-    x_ref = (plan.base + per_channel * plan.unit)[..., ups]
-    f_ref, _ = grouped_saturation(restrict(plan.sat, ups), x_ref, slice(None), False)
+    x_ref = (plan.base + per_channel * plan.unit)[..., up_index]
+    f_ref, _ = grouped_saturation(restrict(plan.sat, up_index), x_ref, slice(None), False)
     unit = np.zeros((plan.base.shape[1], *plan.base.shape[2:-1], len(meds)))
     unit[: plan.weeks] = plan.unit_media[..., meds] / data.scaling.media[None, :, meds]
     unit *= (data.group_matrix[meds].sum(axis=1) > 0)[None, None]  # organic: no spend
     return MediatedPlanner(
         **{f.name: getattr(plan, f.name) for f in fields(Planner)},
         mediator_index=meds,
-        upstream_index=ups,
+        upstream_index=up_index,
         path_upstream=path_up,
         path_to_mediator=path_matrix(spec),
         path_coef=path_coef,

@@ -102,7 +102,7 @@ class Problem:
         plan = self.plan if plan is None else plan
         util = self.utility if utility is None else utility
         budget, norm = self.budget, max(abs(self.current_value), 1e-12)
-        last = {}
+        last: dict[str, np.ndarray] = {}  # the latest y and its utility gradient
 
         def value(y):
             u, du = util(plan.revenue(self.cells(y * budget)))

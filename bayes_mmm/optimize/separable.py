@@ -163,7 +163,7 @@ class Batch:
         return np.add.reduceat(per_draw, self.starts[:-1], axis=0)
 
 
-def batch(plan: Planner, parts: Sequence[np.ndarray]) -> Batch:
+def batch(plan: Planner, parts: Sequence[np.ndarray | Sequence[int]]) -> Batch:
     """The problems owning the draws ``parts`` (index arrays into ``plan``'s sample dim)."""
     index = np.concatenate([np.asarray(p, dtype=int) for p in parts])
     n = plan.base.shape[0]

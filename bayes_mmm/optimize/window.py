@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Self
 
 import numpy as np
 
@@ -175,7 +176,7 @@ class Planner:
             return rev, g @ m, h @ m
         return (rev, g @ m) if grad else rev
 
-    def subset(self, index) -> Planner:
+    def subset(self, index) -> Self:
         """The same problem on a subset of draws (``index`` into the sample dim)."""
         return replace(
             self,

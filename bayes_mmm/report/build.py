@@ -322,7 +322,8 @@ def forward_section(post: Posterior, forecast=None, scenarios=None, cv=None) -> 
 
 def _fmt(v) -> str:
     if isinstance(v, float | np.floating):
-        return f"{v:,.3g}" if abs(v) < 100 else f"{v:,.0f}"
+        x = float(v)
+        return f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}"
     return str(v)
 
 
