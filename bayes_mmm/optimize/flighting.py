@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.optimize import minimize
+from scipy.optimize import linprog, minimize
 
 from bayes_mmm.analysis import summarize
 from bayes_mmm.errors import SpecError
@@ -130,8 +130,13 @@ class WeekModel:
         return rev, np.einsum("wgc,gk,ck->wk", d_per, self.share, self.m)
 
 
-def _limits(weeks, labels, budget, caps, floors, dark):
-    """Lower and upper spend per (period, spend group), dims (period, spend_group)."""
+def _limits(weeks, labels, budget, caps, floors, dark, max_change=None):
+    """Lower and upper spend per (period, spend group), dims (period, spend_group).
+
+    Raises ``SpecError`` when no weekly plan meets the budget within the limits, including
+    ``max_change`` (checked as a linear feasibility problem, so SLSQP never starts from an
+    empty feasible set and returns a plan that breaks a limit).
+    """
     lo, hi = np.zeros((weeks, len(labels))), np.full((weeks, len(labels)), float(budget))
     for name, table, arr in (("floors", floors, lo), ("caps", caps, hi)):
         for key, value in dict(table or {}).items():
@@ -151,7 +156,38 @@ def _limits(weeks, labels, budget, caps, floors, dark):
             f"The flighting limits allow between {lo.sum():,.2f} and {hi.sum():,.2f} in "
             f"total, not the budget {budget:,.2f}: relax the floors, caps or dark weeks."
         )
+    if max_change is not None:
+        _check_max_change(budget, lo, hi, max_change)
     return lo, hi
+
+
+def _check_max_change(budget: float, lo: np.ndarray, hi: np.ndarray, max_change) -> None:
+    """``SpecError`` unless some weekly plan (dims (period, spend_group)) spends ``budget``
+    within ``lo``/``hi`` with no group changing by more than ``max_change`` between
+    consecutive weeks (a linear program on spend scaled by the budget)."""
+    if not np.isfinite(max_change) or max_change < 0:
+        raise SpecError(f"max_change={max_change!r} must be a number ≥ 0 (currency per week).")
+    weeks, groups = lo.shape
+    if weeks < 2:
+        return
+    n = weeks * groups
+    diff = np.eye(n)[groups:] - np.eye(n)[:-groups]  # week w+1 minus week w
+    step = np.full(len(diff), max_change / budget)
+    res = linprog(
+        np.zeros(n),
+        A_ub=np.vstack([diff, -diff]),
+        b_ub=np.concatenate([step, step]),
+        A_eq=np.ones((1, n)),
+        b_eq=[1.0],
+        bounds=list(zip((lo / budget).ravel(), (hi / budget).ravel())),
+        method="highs",
+    )
+    if res.status == 2:
+        raise SpecError(
+            f"max_change={max_change:,.2f} cannot be met together with the budget "
+            f"{budget:,.2f} and the floors, caps and dark weeks: no weekly plan ramps "
+            "between them within that step. Raise `max_change` or relax the other limits."
+        )
 
 
 def weekly(
@@ -204,7 +240,7 @@ def weekly(
     draws, shape = posterior.draws
     flat = plain_planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting="flat")
     labels = list(flat.labels)
-    lo, hi = _limits(flat.weeks, labels, budget, caps, floors, dark)
+    lo, hi = _limits(flat.weeks, labels, budget, caps, floors, dark, max_change)
     model = WeekModel(flat, draws)
     fixed_planners = {f: _as(flat, f, draws) for f in ("flat", "history")}
     limits = (budget, lo, hi, max_change)
@@ -280,8 +316,6 @@ def _solve(model: WeekModel, budget, lo, hi, max_change, y0) -> np.ndarray:
 
     cons = [{"type": "eq", "fun": lambda z: z.sum() - 1.0, "jac": lambda z: np.ones_like(z)}]
     if max_change is not None and shape[0] > 1:
-        if max_change < 0:
-            raise SpecError(f"max_change={max_change!r} must be ≥ 0.")
         n = shape[0] * shape[1]
         diff = np.eye(n)[shape[1] :] - np.eye(n)[: -shape[1]]  # week w+1 minus week w
         step = max_change / budget
