@@ -87,18 +87,20 @@ class WeekModel:
     """
 
     def __init__(self, plan: Planner, draws: Mapping[str, np.ndarray]):
-        data, spec, weeks = plan.data, plan.spec, plan.weeks
+        data, spec = plan.data, plan.spec
         lag = spec.l_max - 1
         cpe = plan.unit_media.sum(axis=0)  # media per unit of spend, dims (geo, channel)
-        weights = adstock_weights(draws, spec)
-        units = []
-        for w in range(weeks):
-            one = np.zeros_like(plan.unit_media)
-            one[w] = cpe
-            _, unit_in = exposure_inputs(data, spec, one)
-            units.append(adstock(lag_stack(unit_in, spec.l_max, tail=lag), weights)[:, lag:])
+        one = np.zeros_like(plan.unit_media)
+        one[0] = cpe
+        _, unit_in = exposure_inputs(data, spec, one)
+        unit = adstock(lag_stack(unit_in, spec.l_max, tail=lag), adstock_weights(draws, spec))
+        # Adstock is linear and the same every week, so one unit of spend in week w gives
+        # the week-0 response shifted by w: ``kernel[g, c, s, l]`` is the exposure ``l``
+        # weeks after spending one unit (l < l_max), and revenue needs only this kernel,
+        # not one (sample, date, geo, channel) array per week.
+        n_lags = min(spec.l_max, unit.shape[1] - lag)
+        self.kernel = np.ascontiguousarray(unit[:, lag : lag + n_lags].transpose(2, 3, 0, 1))
         self.plan = plan
-        self.units = np.stack(units)  # (period, sample, date, geo, channel)
         tot = plan.history_spend.sum(axis=0, keepdims=True)
         share = plan.history_spend / np.where(tot > 0, tot, 1.0)
         self.share = np.where(tot > 0, share, 1.0 / len(data.geos))  # (geo, group)
@@ -107,8 +109,19 @@ class WeekModel:
     def subset(self, index) -> WeekModel:
         """The same model on a subset of draws (``index`` into the sample dim)."""
         new = copy.copy(self)
-        new.plan, new.units = self.plan.subset(index), self.units[:, index]
+        new.plan, new.kernel = self.plan.subset(index), self.kernel[:, :, index]
         return new
+
+    def _shifts(self, per: np.ndarray) -> np.ndarray:
+        """``per`` (dims (period, geo, channel)) placed at each lag: dims (geo, channel,
+        lag, date), entry ``per[d - l]`` (zero outside the window)."""
+        n_dates = self.plan.base.shape[-3]
+        n_lags = self.kernel.shape[-1]
+        out = np.zeros((*per.shape[1:], n_lags, n_dates))
+        for lag in range(n_lags):
+            k = min(len(per), n_dates - lag)
+            out[:, :, lag, lag : lag + k] = per[:k].transpose(1, 2, 0)
+        return out
 
     def revenue(self, weekly: np.ndarray, grad: bool = False):
         """Revenue per draw of ``weekly`` spend, dims (period, spend_group).
@@ -119,14 +132,23 @@ class WeekModel:
         gradient : ndarray, dims (period, spend_group), mean over draws (with ``grad``)
         """
         per = np.einsum("wk,gk,ck->wgc", weekly, self.share, self.m)
-        x = self.plan.base + np.einsum("wgc,wsdgc->sdgc", per, self.units, optimize=True)
+        # exposure (geo, channel, sample, date): one small matmul per (geo, channel)
+        paid = np.matmul(self.kernel, self._shifts(per))
+        x = self.plan.base + paid.transpose(2, 3, 0, 1)
         f, df = grouped_saturation(self.plan.sat, x, slice(None), grad)
         coef = self.plan.coef[:, 0]  # (sample, geo, channel)
         rev = (f.sum(axis=1) * coef).sum(axis=(1, 2))
         if not grad:
             return rev
         df *= coef[:, None]
-        d_per = np.einsum("sdgc,wsdgc->wgc", df, self.units, optimize=True) / len(rev)
+        # d rev / d per[w] = sum over lags l of sum_s kernel[.., s, l] * df[s, w + l]
+        g = np.matmul(self.kernel.transpose(0, 1, 3, 2), df.transpose(2, 3, 0, 1))
+        weeks, n_lags = len(per), g.shape[2]
+        d_per = np.zeros(per.shape)
+        for lag in range(n_lags):
+            k = min(weeks, g.shape[3] - lag)
+            d_per[:k] += g[:, :, lag, lag : lag + k].transpose(2, 0, 1)
+        d_per /= len(rev)
         return rev, np.einsum("wgc,gk,ck->wk", d_per, self.share, self.m)
 
 
