@@ -134,7 +134,8 @@ class WeekModel:
         per = np.einsum("wk,gk,ck->wgc", weekly, self.share, self.m)
         # exposure (geo, channel, sample, date): one small matmul per (geo, channel)
         paid = np.matmul(self.kernel, self._shifts(per))
-        x = self.plan.base + paid.transpose(2, 3, 0, 1)
+        x = np.ascontiguousarray(paid.transpose(2, 3, 0, 1))  # (sample, date, geo, channel)
+        x += self.plan.base
         f, df = grouped_saturation(self.plan.sat, x, slice(None), grad)
         coef = self.plan.coef[:, 0]  # (sample, geo, channel)
         rev = (f.sum(axis=1) * coef).sum(axis=(1, 2))
