@@ -268,14 +268,19 @@ def weekly(
     fixed_planners = {f: _as(flat, f, draws) for f in ("flat", "history")}
     limits = (budget, lo, hi, max_change)
     n = flat.base.shape[0]
-    x, best, totals = _plans(model, fixed_planners, limits, np.arange(n))
     if honest and n >= 4:  # two-fold cross-fitting: each half's plans scored on the other
         gain_values = np.empty(n)
         halves = np.arange(0, n, 2), np.arange(1, n, 2)
+        starts = []
         for a, b in (halves, halves[::-1]):
             x_a, best_a, totals_a = _plans(model, fixed_planners, limits, a)
             gain_values[b] = _gain_on(model, fixed_planners, x_a, best_a, totals_a, b)
+            starts.append(x_a)
+        # the whole-posterior plan starts from the halves' mean plan when that beats the
+        # flat start (fewer SLSQP iterations; the halves' plans are scored before this)
+        x, best, totals = _plans(model, fixed_planners, limits, np.arange(n), np.mean(starts, 0))
     else:
+        x, best, totals = _plans(model, fixed_planners, limits, np.arange(n))
         gain_values = _gain_on(model, fixed_planners, x, best, totals, np.arange(n))
     gain = xr.DataArray(gain_values.reshape(shape), dims=SAMPLE_DIMS, name="gain")
     spend = pd.DataFrame(x, index=pd.RangeIndex(1, flat.weeks + 1, name="period"), columns=labels)
@@ -293,20 +298,36 @@ def weekly(
 
 
 def _plans(
-    model: WeekModel, fixed_planners: dict, limits: tuple, index
+    model: WeekModel, fixed_planners: dict, limits: tuple, index, start=None
 ) -> tuple[np.ndarray, str, np.ndarray]:
     """The weekly plan and the best fixed plan (flighting, group totals) on draws
-    ``index``; ``limits`` is (budget, lower, upper, max_change)."""
+    ``index``; ``limits`` is (budget, lower, upper, max_change). SLSQP starts from the
+    best flat plan, or from ``start`` (dims (period, spend_group)) when that meets the
+    limits and earns more on these draws."""
     budget, lo, hi, max_change = limits
     fixed = {}
     for f, pl in fixed_planners.items():
         sub = pl.subset(index)
         totals = allocate(sub, budget, (1, len(index))).spend.to_numpy()
         fixed[f] = (sub.revenue(fixed_plan_cells(pl, totals)).mean(), totals)
-    y0 = np.tile(fixed["flat"][1] / model.plan.weeks, (model.plan.weeks, 1))
-    x = _solve(model.subset(index), budget, lo, hi, max_change, np.clip(y0, lo, hi))
+    y0 = np.clip(np.tile(fixed["flat"][1] / model.plan.weeks, (model.plan.weeks, 1)), lo, hi)
+    sub_model = model.subset(index)
+    if start is not None and _meets(start, limits):
+        if sub_model.revenue(start).mean() > sub_model.revenue(y0).mean():
+            y0 = start
+    x = _solve(sub_model, budget, lo, hi, max_change, y0)
     best = max(fixed, key=lambda f: fixed[f][0])
     return x, best, fixed[best][1]
+
+
+def _meets(x: np.ndarray, limits: tuple) -> bool:
+    """Whether weekly plan ``x`` spends the budget within the limits (to 1e-9)."""
+    budget, lo, hi, max_change = limits
+    tol = 1e-9 * budget
+    ok = abs(x.sum() - budget) <= tol and (x >= lo - tol).all() and (x <= hi + tol).all()
+    if max_change is not None and len(x) > 1:
+        ok = ok and bool((np.abs(np.diff(x, axis=0)) <= max_change + tol).all())
+    return bool(ok)
 
 
 def _gain_on(model: WeekModel, fixed_planners: dict, x, best, totals, index) -> np.ndarray:
