@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from bench_regret import fit_or_load
-from bench_target import markdown
+from bench_target import markdown, panel_args
 from oracle import simulated, true_draws, true_planner
 
 import bayes_mmm as bm
@@ -89,15 +89,7 @@ def study(seed: int, args) -> dict:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[25, 11])
-    ap.add_argument("--n-geos", type=int, default=10)
-    ap.add_argument("--n-weeks", type=int, default=156)
-    ap.add_argument("--n-channels", type=int, default=5)
-    ap.add_argument("--draws", type=int, default=1000)
-    ap.add_argument("--tune", type=int, default=1000)
-    ap.add_argument("--chains", type=int, default=4)
-    ap.add_argument("--float32", action="store_true")
-    ap.add_argument("--adaptation", default=None)
+    panel_args(ap)
     ap.add_argument("--draws-used", type=int, default=1000)
     ap.add_argument("--weeks", type=int, default=13)
     ap.add_argument("--fits", default="runs/h22/fits")

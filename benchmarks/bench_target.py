@@ -129,8 +129,9 @@ def markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def panel_args(ap: argparse.ArgumentParser) -> None:
+    """The panel and fit options ``bench_target`` and ``bench_flighting`` share: seeds 25
+    (strong carryover) and 11 (weak) of ``simulate(10, 156, 5)``, 4 chains × 1000 draws."""
     ap.add_argument("--seeds", type=int, nargs="+", default=[25, 11])
     ap.add_argument("--n-geos", type=int, default=10)
     ap.add_argument("--n-weeks", type=int, default=156)
@@ -140,6 +141,11 @@ def main(argv=None) -> None:
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--float32", action="store_true", help="ModelSpec(float32=True)")
     ap.add_argument("--adaptation", default=None, help="nutpie mass-matrix adaptation")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    panel_args(ap)
     ap.add_argument("--weeks", type=int, default=13)
     ap.add_argument("--multiples", type=float, nargs="+", default=[0.6, 1.0, 1.4, 1.8])
     ap.add_argument("--full-probs", type=float, nargs="+", default=[0.5, 0.9])

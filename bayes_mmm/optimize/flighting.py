@@ -268,17 +268,8 @@ def weekly(
     fixed_planners = {f: _as(flat, f, draws) for f in ("flat", "history")}
     limits = (budget, lo, hi, max_change)
     n = flat.base.shape[0]
-    if honest and n >= 4:  # two-fold cross-fitting: each half's plans scored on the other
-        gain_values = np.empty(n)
-        halves = np.arange(0, n, 2), np.arange(1, n, 2)
-        starts = []
-        for a, b in (halves, halves[::-1]):
-            x_a, best_a, totals_a = _plans(model, fixed_planners, limits, a)
-            gain_values[b] = _gain_on(model, fixed_planners, x_a, best_a, totals_a, b)
-            starts.append(x_a)
-        # the whole-posterior plan starts from the halves' mean plan when that beats the
-        # flat start (fewer SLSQP iterations; the halves' plans are scored before this)
-        x, best, totals = _plans(model, fixed_planners, limits, np.arange(n), np.mean(starts, 0))
+    if honest and n >= 4:
+        x, best, totals, gain_values = _cross_fitted(model, fixed_planners, limits, n)
     else:
         x, best, totals = _plans(model, fixed_planners, limits, np.arange(n))
         gain_values = _gain_on(model, fixed_planners, x, best, totals, np.arange(n))
@@ -295,6 +286,23 @@ def weekly(
         budget=float(budget),
         weeks=flat.weeks,
     )
+
+
+def _cross_fitted(model: WeekModel, fixed_planners: dict, limits: tuple, n: int):
+    """Two-fold cross-fitting: each half's (even, odd positions) plans scored on the other
+    half, then the whole posterior's plans; returns ``_plans``' three and the gain per
+    draw, dims (sample,)."""
+    gain_values = np.empty(n)
+    halves = np.arange(0, n, 2), np.arange(1, n, 2)
+    starts = []
+    for a, b in (halves, halves[::-1]):
+        x_a, best_a, totals_a = _plans(model, fixed_planners, limits, a)
+        gain_values[b] = _gain_on(model, fixed_planners, x_a, best_a, totals_a, b)
+        starts.append(x_a)
+    # the whole-posterior plan starts from the halves' mean plan when that beats the flat
+    # start (fewer SLSQP iterations; the halves' plans are scored before this)
+    x, best, totals = _plans(model, fixed_planners, limits, np.arange(n), np.mean(starts, 0))
+    return x, best, totals, gain_values
 
 
 def _plans(
