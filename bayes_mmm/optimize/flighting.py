@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.optimize import minimize
+from scipy.optimize import linprog, minimize
 
 from bayes_mmm.analysis import summarize
 from bayes_mmm.errors import SpecError
@@ -87,18 +87,20 @@ class WeekModel:
     """
 
     def __init__(self, plan: Planner, draws: Mapping[str, np.ndarray]):
-        data, spec, weeks = plan.data, plan.spec, plan.weeks
+        data, spec = plan.data, plan.spec
         lag = spec.l_max - 1
         cpe = plan.unit_media.sum(axis=0)  # media per unit of spend, dims (geo, channel)
-        weights = adstock_weights(draws, spec)
-        units = []
-        for w in range(weeks):
-            one = np.zeros_like(plan.unit_media)
-            one[w] = cpe
-            _, unit_in = exposure_inputs(data, spec, one)
-            units.append(adstock(lag_stack(unit_in, spec.l_max, tail=lag), weights)[:, lag:])
+        one = np.zeros_like(plan.unit_media)
+        one[0] = cpe
+        _, unit_in = exposure_inputs(data, spec, one)
+        unit = adstock(lag_stack(unit_in, spec.l_max, tail=lag), adstock_weights(draws, spec))
+        # Adstock is linear and the same every week, so one unit of spend in week w gives
+        # the week-0 response shifted by w: ``kernel[g, c, s, l]`` is the exposure ``l``
+        # weeks after spending one unit (l < l_max), and revenue needs only this kernel,
+        # not one (sample, date, geo, channel) array per week.
+        n_lags = min(spec.l_max, unit.shape[1] - lag)
+        self.kernel = np.ascontiguousarray(unit[:, lag : lag + n_lags].transpose(2, 3, 0, 1))
         self.plan = plan
-        self.units = np.stack(units)  # (period, sample, date, geo, channel)
         tot = plan.history_spend.sum(axis=0, keepdims=True)
         share = plan.history_spend / np.where(tot > 0, tot, 1.0)
         self.share = np.where(tot > 0, share, 1.0 / len(data.geos))  # (geo, group)
@@ -107,8 +109,19 @@ class WeekModel:
     def subset(self, index) -> WeekModel:
         """The same model on a subset of draws (``index`` into the sample dim)."""
         new = copy.copy(self)
-        new.plan, new.units = self.plan.subset(index), self.units[:, index]
+        new.plan, new.kernel = self.plan.subset(index), self.kernel[:, :, index]
         return new
+
+    def _shifts(self, per: np.ndarray) -> np.ndarray:
+        """``per`` (dims (period, geo, channel)) placed at each lag: dims (geo, channel,
+        lag, date), entry ``per[d - l]`` (zero outside the window)."""
+        n_dates = self.plan.base.shape[-3]
+        n_lags = self.kernel.shape[-1]
+        out = np.zeros((*per.shape[1:], n_lags, n_dates))
+        for lag in range(n_lags):
+            k = min(len(per), n_dates - lag)
+            out[:, :, lag, lag : lag + k] = per[:k].transpose(1, 2, 0)
+        return out
 
     def revenue(self, weekly: np.ndarray, grad: bool = False):
         """Revenue per draw of ``weekly`` spend, dims (period, spend_group).
@@ -119,19 +132,34 @@ class WeekModel:
         gradient : ndarray, dims (period, spend_group), mean over draws (with ``grad``)
         """
         per = np.einsum("wk,gk,ck->wgc", weekly, self.share, self.m)
-        x = self.plan.base + np.einsum("wgc,wsdgc->sdgc", per, self.units, optimize=True)
+        # exposure (geo, channel, sample, date): one small matmul per (geo, channel)
+        paid = np.matmul(self.kernel, self._shifts(per))
+        x = np.ascontiguousarray(paid.transpose(2, 3, 0, 1))  # (sample, date, geo, channel)
+        x += self.plan.base
         f, df = grouped_saturation(self.plan.sat, x, slice(None), grad)
         coef = self.plan.coef[:, 0]  # (sample, geo, channel)
         rev = (f.sum(axis=1) * coef).sum(axis=(1, 2))
         if not grad:
             return rev
         df *= coef[:, None]
-        d_per = np.einsum("sdgc,wsdgc->wgc", df, self.units, optimize=True) / len(rev)
+        # d rev / d per[w] = sum over lags l of sum_s kernel[.., s, l] * df[s, w + l]
+        g = np.matmul(self.kernel.transpose(0, 1, 3, 2), df.transpose(2, 3, 0, 1))
+        weeks, n_lags = len(per), g.shape[2]
+        d_per = np.zeros(per.shape)
+        for lag in range(n_lags):
+            k = min(weeks, g.shape[3] - lag)
+            d_per[:k] += g[:, :, lag, lag : lag + k].transpose(2, 0, 1)
+        d_per /= len(rev)
         return rev, np.einsum("wgc,gk,ck->wk", d_per, self.share, self.m)
 
 
-def _limits(weeks, labels, budget, caps, floors, dark):
-    """Lower and upper spend per (period, spend group), dims (period, spend_group)."""
+def _limits(weeks, labels, budget, caps, floors, dark, max_change=None):
+    """Lower and upper spend per (period, spend group), dims (period, spend_group).
+
+    Raises ``SpecError`` when no weekly plan meets the budget within the limits, including
+    ``max_change`` (checked as a linear feasibility problem, so SLSQP never starts from an
+    empty feasible set and returns a plan that breaks a limit).
+    """
     lo, hi = np.zeros((weeks, len(labels))), np.full((weeks, len(labels)), float(budget))
     for name, table, arr in (("floors", floors, lo), ("caps", caps, hi)):
         for key, value in dict(table or {}).items():
@@ -151,7 +179,38 @@ def _limits(weeks, labels, budget, caps, floors, dark):
             f"The flighting limits allow between {lo.sum():,.2f} and {hi.sum():,.2f} in "
             f"total, not the budget {budget:,.2f}: relax the floors, caps or dark weeks."
         )
+    if max_change is not None:
+        _check_max_change(budget, lo, hi, max_change)
     return lo, hi
+
+
+def _check_max_change(budget: float, lo: np.ndarray, hi: np.ndarray, max_change) -> None:
+    """``SpecError`` unless some weekly plan (dims (period, spend_group)) spends ``budget``
+    within ``lo``/``hi`` with no group changing by more than ``max_change`` between
+    consecutive weeks (a linear program on spend scaled by the budget)."""
+    if not np.isfinite(max_change) or max_change < 0:
+        raise SpecError(f"max_change={max_change!r} must be a number ≥ 0 (currency per week).")
+    weeks, groups = lo.shape
+    if weeks < 2:
+        return
+    n = weeks * groups
+    diff = np.eye(n)[groups:] - np.eye(n)[:-groups]  # week w+1 minus week w
+    step = np.full(len(diff), max_change / budget)
+    res = linprog(
+        np.zeros(n),
+        A_ub=np.vstack([diff, -diff]),
+        b_ub=np.concatenate([step, step]),
+        A_eq=np.ones((1, n)),
+        b_eq=[1.0],
+        bounds=list(zip((lo / budget).ravel(), (hi / budget).ravel())),
+        method="highs",
+    )
+    if res.status == 2:
+        raise SpecError(
+            f"max_change={max_change:,.2f} cannot be met together with the budget "
+            f"{budget:,.2f} and the floors, caps and dark weeks: no weekly plan ramps "
+            "between them within that step. Raise `max_change` or relax the other limits."
+        )
 
 
 def weekly(
@@ -204,19 +263,15 @@ def weekly(
     draws, shape = posterior.draws
     flat = plain_planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting="flat")
     labels = list(flat.labels)
-    lo, hi = _limits(flat.weeks, labels, budget, caps, floors, dark)
+    lo, hi = _limits(flat.weeks, labels, budget, caps, floors, dark, max_change)
     model = WeekModel(flat, draws)
     fixed_planners = {f: _as(flat, f, draws) for f in ("flat", "history")}
     limits = (budget, lo, hi, max_change)
     n = flat.base.shape[0]
-    x, best, totals = _plans(model, fixed_planners, limits, np.arange(n))
-    if honest and n >= 4:  # two-fold cross-fitting: each half's plans scored on the other
-        gain_values = np.empty(n)
-        halves = np.arange(0, n, 2), np.arange(1, n, 2)
-        for a, b in (halves, halves[::-1]):
-            x_a, best_a, totals_a = _plans(model, fixed_planners, limits, a)
-            gain_values[b] = _gain_on(model, fixed_planners, x_a, best_a, totals_a, b)
+    if honest and n >= 4:
+        x, best, totals, gain_values = _cross_fitted(model, fixed_planners, limits, n)
     else:
+        x, best, totals = _plans(model, fixed_planners, limits, np.arange(n))
         gain_values = _gain_on(model, fixed_planners, x, best, totals, np.arange(n))
     gain = xr.DataArray(gain_values.reshape(shape), dims=SAMPLE_DIMS, name="gain")
     spend = pd.DataFrame(x, index=pd.RangeIndex(1, flat.weeks + 1, name="period"), columns=labels)
@@ -233,21 +288,54 @@ def weekly(
     )
 
 
+def _cross_fitted(model: WeekModel, fixed_planners: dict, limits: tuple, n: int):
+    """Two-fold cross-fitting: each half's (even, odd positions) plans scored on the other
+    half, then the whole posterior's plans; returns ``_plans``' three and the gain per
+    draw, dims (sample,)."""
+    gain_values = np.empty(n)
+    halves = np.arange(0, n, 2), np.arange(1, n, 2)
+    starts = []
+    for a, b in (halves, halves[::-1]):
+        x_a, best_a, totals_a = _plans(model, fixed_planners, limits, a)
+        gain_values[b] = _gain_on(model, fixed_planners, x_a, best_a, totals_a, b)
+        starts.append(x_a)
+    # the whole-posterior plan starts from the halves' mean plan when that beats the flat
+    # start (fewer SLSQP iterations; the halves' plans are scored before this)
+    x, best, totals = _plans(model, fixed_planners, limits, np.arange(n), np.mean(starts, 0))
+    return x, best, totals, gain_values
+
+
 def _plans(
-    model: WeekModel, fixed_planners: dict, limits: tuple, index
+    model: WeekModel, fixed_planners: dict, limits: tuple, index, start=None
 ) -> tuple[np.ndarray, str, np.ndarray]:
     """The weekly plan and the best fixed plan (flighting, group totals) on draws
-    ``index``; ``limits`` is (budget, lower, upper, max_change)."""
+    ``index``; ``limits`` is (budget, lower, upper, max_change). SLSQP starts from the
+    best flat plan, or from ``start`` (dims (period, spend_group)) when that meets the
+    limits and earns more on these draws."""
     budget, lo, hi, max_change = limits
     fixed = {}
     for f, pl in fixed_planners.items():
         sub = pl.subset(index)
         totals = allocate(sub, budget, (1, len(index))).spend.to_numpy()
         fixed[f] = (sub.revenue(fixed_plan_cells(pl, totals)).mean(), totals)
-    y0 = np.tile(fixed["flat"][1] / model.plan.weeks, (model.plan.weeks, 1))
-    x = _solve(model.subset(index), budget, lo, hi, max_change, np.clip(y0, lo, hi))
+    y0 = np.clip(np.tile(fixed["flat"][1] / model.plan.weeks, (model.plan.weeks, 1)), lo, hi)
+    sub_model = model.subset(index)
+    if start is not None and _meets(start, limits):
+        if sub_model.revenue(start).mean() > sub_model.revenue(y0).mean():
+            y0 = start
+    x = _solve(sub_model, budget, lo, hi, max_change, y0)
     best = max(fixed, key=lambda f: fixed[f][0])
     return x, best, fixed[best][1]
+
+
+def _meets(x: np.ndarray, limits: tuple) -> bool:
+    """Whether weekly plan ``x`` spends the budget within the limits (to 1e-9)."""
+    budget, lo, hi, max_change = limits
+    tol = 1e-9 * budget
+    ok = abs(x.sum() - budget) <= tol and (x >= lo - tol).all() and (x <= hi + tol).all()
+    if max_change is not None and len(x) > 1:
+        ok = ok and bool((np.abs(np.diff(x, axis=0)) <= max_change + tol).all())
+    return bool(ok)
 
 
 def _gain_on(model: WeekModel, fixed_planners: dict, x, best, totals, index) -> np.ndarray:
@@ -280,8 +368,6 @@ def _solve(model: WeekModel, budget, lo, hi, max_change, y0) -> np.ndarray:
 
     cons = [{"type": "eq", "fun": lambda z: z.sum() - 1.0, "jac": lambda z: np.ones_like(z)}]
     if max_change is not None and shape[0] > 1:
-        if max_change < 0:
-            raise SpecError(f"max_change={max_change!r} must be ≥ 0.")
         n = shape[0] * shape[1]
         diff = np.eye(n)[shape[1] :] - np.eye(n)[: -shape[1]]  # week w+1 minus week w
         step = max_change / budget

@@ -80,6 +80,9 @@ def test_limits_hold(tiny_fit, budget):
         ({"caps": {"radio": 1.0}}, "Unknown spend group"),
         ({"dark": [20]}, "between 1 and 13"),
         ({"floors": {"tv": 10.0}, "dark": [3]}, "dark but has a spend floor"),
+        ({"dark": [1], "max_change": 0.0}, "cannot be met together with the budget"),
+        ({"dark": [1, 13], "max_change": 1.0}, "Raise `max_change`"),
+        ({"max_change": -1.0}, "must be a number ≥ 0"),
     ],
 )
 def test_contradictory_limits_raise_spec_error(tiny_fit, budget, kwargs, match):
