@@ -1,7 +1,7 @@
 """MkDocs hooks: the tutorials and benchmark reports come from the repository, not copies.
 
 ``notebooks/*.ipynb`` appear as ``tutorials/<name>.ipynb`` (rendered by mkdocs-jupyter
-with their stored outputs), and ``benchmarks/*.md`` with the scripts they link to as
+with their stored outputs), and ``benchmarks/*.md`` with the scripts and images they link to as
 ``benchmarks/<name>``, so the site never holds a second, drifting copy of either.
 """
 
@@ -15,7 +15,7 @@ from mkdocs.structure.files import File, Files
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {
     "tutorials": (ROOT / "notebooks", ("*.ipynb",)),
-    "benchmarks": (ROOT / "benchmarks", ("*.md", "*.py")),
+    "benchmarks": (ROOT / "benchmarks", ("*.md", "*.py", "*.png")),
 }
 
 
