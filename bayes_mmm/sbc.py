@@ -217,13 +217,19 @@ def uniformity(ranks: pd.DataFrame, n_rank_draws: int, bins: int = N_BINS) -> pd
     return table
 
 
+def fit_seeds(random_seed: int, n: int) -> list[int]:
+    """The NUTS seed of each of ``n`` datasets' fits (one spawned per dataset), so a run's
+    fits can be replayed one by one."""
+    seeds = np.random.SeedSequence([random_seed, 1]).spawn(n)
+    return [int(s.generate_state(1)[0] >> 1) for s in seeds]
+
+
 def _run(jobs: list[Job], client, random_seed: int) -> Mapping[str, Posterior | None]:
     """Fit every job: on Dask with a client, else here in turn (None for a fit that raised
     a sampler error; on Dask any failure ends the run, as in ``sample_many``)."""
-    seeds = np.random.SeedSequence([random_seed, 1]).spawn(len(jobs))
     jobs = [
-        replace(j, fit_kwargs={"random_seed": int(s.generate_state(1)[0] >> 1), **j.fit_kwargs})
-        for j, s in zip(jobs, seeds)
+        replace(j, fit_kwargs={"random_seed": seed, **j.fit_kwargs})
+        for j, seed in zip(jobs, fit_seeds(random_seed, len(jobs)))
     ]
     if client is not None:
         return sample_many(jobs, client)

@@ -1,10 +1,10 @@
 """Replay datasets of a ``bench_sbc.py`` run whose default fit failed a gate, and print why.
 
 ``bm.sbc`` is deterministic given ``random_seed``: the prior draws come from one
-prior-predictive call and each fit's seed from ``SeedSequence([random_seed, 1]).spawn(n)``
-(``bayes_mmm.sbc._run``). This script rebuilds the same panels and seeds, re-fits the first
-``--count`` datasets that ``<template>_converged.csv`` marks as failed, and prints each
-one's true ``beta_mu`` and ROI, the verdict and its four slowest parameters.
+prior-predictive call and each fit's seed from ``bayes_mmm.sbc.fit_seeds``. This script
+rebuilds the same panels and seeds, re-fits the first ``--count`` datasets that
+``<template>_converged.csv`` marks as failed, and prints each one's true ``beta_mu`` and
+ROI, the verdict and its four slowest parameters.
 
 Usage (after ``bench_sbc.py --template geo5 --datasets 100``; about 1 min per fit):
     nice -n 10 .venv/bin/python benchmarks/sbc_replay.py --template geo5 --datasets 100 --count 3
@@ -16,13 +16,12 @@ import argparse
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from bench_sbc import template
 
 import bayes_mmm as bm
 from bayes_mmm.sample import sample
-from bayes_mmm.sbc import prior_panels
+from bayes_mmm.sbc import fit_seeds, prior_panels
 
 
 def main() -> None:
@@ -36,7 +35,7 @@ def main() -> None:
     data = template(args.template)
     spec = bm.ModelSpec().for_channels(data.channels)
     truths, panels = prior_panels(data, spec, args.datasets, args.seed)
-    seeds = np.random.SeedSequence([args.seed, 1]).spawn(args.datasets)
+    seeds = fit_seeds(args.seed, args.datasets)
     ok = pd.read_csv(args.out / f"{args.template}_converged.csv", index_col=0)["converged"]
     for i in [i for i in ok.index if not ok[i]][: args.count]:
         with warnings.catch_warnings():
@@ -48,7 +47,7 @@ def main() -> None:
                 tune=1000,
                 chains=4,
                 cores=1,
-                random_seed=int(seeds[i].generate_state(1)[0] >> 1),
+                random_seed=seeds[i],
                 progress=False,
             )
         table = post.diagnostics()
