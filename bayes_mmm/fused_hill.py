@@ -1,26 +1,33 @@
-"""Hill saturation as one fused, vectorised kernel for float32 model graphs.
+"""Adstock and Hill saturation as one fused, vectorised kernel for float32 model graphs.
 
-Why. On Meridian's 40-geo panel the per-cell ``log`` and ``exp`` of Hill's
-``sigmoid(slope · log(x / ec))`` are two thirds of a log-density gradient: 723–729 µs with
-them, 250–272 µs with ``x / (x + ec)`` in their place (``benchmarks/bench_gradient.py
---float32 --unfused [--rational-hill]``; ``benchmarks/RESULTS.md``, section 4). PyTensor's
-numba backend evaluates them one scalar at a time: its elementwise loops index through
-generic strides, so LLVM does not vectorise them, and the pip build of llvmlite has no
-vector maths library. This kernel reads the adstocked media
-channel-first, ``(channel, date·geo)``, as :func:`transforms.adstock` produces them, runs one
-contiguous loop per channel, and computes ``exp``/``log`` with Cephes' float32 polynomials
-(pure arithmetic, so LLVM vectorises the loop: 7–11× faster than libm's scalar calls here).
+Why. On Meridian's 40-geo panel the media cube dominates a log-density gradient: the
+adstock ``gemv`` and Hill's per-cell ``sigmoid(slope · log(x / ec))`` with their gradients
+are about four fifths of it, the baseline, coefficients and likelihood the rest
+(``benchmarks/RESULTS.md``, section 4). PyTensor's numba backend evaluates ``log`` and
+``exp`` one scalar at a time (its elementwise loops index through generic strides, so LLVM
+does not vectorise them, and the pip build of llvmlite has no vector maths library), and
+a separate adstock op writes the adstocked cube out and reads it back in each direction.
+This kernel reads the channel-first lag stack ``(channel, lag, date·geo)`` (the layout of
+:func:`transforms.graph_lag_stack`) once, adstocks and saturates each cell in registers,
+and computes ``exp``/``log`` with Cephes' float32 polynomials (pure arithmetic, so LLVM
+vectorises the loop: 7–11× faster than libm's scalar calls here). The forward pass keeps
+what the gradient needs (``exp(-|z|)``, ``log(x / ec)`` and the adstocked media), so the
+backward pass has no transcendental left: one pass for the cell gradients, one
+``(lag,)``-wide reduction against the stack for the adstock weights.
 
 Where. Only in float32 graphs (``ModelSpec(float32=True)``) sampled by nutpie (the numba
-backend), for channels with Hill saturation; see :func:`response.media_response`. Anywhere
-else (numpy posterior draws, float64 graphs, other backends through ``perform``, JAX through
-:func:`register_jax`) the same function is :func:`transforms.hill`, so the model is
-unchanged: the fused graph's log density and gradient match the reference graph's to
-float32 rounding (``tests/test_fused_hill.py``).
+backend), for channels with Hill saturation and a lag stack without a tail; see
+:func:`response.media_response`. Anywhere else (numpy posterior draws, float64 graphs,
+other backends through ``perform``, JAX through :func:`register_jax`) the same function is
+:func:`transforms.adstock` then :func:`transforms.hill`, so the model is unchanged: the
+fused graph's log density and gradient match the reference graph's to float32 rounding
+(``tests/test_fused_hill.py``). The adstock weights enter as an input, so every adstock
+kind (geometric, delayed, Weibull) takes this path.
 
 Accuracy. ``expf`` and ``logf`` have a relative error below 1e-7 on their domain
 (``logf`` is for positive, normal floats: the kernel only takes logs of positive media and
-of ``ec``), the same order as libm's float32 functions.
+of ``ec``), the same order as libm's float32 functions. Sums over date·geo accumulate in
+float64.
 """
 
 from __future__ import annotations
@@ -31,16 +38,15 @@ import pytensor.tensor as pt
 from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
+from pytensor.gradient import disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import basic as numba_basic
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-from bayes_mmm import transforms
-
 F = np.float32
 #: Bump when a kernel changes: it salts numba's cache key for the compiled graph.
-KERNEL_VERSION = 3
+KERNEL_VERSION = 7
 
 
 @intrinsic
@@ -114,129 +120,230 @@ def logf(x):
     return m + y + fe * F(0.693359375)
 
 
+@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
+def _hill_cell(v, s, log_ec):
+    """``(y, e, log_ratio)`` of one adstocked cell: Hill value, ``exp(-|z|)`` (0 where
+    ``v`` ≤ 0, so that the cell passes no gradient) and ``log(v / ec)``."""
+    pos = v > F(0.0)
+    log_ratio = logf(v if pos else F(1.0)) - log_ec
+    z = s * log_ratio
+    # exp of a non-positive argument only: no overflow, exact 0 far below ec.
+    e = expf(-abs(z))
+    r = F(1.0) / (F(1.0) + e)
+    y = r if z >= F(0.0) else e * r
+    return (y if pos else F(0.0)), (e if pos else F(0.0)), log_ratio
+
+
+@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
+def _unit(s, log_ec):
+    """``(h(1), dh(1)/dz1)`` of one channel: Hill at adstocked media 1, the normalisation,
+    and its derivative in ``z1 = -slope · log(ec)``."""
+    z1 = -s * log_ec
+    e1 = expf(-abs(z1))
+    r = F(1.0) / (F(1.0) + e1)
+    return (r if z1 >= F(0.0) else e1 * r), e1 * r * r
+
+
 @numba.njit(fastmath=True, error_model="numpy", cache=True)
-def hill_kernel(x, ec, slope):
-    """Hill of channel-first media: ``x`` (channel, n) float32, ``ec``/``slope`` (channel,)."""
-    out = np.empty_like(x)
-    for c in range(x.shape[0]):
+def adstock_hill_kernel(stack, w, ec, slope):
+    """Hill of adstocked channel-first media.
+
+    Parameters
+    ----------
+    stack : ndarray, dims (channel, lag, date·geo), float32, C-contiguous
+    w : ndarray, dims (channel, lag)
+        Adstock weights.
+    ec, slope : ndarray, dims (channel,)
+
+    Returns
+    -------
+    y, e, log_ratio, ad : ndarray, dims (channel, date·geo)
+        Hill value normalised to 1 at adstocked media 1 (``kinds.unit_saturation``), and
+        what :func:`adstock_hill_grad_kernel` needs: ``exp(-|z|)``, ``log(ad / ec)`` and
+        the adstocked media ``ad``.
+    """
+    n_channel, n_lag, n = stack.shape
+    y = np.empty((n_channel, n), dtype=stack.dtype)
+    e = np.empty_like(y)
+    lr = np.empty_like(y)
+    ad = np.zeros_like(y)
+    for c in range(n_channel):
         s = slope[c]
-        shift = s * logf(ec[c])
-        xc, oc = x[c], out[c]
-        for i in range(xc.shape[0]):
-            v = xc[i]
-            pos = v > F(0.0)
-            z = s * logf(v if pos else F(1.0)) - shift
-            # exp of a non-positive argument only: no overflow, exact 0 far below ec.
-            e = expf(-abs(z))
-            y = F(1.0) / (F(1.0) + e) if z >= F(0.0) else e / (F(1.0) + e)
-            oc[i] = y if pos else F(0.0)
-    return out
+        log_ec = logf(ec[c])
+        inv_unit = F(1.0) / _unit(s, log_ec)[0]
+        adc = ad[c]
+        for lag in range(n_lag):
+            row, wl = stack[c, lag], w[c, lag]
+            for i in range(n):
+                adc[i] += row[i] * wl
+        yc, ec_, lrc = y[c], e[c], lr[c]
+        for i in range(n):
+            v, ec_[i], lrc[i] = _hill_cell(adc[i], s, log_ec)
+            yc[i] = v * inv_unit
+    return y, e, lr, ad
 
 
 @numba.njit(fastmath=True, error_model="numpy", cache=True)
-def hill_grad_kernel(x, ec, slope, gy):
-    """Vector-Jacobian product of :func:`hill_kernel`: ``(gx, gec, gslope)``.
+def adstock_hill_grad_kernel(stack, ec, slope, y, e, lr, ad, gy):
+    """Vector-Jacobian product of :func:`adstock_hill_kernel`: ``(gw, gec, gslope)``.
+
+    ``y = h(ad) / h(1)``: the cells pass ``gy / h(1) · dh/dz`` on, and the normalisation
+    adds ``-(Σ gy·y) / h(1) · dh(1)/dθ`` to the gradients of ``ec`` and ``slope``.
 
     ``dy/dz = y (1 - y)`` is computed as ``e / (1 + e)**2`` with ``e = exp(-|z|)``, which is
     accurate on both tails; ``1 - y`` from a float32 ``y`` near 1 is not (z = 15 leaves
     it ~20% off), and such an inconsistent gradient shows up as divergences.
     """
-    gx = np.empty_like(x)
+    n_channel, n_lag, n = stack.shape
+    gw = np.zeros((n_channel, n_lag), dtype=stack.dtype)
     gec = np.zeros_like(ec)
     gslope = np.zeros_like(slope)
-    for c in range(x.shape[0]):
+    gad = np.empty(n, dtype=stack.dtype)
+    for c in range(n_channel):
         s = slope[c]
         log_ec = logf(ec[c])
-        xc, gc, gxc = x[c], gy[c], gx[c]
-        # The two sums over date·geo accumulate in float64: their terms cancel, and a float32
+        unit, dunit = _unit(s, log_ec)
+        inv_unit = F(1.0) / unit
+        yc, ec_, lrc, adc, gc = y[c], e[c], lr[c], ad[c], gy[c]
+        # The sums over date·geo accumulate in float64: their terms cancel, and a float32
         # sum of thousands of them loses digits.
         acc_ec = 0.0
         acc_s = 0.0
-        for i in range(xc.shape[0]):
-            v = xc[i]
-            pos = v > F(0.0)
-            safe = v if pos else F(1.0)
-            log_ratio = logf(safe) - log_ec
-            e = expf(-abs(s * log_ratio))
-            one_e = F(1.0) + e
-            w = gc[i] * e / (one_e * one_e) if pos else F(0.0)  # gy · dy/dz; 0 at x = 0
-            # Divide by at least the smallest normal float: 1 / a subnormal overflows to inf,
-            # and fast-math may form that reciprocal (0 · inf is nan).
-            gxc[i] = w * s / max(safe, F(1.17549435e-38))
-            acc_ec += np.float64(w)
-            acc_s += np.float64(w * log_ratio)
-        gec[c] = F(-acc_ec * s / ec[c])
-        gslope[c] = F(acc_s)
-    return gx, gec, gslope
+        acc_y = 0.0
+        for i in range(n):
+            one_e = F(1.0) + ec_[i]
+            g = gc[i] * inv_unit
+            wv = g * ec_[i] / (one_e * one_e)  # gy · dy/dz; 0 where ad = 0 (e = 0)
+            acc_y += np.float64(gc[i] * yc[i])
+            # Divide by at least the smallest normal float: 1 / a subnormal overflows to
+            # inf, and fast-math may form that reciprocal (0 · inf is nan).
+            gad[i] = wv * s / max(adc[i], F(1.17549435e-38))
+            acc_ec += np.float64(wv)
+            acc_s += np.float64(wv * lrc[i])
+        # h(1) = sigmoid(z1), z1 = -slope · log(ec): dz1/dec = -slope / ec, dz1/dslope = -log(ec)
+        norm = -acc_y * inv_unit * dunit
+        gec[c] = F(-(acc_ec + norm) * s / ec[c])
+        gslope[c] = F(acc_s - norm * log_ec)
+        for lag in range(n_lag):
+            row = stack[c, lag]
+            acc = 0.0
+            for i in range(n):
+                acc += np.float64(gad[i] * row[i])
+            gw[c, lag] = F(acc)
+    return gw, gec, gslope
 
 
-def array_grad(x, ec, slope, gy, xp=np):
-    """:func:`hill_grad_kernel` with array ops: numpy (``perform``, and float64 in the
-    tests) or ``jax.numpy`` (:func:`register_jax`)."""
-    pos = x > 0
-    safe = xp.where(pos, x, 1.0)
-    log_ratio = xp.log(safe) - xp.log(ec)[:, None]
-    e = xp.exp(-xp.abs(slope[:, None] * log_ratio))
-    w = xp.where(pos, gy * e / (1.0 + e) ** 2, 0.0)
-    gx = w * slope[:, None] / safe
-    gec = -(w.sum(axis=1)) * slope / ec
-    gslope = (w * log_ratio).sum(axis=1)
-    return gx.astype(x.dtype), gec.astype(ec.dtype), gslope.astype(slope.dtype)
+def _array_unit(slope, ec, xp):
+    """``(h(1), dh(1)/dz1)`` per channel, ``z1 = -slope · log(ec)``."""
+    z1 = -slope * xp.log(ec)
+    e1 = xp.exp(-xp.abs(z1))
+    unit = xp.where(z1 >= 0, 1.0 / (1.0 + e1), e1 / (1.0 + e1))
+    return unit, e1 / (1.0 + e1) ** 2
 
 
-class HillChannelFirst(Op):
-    """``y[c, i] = hill(x[c, i], ec[c], slope[c])`` on channel-first float32 media."""
+def array_forward(stack, w, ec, slope, xp=np):
+    """:func:`adstock_hill_kernel` with array ops: numpy (``perform``) or ``jax.numpy``."""
+    ad = xp.matmul(w[:, None, :], stack)[:, 0, :]
+    pos = ad > 0
+    log_ratio = xp.log(xp.where(pos, ad, 1.0)) - xp.log(ec)[:, None]
+    z = slope[:, None] * log_ratio
+    e = xp.where(pos, xp.exp(-xp.abs(z)), 0.0)
+    y = xp.where(pos, xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), 0.0)
+    y = y / _array_unit(slope, ec, xp)[0][:, None]
+    dtype = stack.dtype
+    return tuple(a.astype(dtype) for a in (y, e, log_ratio, ad))
+
+
+def array_grad(stack, ec, slope, y, e, lr, ad, gy, xp=np):
+    """:func:`adstock_hill_grad_kernel` with array ops: numpy (``perform``, and float64 in
+    the tests) or ``jax.numpy`` (:func:`register_jax`)."""
+    unit, dunit = _array_unit(slope, ec, xp)
+    wv = gy / unit[:, None] * e / (1.0 + e) ** 2
+    gad = wv * slope[:, None] / xp.maximum(ad, 1.17549435e-38)
+    gw = xp.matmul(stack, gad[:, :, None])[:, :, 0]
+    norm = -(gy * y).sum(axis=1) / unit * dunit
+    gec = -(wv.sum(axis=1) + norm) * slope / ec
+    gslope = (wv * lr).sum(axis=1) - norm * xp.log(ec)
+    dtype = stack.dtype
+    return gw.astype(dtype), gec.astype(ec.dtype), gslope.astype(slope.dtype)
+
+
+class AdstockHill(Op):
+    """``hill(adstock(stack, w), ec, slope)`` on a channel-first float32 lag stack.
+
+    Outputs ``(y, e, log_ratio, ad)`` (:func:`adstock_hill_kernel`); only ``y`` is for the
+    model, the other three are the gradient's saved values and are not differentiable.
+    The lag stack is data: it gets no gradient.
+    """
 
     __props__ = ()
 
-    def make_node(self, x, ec, slope):
-        x, ec, slope = (pt.as_tensor_variable(a) for a in (x, ec, slope))
-        return Apply(self, [x, ec, slope], [x.type()])
+    def make_node(self, stack, w, ec, slope):
+        ins = [pt.as_tensor_variable(a) for a in (stack, w, ec, slope)]
+        out = pt.tensor(dtype=ins[0].dtype, shape=(ins[0].type.shape[0], ins[0].type.shape[2]))
+        return Apply(self, ins, [out.type() for _ in range(4)])
 
     def perform(self, node, inputs, outputs):
-        x, ec, slope = inputs
-        outputs[0][0] = transforms.hill(x, ec[:, None], slope[:, None]).astype(x.dtype)
+        for out, value in zip(outputs, array_forward(*inputs), strict=True):
+            out[0] = value
 
     def infer_shape(self, fgraph, node, shapes):
-        return [shapes[0]]
+        cube = (shapes[0][0], shapes[0][2])
+        return [cube] * 4
+
+    def connection_pattern(self, node):
+        # y depends on w, ec and slope; the stack is data and the saved values are not
+        # differentiable outputs.
+        return [
+            [False] * 4,
+            [True, False, False, False],
+            [True, False, False, False],
+            [True, False, False, False],
+        ]
 
     def pullback(self, inputs, outputs, cotangents):
-        return list(HillChannelFirstGrad()(*inputs, cotangents[0]))
+        stack, _, ec, slope = inputs
+        y, e, lr, ad = outputs
+        gw, gec, gslope = AdstockHillGrad()(stack, ec, slope, y, e, lr, ad, cotangents[0])
+        return [disconnected_type(), gw, gec, gslope]
 
 
-class HillChannelFirstGrad(Op):
-    """The vector-Jacobian product of :class:`HillChannelFirst` (first order only)."""
+class AdstockHillGrad(Op):
+    """The vector-Jacobian product of :class:`AdstockHill` (first order only)."""
 
     __props__ = ()
 
-    def make_node(self, x, ec, slope, gy):
-        ins = [pt.as_tensor_variable(a) for a in (x, ec, slope, gy)]
-        return Apply(self, ins, [ins[0].type(), ins[1].type(), ins[2].type()])
+    def make_node(self, stack, ec, slope, y, e, lr, ad, gy):
+        ins = [pt.as_tensor_variable(a) for a in (stack, ec, slope, y, e, lr, ad, gy)]
+        gw = pt.tensor(dtype=ins[0].dtype, shape=(ins[0].type.shape[0], ins[0].type.shape[1]))
+        return Apply(self, ins, [gw.type(), ins[1].type(), ins[2].type()])
 
     def perform(self, node, inputs, outputs):
         for out, value in zip(outputs, array_grad(*inputs), strict=True):
             out[0] = value
 
     def infer_shape(self, fgraph, node, shapes):
-        return [shapes[0], shapes[1], shapes[2]]
+        return [(shapes[0][0], shapes[0][1]), shapes[1], shapes[2]]
 
 
-@register_funcify_default_op_cache_key(HillChannelFirst)
-def _numba_hill(op, node, **kwargs):
+@register_funcify_default_op_cache_key(AdstockHill)
+def _numba_adstock_hill(op, node, **kwargs):
     @numba_basic.numba_njit
-    def hill_op(x, ec, slope):
-        return hill_kernel(np.ascontiguousarray(x), ec, slope)
+    def adstock_hill_op(stack, w, ec, slope):
+        return adstock_hill_kernel(np.ascontiguousarray(stack), np.ascontiguousarray(w), ec, slope)
 
-    return hill_op, KERNEL_VERSION
+    return adstock_hill_op, KERNEL_VERSION
 
 
-@register_funcify_default_op_cache_key(HillChannelFirstGrad)
-def _numba_hill_grad(op, node, **kwargs):
+@register_funcify_default_op_cache_key(AdstockHillGrad)
+def _numba_adstock_hill_grad(op, node, **kwargs):
     @numba_basic.numba_njit
-    def hill_grad_op(x, ec, slope, gy):
-        return hill_grad_kernel(np.ascontiguousarray(x), ec, slope, np.ascontiguousarray(gy))
+    def adstock_hill_grad_op(stack, ec, slope, y, e, lr, ad, gy):
+        return adstock_hill_grad_kernel(
+            np.ascontiguousarray(stack), ec, slope, y, e, lr, ad, np.ascontiguousarray(gy)
+        )
 
-    return hill_grad_op, KERNEL_VERSION
+    return adstock_hill_grad_op, KERNEL_VERSION
 
 
 def register_jax() -> None:
@@ -244,25 +351,38 @@ def register_jax() -> None:
     import jax.numpy as jnp
     from pytensor.link.jax.dispatch import jax_funcify
 
-    @jax_funcify.register(HillChannelFirst)
-    def _jax_hill(op, **kwargs):
-        def hill_op(x, ec, slope):  # transforms.hill runs on JAX arrays as it does on numpy
-            return transforms.hill(x, ec[:, None], slope[:, None]).astype(x.dtype)
+    @jax_funcify.register(AdstockHill)
+    def _jax_adstock_hill(op, **kwargs):
+        def adstock_hill_op(stack, w, ec, slope):
+            return array_forward(stack, w, ec, slope, xp=jnp)
 
-        return hill_op
+        return adstock_hill_op
 
-    @jax_funcify.register(HillChannelFirstGrad)
-    def _jax_hill_grad(op, **kwargs):
-        def hill_grad_op(x, ec, slope, gy):
-            return array_grad(x, ec, slope, gy, xp=jnp)
+    @jax_funcify.register(AdstockHillGrad)
+    def _jax_adstock_hill_grad(op, **kwargs):
+        def adstock_hill_grad_op(stack, ec, slope, y, e, lr, ad, gy):
+            return array_grad(stack, ec, slope, y, e, lr, ad, gy, xp=jnp)
 
-        return hill_grad_op
-
-
-_HILL = HillChannelFirst()
+        return adstock_hill_grad_op
 
 
-def hill_channel_first(x, ec, slope):
-    """Hill of channel-first media in the graph: ``x`` dims (channel, date·geo) float32,
-    ``ec`` and ``slope`` dims (channel,). Same values as :func:`transforms.hill`."""
-    return _HILL(x, pt.cast(ec, x.dtype), pt.cast(slope, x.dtype))
+_ADSTOCK_HILL = AdstockHill()
+
+
+def adstock_hill_channel_first(stack, w, ec, slope):
+    """Hill of adstocked media, normalised to 1 at 1, in the graph: dims (channel, date·geo).
+
+    Parameters
+    ----------
+    stack : tensor, dims (channel, lag, date·geo), float32
+        The channel-first lag stack (:func:`transforms.graph_lag_stack`'s shared input).
+    w : tensor, dims (channel, lag)
+        Adstock weights.
+    ec, slope : tensor, dims (channel,)
+
+    Same values as ``kinds.unit_saturation("hill", transforms.adstock_channel_first(...),
+    ...)``.
+    """
+    dtype = stack.dtype
+    cast = [pt.cast(a, dtype) for a in (w, ec, slope)]
+    return _ADSTOCK_HILL(stack, *cast)[0]

@@ -64,10 +64,10 @@ Here:
     channel) cube (lag stack, adstock, saturation, coefficients) and its gradient run in
     float32; the baseline, likelihood and every posterior analysis stay float64. On
     Meridian's 40-geo panel this cuts a log-density gradient from ~910 to ~720 µs and moves
-    the log density by ~1e-9 relative (``benchmarks/RESULTS.md``, section 4). Hill
-    saturation there is one fused kernel on the channel-first adstock output
-    (``bayes_mmm.fused_hill``: vectorised float32 ``exp``/``log``), which takes the
-    gradient to ~340 µs (same section).
+    the log density by ~1e-9 relative (``benchmarks/RESULTS.md``, section 4). Adstock
+    and Hill saturation there are one fused kernel on the channel-first lag stack
+    (``bayes_mmm.fused_hill``: vectorised float32 ``exp``/``log``, no transcendental in
+    the backward pass), which halves the gradient again (same section).
 
 12. **Time-varying baseline and media** (``bayes_mmm.hsgp``). ``tv_intercept`` (date,
     geo) is a per-geo HSGP with mean 0 over the history, added to the baseline: the centred

@@ -50,10 +50,8 @@ from bayes_mmm.rf import RFDesign, merge_rf, rf_design, rf_unit_response
 from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import (
     adstock,
-    adstock_channel_first,
     channel_first_to_cube,
     fourier_features,
-    hill,
     lag_stack,
     static_shape,
     xp_of,
@@ -61,7 +59,8 @@ from bayes_mmm.transforms import (
 
 YEAR_DAYS = 365.25
 WEEK_DAYS = 7.0
-#: Build float32 Hill graphs through the fused kernel (``bayes_mmm.fused_hill``). False
+#: Build float32 Hill graphs through the fused adstock + Hill kernel
+#: (``bayes_mmm.fused_hill``). False
 #: builds the reference graph of separate ops, against which the kernel is tested.
 FUSED_HILL = True
 
@@ -316,13 +315,18 @@ def _fused_hill_applies(stack, params: Mapping, spec: ModelSpec) -> bool:
 
 def _fused_unit_hill(stack, weights, params: Mapping):
     """``unit_saturation("hill", adstock(stack, weights))`` through the fused kernel."""
-    from bayes_mmm.fused_hill import hill_channel_first
-
-    ec, slope = params["ec"], params["slope"]
     _, n_date, n_geo, _ = static_shape(stack)
-    ad = adstock_channel_first(stack, weights)  # (channel, date·geo)
-    unit = hill(1.0 + 0.0 * ec, ec, slope)  # f(1) per channel: the normalisation
-    return channel_first_to_cube(hill_channel_first(ad, ec, slope) / unit[:, None], n_date, n_geo)
+    return channel_first_to_cube(_fused_channel_first(stack, weights, params), n_date, n_geo)
+
+
+def _fused_channel_first(stack, weights, params: Mapping):
+    """The fused kernel's output, dims (channel, date·geo)."""
+    from bayes_mmm.fused_hill import adstock_hill_channel_first
+
+    n_lag, n_date, n_geo, n_channel = static_shape(stack)
+    # The view's relayout cancels graph_lag_stack's: the op reads the shared input as is.
+    by_channel = stack.transpose(3, 0, 1, 2).reshape((n_channel, n_lag, n_date * n_geo))
+    return adstock_hill_channel_first(by_channel, weights.T, params["ec"], params["slope"])
 
 
 def baseline_response(design: Design, params: Mapping, spec: ModelSpec):

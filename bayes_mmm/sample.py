@@ -217,7 +217,7 @@ def _pymc(model, var_names, spec: ModelSpec, run: Run):
     if run.sampler == "numpyro" and spec.use_float32(len(model.coords["geo"])):
         from bayes_mmm.fused_hill import register_jax
 
-        register_jax()  # the float32 graph's fused Hill op, in JAX
+        register_jax()  # the float32 graph's fused adstock + Hill op, in JAX
     t1 = time.perf_counter()
     with model:
         idata = pm.sample(

@@ -134,9 +134,9 @@ class ModelSpec:
         Whether the media part of the PyMC graph (lag stack, adstock, saturation and the
         channel coefficients) runs in single precision. The baseline, the likelihood and
         every posterior analysis (numpy, on the draws) stay double precision, and the log
-        density differs from the float64 graph's by ~1e-9 relative. Hill then runs through
-        one vectorised float32 kernel (``bayes_mmm.fused_hill``) under nutpie: a gradient on
-        Meridian's 40-geo panel costs ~340 µs against ~910 µs in float64
+        density differs from the float64 graph's by ~1e-9 relative. Adstock and Hill then
+        run as one vectorised float32 kernel (``bayes_mmm.fused_hill``) under nutpie: a
+        gradient on Meridian's 40-geo panel costs a third of the float64 graph's
         (``benchmarks/RESULTS.md``, section 4). None (the default) picks by panel size
         (:meth:`use_float32`): single precision from ``FLOAT32_GEOS`` geos up, where the
         gradient dominates a fit and the large-panel sweep of ``benchmarks/RESULTS.md``

@@ -65,17 +65,19 @@ def graph_lag_stack(stack: np.ndarray):
     """A lag stack (dims (lag, date, geo, channel)) as graph data for :func:`adstock`.
 
     One shared input (:func:`graph_data`) in the contiguous channel-first layout
-    ``(channel, date·geo, lag)`` that adstock multiplies with (~35% faster than a strided
-    one), viewed back as ``(lag, date, geo, channel)``. Every adstock of the view in a graph
-    reads the same input, so pytensor merges their common work (the mediator equation
+    ``(channel, lag, date·geo)`` that adstock multiplies with: each lag of a channel is one
+    contiguous row, so the weighted sum over lags is a batched ``gemv`` and, in the fused
+    float32 kernel (:mod:`bayes_mmm.fused_hill`), a vectorised loop over date·geo per lag.
+    It is viewed back as ``(lag, date, geo, channel)``. Every adstock of the view in a
+    graph reads the same input, so pytensor merges their common work (the mediator equation
     reuses the target equation's adstock).
     """
     n_lag, n_date, n_geo, n_channel = stack.shape
     by_channel = graph_data(
-        np.transpose(stack, (3, 1, 2, 0)).reshape(n_channel, n_date * n_geo, n_lag),
+        np.transpose(stack, (3, 0, 1, 2)).reshape(n_channel, n_lag, n_date * n_geo),
         dtype=stack.dtype,
     )
-    return by_channel.reshape((n_channel, n_date, n_geo, n_lag)).transpose(3, 1, 2, 0)
+    return by_channel.reshape((n_channel, n_lag, n_date, n_geo)).transpose(1, 2, 3, 0)
 
 
 def graph_data_pack(arrays: dict, name: str) -> dict:
@@ -229,8 +231,8 @@ def weibull_cdf_weights(weibull_scale, weibull_shape, l_max: int):
 def adstock(stack, weights):
     """Weighted sum of a lag stack over its lag axis, as one matrix-vector product per channel.
 
-    The stack is laid out channel-first, ``(channel, date·geo, lag)``, so the sum is a
-    batched matmul against ``(channel, lag, 1)`` weights (a BLAS ``gemv`` per channel). In
+    The stack is laid out channel-first, ``(channel, lag, date·geo)``, so the sum is a
+    batched matmul of ``(channel, 1, lag)`` weights with it (a BLAS ``gemv`` per channel). In
     the model graph the stack is a :func:`graph_lag_stack`, already in that layout, and the
     gradient with respect to the weights is one more ``gemv`` per channel: ~20% faster than
     a fused elementwise sum of lag slices on a 40-geo panel (``benchmarks/RESULTS.md``).
@@ -252,11 +254,10 @@ def adstock_channel_first(stack, weights):
     """:func:`adstock` before its relayout: dims (..., channel, date·geo), date-major."""
     xp = xp_of(stack, weights)
     n_lag, n_date, n_geo, n_channel = static_shape(stack)
-    shape = (n_channel, n_date * n_geo, n_lag)
     # For a graph_lag_stack this relayout cancels the view's (pytensor folds the transposes
     # and reshapes), so the product reads the contiguous shared input directly.
-    by_channel = stack.transpose(3, 1, 2, 0).reshape(shape)
-    return xp.matmul(by_channel, xp.swapaxes(weights, -1, -2)[..., None])[..., 0]
+    by_channel = stack.transpose(3, 0, 1, 2).reshape((n_channel, n_lag, n_date * n_geo))
+    return xp.matmul(xp.swapaxes(weights, -1, -2)[..., None, :], by_channel)[..., 0, :]
 
 
 def channel_first_to_cube(out, n_date: int, n_geo: int):

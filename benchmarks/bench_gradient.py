@@ -22,7 +22,7 @@ import nutpie
 from bench_meridian import load
 
 import bayes_mmm as bm
-from bayes_mmm.fit import parameter_names
+from bayes_mmm.model import parameter_names
 from bayes_mmm.runtime import time_gradient
 
 

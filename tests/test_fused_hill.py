@@ -1,4 +1,5 @@
-"""The fused float32 Hill kernel (``bayes_mmm.fused_hill``) computes ``transforms.hill``."""
+"""The fused float32 adstock + Hill kernel (``bayes_mmm.fused_hill``) computes
+``unit_saturation("hill", adstock(...))``."""
 
 from __future__ import annotations
 
@@ -32,64 +33,66 @@ def test_exp_and_log_match_libm_across_the_float32_range():
     assert fused_hill.expf(F(-90.0)) == 0.0
 
 
+def _reference(stack, w, ec, slope):
+    """float64 ``unit_saturation("hill", adstock(...))`` in the kernel's layout, dims
+    (channel, date·geo), from ``transforms``' own functions."""
+    ad = np.einsum("cln,cl->cn", stack, w)
+    unit = transforms.hill(np.ones_like(ec), ec, slope)
+    return transforms.hill(ad, ec[:, None], slope[:, None]) / unit[:, None]
+
+
 def test_kernel_and_its_gradient_match_the_reference():
-    """Values and the vector-Jacobian product against float64 numpy, with zeros (exactly 0
-    out, 0 gradient), tiny carry-over values and saturated cells (x ≫ ec, where a gradient
-    from ``y (1 - y)`` in float32 would be far off) among the media."""
+    """Values and the vector-Jacobian product against float64 numpy and central finite
+    differences, with zero media (exactly 0 out, 0 gradient), tiny carry-over values and
+    saturated cells (ad ≫ ec, where a gradient from ``y (1 - y)`` in float32 would be far
+    off) in the stack."""
     rng = np.random.default_rng(1)
-    x = (10 ** rng.uniform(-12, 6, (4, 3000))).astype(F)
-    x[:, :40] = 0.0
-    x[:, 40:45] = 1e-40  # subnormal
-    ec = rng.uniform(0.2, 3, 4).astype(F)
-    slope = rng.uniform(0.5, 3, 4).astype(F)
-    y = fused_hill.hill_kernel(x, ec, slope)
-    x64, ec64, s64 = x.astype(float), ec.astype(float), slope.astype(float)
-    ref = transforms.hill(x64, ec64[:, None], s64[:, None])
-    np.testing.assert_allclose(y, ref, rtol=2e-6, atol=1e-7)
+    n_channel, n_lag, n = 4, 6, 3000
+    stack = (10 ** rng.uniform(-12, 6, (n_channel, n_lag, n))).astype(F)
+    stack[:, :, :40] = 0.0
+    stack[:, :, 40:45] = 1e-40  # subnormal
+    w = rng.dirichlet(np.ones(n_lag), n_channel).astype(F)
+    ec = rng.uniform(0.2, 3, n_channel).astype(F)
+    slope = rng.uniform(0.5, 3, n_channel).astype(F)
+    y, e, lr, ad = fused_hill.adstock_hill_kernel(stack, w, ec, slope)
+    s64, w64, ec64, sl64 = (a.astype(float) for a in (stack, w, ec, slope))
+    ref = _reference(s64, w64, ec64, sl64)
+    np.testing.assert_allclose(y, ref, rtol=2e-5, atol=1e-6)
     assert np.all(y[:, :40] == 0.0)
-    gy = rng.normal(size=x.shape).astype(F)
-    got = fused_hill.hill_grad_kernel(x, ec, slope, gy)
-    # The float64 reference from finite differences of transforms.hill for ec and slope.
-    want = fused_hill.array_grad(x64, ec64, s64, gy.astype(float))
-    assert all(np.isfinite(g).all() for g in got)
-    # ∂y/∂x at a subnormal x is capped (its float32 reciprocal overflows); elsewhere exact.
-    normal = np.ones(x.shape[1], bool)
-    normal[40:45] = False
-    got = (got[0][:, normal], *got[1:])
-    want = (want[0][:, normal], *want[1:])
-    for name, g, w in zip(("x", "ec", "slope"), got, want, strict=True):
-        np.testing.assert_allclose(g, w, rtol=2e-3, atol=1e-5 * np.abs(w).max(), err_msg=name)
-    assert np.all(got[0][:, :40] == 0.0)
+    # The numpy twin (perform, JAX) gives the same values.
+    np.testing.assert_allclose(fused_hill.array_forward(s64, w64, ec64, sl64)[0], ref, rtol=1e-12)
+    gy = rng.normal(size=y.shape).astype(F)
+    got = fused_hill.adstock_hill_grad_kernel(stack, ec, slope, y, e, lr, ad, gy)
+    fwd64 = fused_hill.array_forward(s64, w64, ec64, sl64)
+    want = fused_hill.array_grad(s64, ec64, sl64, *fwd64, gy.astype(float))
+    for name, g, ww in zip(("w", "ec", "slope"), got, want, strict=True):
+        np.testing.assert_allclose(g, ww, rtol=2e-3, atol=1e-5 * np.abs(ww).max(), err_msg=name)
+
+    def loss(w_, ec_, sl_):
+        return float((_reference(s64, w_, ec_, sl_) * gy).sum())
+
     eps = 1e-6
-    for c in range(4):
-        step = eps * (np.arange(4) == c)
-        fd = [
-            (
-                (transforms.hill(x64, (ec64 + step)[:, None], s64[:, None]) * gy).sum()
-                - (transforms.hill(x64, (ec64 - step)[:, None], s64[:, None]) * gy).sum()
-            )
-            / 2
-            / eps,
-            (
-                (transforms.hill(x64, ec64[:, None], (s64 + step)[:, None]) * gy).sum()
-                - (transforms.hill(x64, ec64[:, None], (s64 - step)[:, None]) * gy).sum()
-            )
-            / 2
-            / eps,
-        ]
-        np.testing.assert_allclose([want[1][c], want[2][c]], fd, rtol=1e-5)
+    for c in range(n_channel):
+        one = np.arange(n_channel) == c
+        fd_ec = (loss(w64, ec64 + eps * one, sl64) - loss(w64, ec64 - eps * one, sl64)) / 2 / eps
+        fd_sl = (loss(w64, ec64, sl64 + eps * one) - loss(w64, ec64, sl64 - eps * one)) / 2 / eps
+        step = np.zeros_like(w64)
+        step[c, 1] = eps
+        fd_w = (loss(w64 + step, ec64, sl64) - loss(w64 - step, ec64, sl64)) / 2 / eps
+        np.testing.assert_allclose(
+            [want[1][c], want[2][c], want[0][c, 1]], [fd_ec, fd_sl, fd_w], rtol=1e-5
+        )
 
 
 @pytest.mark.sampling
 @pytest.mark.parametrize("mode", ["NUMBA", "FAST_COMPILE"])
 def test_float32_graph_uses_the_kernel_and_keeps_the_density(panel, mode, monkeypatch):
-    """The float32 graph holds the fused op (on the (channel, date·geo) cube) and no
-    per-cell log; its log density and gradient equal the unfused float32 graph's, through
+    """The float32 graph holds the fused op (on the channel-first lag stack); its log density and gradient equal the unfused float32 graph's, through
     numba (the kernel) and through ``perform`` (numpy)."""
     spec = bm.ModelSpec(float32=True)
     fused = bm.build_model(panel, spec)
     ops = [v.owner.op for v in ancestors([fused.logp()]) if v.owner]
-    assert any(isinstance(op, fused_hill.HillChannelFirst) for op in ops)
+    assert any(isinstance(op, fused_hill.AdstockHill) for op in ops)
     monkeypatch.setattr(response, "FUSED_HILL", False)
     plain = bm.build_model(panel, spec)
     rng = np.random.default_rng(2)
@@ -105,7 +108,7 @@ def test_kernel_is_not_used_off_its_path(panel):
     for spec in (bm.ModelSpec(), bm.ModelSpec(float32=True, saturation={"tv": "log"})):
         model = bm.build_model(panel, spec.for_channels(panel.channels))
         ops = [v.owner.op for v in ancestors([model.logp()]) if v.owner]
-        assert not any(isinstance(op, fused_hill.HillChannelFirst) for op in ops)
+        assert not any(isinstance(op, fused_hill.AdstockHill) for op in ops)
 
 
 @pytest.mark.sampling

@@ -156,13 +156,13 @@ def test_float32_media_path_matches_the_float64_graph(data):
     assert lp[0] == pytest.approx(lp[1], rel=1e-6)
     grads = [m.compile_dlogp(mode="FAST_COMPILE")(point) for m in (fast, exact)]
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-3 * np.abs(grads[1]).max())
-    # Hill runs in float32 on the (channel, date·geo) cube, through the fused kernel
-    # (tests/test_fused_hill.py).
+    # Adstock and Hill run in float32 on the (channel, date·geo) cube, through the fused
+    # kernel (tests/test_fused_hill.py).
     cube = (len(data.channels), len(data.dates) * len(data.geos))
     hill = [
         v
         for v in ancestors([fast.logp()])
-        if v.type.shape == cube and v.owner and type(v.owner.op).__name__ == "HillChannelFirst"
+        if v.type.shape == cube and v.owner and type(v.owner.op).__name__ == "AdstockHill"
     ]
     assert hill and {v.type.dtype for v in hill} == {"float32"}
     spec = bm.ModelSpec(float32=True)
