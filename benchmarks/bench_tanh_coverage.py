@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
+from bench_geo_panels import simulate_and_fit
 from pymc_extras.prior import Prior
 
 import bayes_mmm as bm
@@ -55,18 +54,8 @@ def spec_for(kind: str, prior_sigma: float | None) -> bm.ModelSpec:
 def fit_one(kind: str, geos: int, seed: int, chains: int, draws: int, prior_sigma) -> dict:
     """One simulated panel and fit; per-channel ranks and coverage."""
     spec = spec_for(kind, prior_sigma)
-    frame, truth = bm.simulate(n_geos=geos, n_weeks=156, seed=seed, spec=spec)
+    fit, truth, wall = simulate_and_fit(geos, 156, seed, draws, draws, chains, spec)
     channels = [str(c) for c in truth.contributions.channel.values]
-    data = bm.MMMData.from_frame(
-        frame, date="date", target="revenue", media=channels, geo="geo", controls=["control_1"]
-    )
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = bm.fit(
-            data, spec, draws=draws, tune=draws, chains=chains, random_seed=seed, progress=False
-        )
-    wall = time.perf_counter() - t0
     roi = fit.roi(hdi_prob=0.9)
     draws_roi = roi_draws(fit.posterior).values.reshape(-1, len(channels))
     true_roi = truth.roi.reindex(roi.index).to_numpy()
@@ -75,7 +64,7 @@ def fit_one(kind: str, geos: int, seed: int, chains: int, draws: int, prior_sigm
     curve = post[name].values.reshape(-1, len(channels))
     beta_mu = post["beta_mu"].values.reshape(-1, len(channels))
     diag = fit.diagnostics()
-    flighted = (data.media == 0).mean(axis=(0, 1)) > 0.05
+    flighted = (fit.posterior.data.media == 0).mean(axis=(0, 1)) > 0.05
     return {
         "kind": kind,
         "seed": seed,
