@@ -31,10 +31,20 @@ import bayes_mmm as bm
 
 
 def fit_panel(
-    n_geos: int, n_weeks: int, seed: int, draws: int, tune: int, chains: int, spec=None
+    n_geos: int, n_weeks: int, seed: int, draws: int, tune: int, chains: int, spec=None, **kw
 ) -> dict:
-    """Simulate one panel (from ``spec``'s kinds), fit it at the defaults (under ``spec``)
-    and report gates and coverage."""
+    """Simulate one panel (from ``spec``'s kinds), fit it at the defaults (under ``spec``;
+    ``kw`` passed to ``bm.fit``, e.g. ``target_accept``) and report gates and coverage."""
+    fit, truth, wall = simulate_and_fit(n_geos, n_weeks, seed, draws, tune, chains, spec, **kw)
+    return {"geos": n_geos, "weeks": n_weeks, "seed": seed, **summary(fit, truth, wall)}
+
+
+def simulate_and_fit(
+    n_geos: int, n_weeks: int, seed: int, draws: int, tune: int, chains: int, spec=None, **kw
+) -> tuple[bm.Fit, object, float]:
+    """``bm.simulate(n_geos, n_weeks, seed, spec)`` fitted under ``spec`` with sampler seed
+    ``seed`` (``kw`` passed to ``bm.fit``): the fit, the simulator's truth and the fit's
+    wall time in seconds."""
     frame, truth = bm.simulate(n_geos=n_geos, n_weeks=n_weeks, seed=seed, spec=spec)
     channels = [str(c) for c in truth.contributions.channel.values]
     data = bm.MMMData.from_frame(
@@ -44,10 +54,16 @@ def fit_panel(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = bm.fit(
-            data, spec, draws=draws, tune=tune, chains=chains, random_seed=seed, progress=False
+            data,
+            spec,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=seed,
+            progress=False,
+            **kw,
         )
-    wall = time.perf_counter() - t0
-    return {"geos": n_geos, "weeks": n_weeks, "seed": seed, **summary(fit, truth, wall)}
+    return fit, truth, time.perf_counter() - t0
 
 
 def summary(fit: bm.Fit, truth, wall: float) -> dict:

@@ -15,7 +15,7 @@ Usage
 -----
     .venv/bin/python benchmarks/bench_kinds_recovery.py --panels national
         [--kinds delayed tanh] [--seed 1] [--draws 1000] [--tune 1000] [--chains 4]
-        [--out runs/kinds_recovery]
+        [--target-accept 0.95] [--out runs/kinds_recovery]
 
 Writes ``--out/<panels>.json`` (one record per fit, appended as each finishes) and prints
 a markdown table. Results: ``benchmarks/KINDS.md``.
@@ -40,9 +40,10 @@ def kind_spec(kind: str) -> bm.ModelSpec:
     return bm.ModelSpec(**{"adstock" if kind in ADSTOCKS else "saturation": kind})
 
 
-def fit_kind(kind: str, n_geos: int, seed: int, draws: int, tune: int, chains: int) -> dict:
-    """Simulate a 156-week panel with ``kind``'s truth, fit it and report gates and coverage."""
-    row = fit_panel(n_geos, 156, seed, draws, tune, chains, spec=kind_spec(kind))
+def fit_kind(kind: str, n_geos: int, seed: int, draws: int, tune: int, chains: int, **kw) -> dict:
+    """Simulate a 156-week panel with ``kind``'s truth, fit it (``kw`` passed to
+    ``bm.fit``) and report gates and coverage."""
+    row = fit_panel(n_geos, 156, seed, draws, tune, chains, spec=kind_spec(kind), **kw)
     return {"kind": kind, **row}
 
 
@@ -65,12 +66,14 @@ def main() -> None:
     p.add_argument("--panels", choices=list(PANELS), default="national")
     p.add_argument("--kinds", nargs="+", default=list(NEW_KINDS))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--target-accept", type=float, default=None, help="default: bm.fit's")
     args = sampler_arguments(p, "runs/kinds_recovery")
+    kw = {} if args.target_accept is None else {"target_accept": args.target_accept}
     record = recorder(Path(args.out) / f"{args.panels}.json", args)
     rows = []
     for kind in args.kinds:
         rows = record(
-            fit_kind(kind, PANELS[args.panels], args.seed, args.draws, args.tune, args.chains)
+            fit_kind(kind, PANELS[args.panels], args.seed, args.draws, args.tune, args.chains, **kw)
         )
     print(table(rows))
 

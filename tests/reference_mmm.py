@@ -13,8 +13,9 @@ Equations (one geo ``g``, one channel ``c``, periods ``t``):
 - scaled media ``x[t] = media[t, g, c] / m[g, c]``;
 - geometric adstock ``a[t] = sum_{l < L} w[l] x[t - l]``, ``w[l] = alpha**l / sum_k alpha**k``
   (``x`` is 0 before the first period and after the last);
-- unit Hill ``h(a) = H(a) / H(1)`` with ``H(a) = a**slope / (a**slope + ec**slope)``
-  (``H(0) = 0``);
+- unit saturation ``h(a) = H(a) / H(1)``: Hill ``H(a) = a**slope / (a**slope + ec**slope)``
+  (``H(0) = 0``) by default; logistic ``H(a) = (1 - exp(-lam a)) / (1 + exp(-lam a))`` and
+  tanh ``H(a) = tanh(a / tanh_scale)`` (PyMC-Marketing's definitions) on request;
 - contribution ``s[g] * beta[g, c] * h(a[t])`` in target units;
 - mediation path (upstream u → mediator k): the mediator's shift caused by u is
   ``mediator_coef * h_u(a_u[t]) * m[g, k]``; the indirect effect is k's contributions on its
@@ -73,11 +74,34 @@ def hill(a: float, ec: float, slope: float) -> float:
     return a**slope / (a**slope + ec**slope)
 
 
-def unit_response(x: list[float], params: dict, c: int, l_max: int, tail: int = 0) -> list[float]:
-    """``h(a[t])`` of channel ``c``'s scaled series ``x``: adstock, then the unit Hill."""
-    alpha, ec, slope = params["alpha"][c], params["ec"][c], params["slope"][c]
-    unit = 1.0 / hill(1.0, ec, slope)
-    return [hill(a, ec, slope) * unit for a in adstock(x, alpha, l_max, tail)]
+def logistic(a: float, lam: float) -> float:
+    """``(1 - exp(-lam a)) / (1 + exp(-lam a))``."""
+    e = math.exp(-lam * a)
+    return (1.0 - e) / (1.0 + e)
+
+
+def tanh(a: float, tanh_scale: float) -> float:
+    """``tanh(a / tanh_scale)``."""
+    return math.tanh(a / tanh_scale)
+
+
+def curve(params: dict, c: int, saturation: str):
+    """Channel ``c``'s saturation ``H`` as a function of adstocked exposure."""
+    if saturation == "logistic":
+        return lambda a: logistic(a, params["lam"][c])
+    if saturation == "tanh":
+        return lambda a: tanh(a, params["tanh_scale"][c])
+    return lambda a: hill(a, params["ec"][c], params["slope"][c])
+
+
+def unit_response(
+    x: list[float], params: dict, c: int, l_max: int, tail: int = 0, saturation: str = "hill"
+) -> list[float]:
+    """``h(a[t])`` of channel ``c``'s scaled series ``x``: adstock, then the unit saturation
+    ``saturation`` (``"hill"``, ``"logistic"`` or ``"tanh"``)."""
+    h = curve(params, c, saturation)
+    unit = 1.0 / h(1.0)
+    return [h(a) * unit for a in adstock(x, params["alpha"][c], l_max, tail)]
 
 
 def contributions(
@@ -87,6 +111,7 @@ def contributions(
     l_max: int,
     tail: int = 0,
     scale_m: np.ndarray | None = None,
+    saturation: str = "hill",
 ) -> np.ndarray:
     """Channel contributions in target units.
 
@@ -102,6 +127,9 @@ def contributions(
     scale_m : ndarray, dims (geo, channel), optional
         Media scales; by default ``media_scale(media)``. A counterfactual plan keeps the
         observed panel's scales.
+    saturation : str
+        ``"hill"`` (``params`` has ``ec``, ``slope``), ``"logistic"`` (``lam``) or ``"tanh"``
+        (``tanh_scale``).
 
     Returns
     -------
@@ -113,7 +141,7 @@ def contributions(
     for g in range(n_geo):
         for c in range(n_channel):
             x = [media[t, g, c] / m[g, c] for t in range(n_date)]
-            h = unit_response(x, params, c, l_max, tail)
+            h = unit_response(x, params, c, l_max, tail, saturation)
             for t in range(n_date + tail):
                 out[t, g, c] = scale_t[g] * params["beta"][g][c] * h[t]
     return out
@@ -160,13 +188,18 @@ def mediation(
 
 
 def roi(
-    media: np.ndarray, spend: np.ndarray, scale_t: np.ndarray, params: dict, l_max: int
+    media: np.ndarray,
+    spend: np.ndarray,
+    scale_t: np.ndarray,
+    params: dict,
+    l_max: int,
+    saturation: str = "hill",
 ) -> tuple[np.ndarray, np.ndarray]:
     """True ROI with the carryover tail: (channel,) overall and (geo, channel) by geo.
 
     ``spend`` has dims (date, geo, channel): the money behind each media column.
     """
-    contrib = contributions(media, scale_t, params, l_max, tail=l_max - 1)
+    contrib = contributions(media, scale_t, params, l_max, tail=l_max - 1, saturation=saturation)
     n_all, n_geo, n_channel = contrib.shape
     by_geo = np.zeros((n_geo, n_channel))
     overall = np.zeros(n_channel)

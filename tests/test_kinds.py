@@ -102,8 +102,11 @@ def test_every_parameter_has_a_truth_range_inside_its_prior():
     for name, p in kinds.transform_parameters().items():
         lo, hi = p.truth
         assert 0 < lo < hi, name
-        mass = _prior_cdf(p.prior, hi) - _prior_cdf(p.prior, lo)
-        assert mass > 0.15, (name, mass)  # the truth lies where the prior has mass
+        below, above = _prior_cdf(p.prior, lo), 1.0 - _prior_cdf(p.prior, hi)
+        assert 1.0 - below - above > 0.15, name  # the truth lies where the prior has mass
+        # and inside the prior's central 90%: a recovery benchmark's coverage then tests
+        # the fit, not a prior that excludes the truth (benchmarks/KINDS.md)
+        assert below >= 0.05 and above >= 0.05, (name, below, above)
 
 
 def test_adstock_mapping_puts_parameters_on_their_own_channels():
