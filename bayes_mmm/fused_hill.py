@@ -46,7 +46,7 @@ from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache
 
 F = np.float32
 #: Bump when a kernel changes: it salts numba's cache key for the compiled graph.
-KERNEL_VERSION = 7
+KERNEL_VERSION = 8
 
 
 @intrinsic
@@ -121,20 +121,6 @@ def logf(x):
 
 
 @numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
-def _hill_cell(v, s, log_ec):
-    """``(y, e, log_ratio)`` of one adstocked cell: Hill value, ``exp(-|z|)`` (0 where
-    ``v`` ≤ 0, so that the cell passes no gradient) and ``log(v / ec)``."""
-    pos = v > F(0.0)
-    log_ratio = logf(v if pos else F(1.0)) - log_ec
-    z = s * log_ratio
-    # exp of a non-positive argument only: no overflow, exact 0 far below ec.
-    e = expf(-abs(z))
-    r = F(1.0) / (F(1.0) + e)
-    y = r if z >= F(0.0) else e * r
-    return (y if pos else F(0.0)), (e if pos else F(0.0)), log_ratio
-
-
-@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
 def _unit(s, log_ec):
     """``(h(1), dh(1)/dz1)`` of one channel: Hill at adstocked media 1, the normalisation,
     and its derivative in ``z1 = -slope · log(ec)``."""
@@ -177,9 +163,19 @@ def adstock_hill_kernel(stack, w, ec, slope):
             for i in range(n):
                 adc[i] += row[i] * wl
         yc, ec_, lrc = y[c], e[c], lr[c]
+        # log and exp in two loops: one loop with both vectorises worse (134 against
+        # 113 µs for the whole kernel on Meridian's panel).
         for i in range(n):
-            v, ec_[i], lrc[i] = _hill_cell(adc[i], s, log_ec)
-            yc[i] = v * inv_unit
+            v = adc[i]
+            lrc[i] = logf(v if v > F(0.0) else F(1.0)) - log_ec
+        for i in range(n):
+            z = s * lrc[i]
+            # exp of a non-positive argument only: no overflow, exact 0 far below ec.
+            ee = expf(-abs(z))
+            r = F(1.0) / (F(1.0) + ee)
+            pos = adc[i] > F(0.0)  # 0 media: exactly 0 out, and e = 0 passes no gradient
+            yc[i] = ((r if z >= F(0.0) else ee * r) * inv_unit) if pos else F(0.0)
+            ec_[i] = ee if pos else F(0.0)
     return y, e, lr, ad
 
 
