@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from bench_regret import fit_or_load
-from bench_target import markdown, panel_args
-from oracle import simulated, true_draws, true_planner
+from bench_target import markdown, panel, panel_args
+from oracle import true_draws, true_planner
 
 import bayes_mmm as bm
 from bayes_mmm.optimize.flighting import WeekModel, fixed_plan_cells
@@ -55,8 +55,8 @@ def thinned(fit: bm.Fit, n: int) -> Posterior:
 
 
 def study(seed: int, args) -> dict:
-    data, truth = simulated(args.n_geos, args.n_weeks, args.n_channels, seed)
-    fit = fit_or_load(Path(args.fits) / f"fit_s{seed}", data, args)
+    data, truth, path = panel(seed, args)
+    fit = fit_or_load(path, data, args)
     post = thinned(fit, args.draws_used)
     budget = float(data.spend[-args.weeks :].sum())
     t0 = time.perf_counter()
