@@ -411,6 +411,8 @@ def _solve(model: WeekModel, limits: tuple, y0: np.ndarray) -> np.ndarray:
     """SLSQP on the weekly spend (scaled by the budget), from ``y0`` (dims of the plan:
     (period, spend_group), or (period, geo, spend_group) with ``by_geo``)."""
     budget, lo, hi, max_change, by_geo = limits
+    if by_geo and max_change is None and not (lo > 0).any() and ((hi == 0) | (hi >= budget)).all():
+        return _solve_cells(model, budget, hi > 0, y0)
     shape = y0.shape
     norm = max(abs(float(model.revenue(y0).mean())), 1e-12)
 
@@ -446,6 +448,37 @@ def _solve(model: WeekModel, limits: tuple, y0: np.ndarray) -> np.ndarray:
     )
     low, high = np.array(bounds).T
     return np.clip(res.x, low, high).reshape(shape) * budget
+
+
+def _solve_cells(model: WeekModel, budget: float, open_: np.ndarray, y0: np.ndarray):
+    """A by-geo plan whose only limits are the budget and dark weeks (``open_``, dims
+    (period, spend_group), False where dark): L-BFGS-B on softmax logits of the open
+    cells' shares of the budget. SLSQP's dense quadratic subproblems cost seconds per
+    iteration at hundreds of cells; here an iteration costs one revenue evaluation.
+    The start mixes ``y0`` (dims (period, geo, spend_group)) with an even spread
+    (1e-3 of the budget) so that no cell starts at zero, and the result is kept only
+    when it beats ``y0`` on these draws."""
+    shape = y0.shape
+    mask = np.broadcast_to(open_[:, None, :], shape).ravel()
+    share = 0.999 * y0.ravel()[mask] / budget + 1e-3 / mask.sum()
+    norm = max(abs(float(model.revenue(y0).mean())), 1e-12)
+
+    def cells(theta):
+        w = np.exp(theta - theta.max())
+        x = np.zeros(mask.size)
+        x[mask] = w / w.sum()
+        return x
+
+    def fun(theta):
+        x = cells(theta)
+        rev, g = model.revenue(x.reshape(shape) * budget, grad=True)
+        w, gm = x[mask], g.ravel()[mask] * budget
+        return -rev.mean() / norm, -w * (gm - w @ gm) / norm
+
+    opts = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-10}
+    res = minimize(fun, np.log(share), jac=True, method="L-BFGS-B", options=opts)
+    x = cells(res.x).reshape(shape) * budget
+    return x if model.revenue(x).mean() > model.revenue(y0).mean() else y0
 
 
 def _linear(a: np.ndarray, b: np.ndarray) -> dict:

@@ -193,3 +193,15 @@ def test_by_geo_contradictory_limits_raise_spec_error(tiny_fit, budget, kwargs, 
         tiny_fit.optimize(
             budget, flighting="optimize", by_geo=True, allow_unconverged=True, **kwargs
         )
+
+
+def test_by_geo_plan_with_budget_alone_matches_the_constrained_solver(tiny_fit, budget):
+    """Without caps, floors or ``max_change`` the by-geo plan uses its own solver (softmax
+    shares); a ``max_change`` that cannot bind sends the same problem to SLSQP."""
+    kwargs = {"flighting": "optimize", "by_geo": True, "honest": False}
+    fast = tiny_fit.optimize(budget, dark=[4], allow_unconverged=True, **kwargs)
+    slow = tiny_fit.optimize(budget, dark=[4], max_change=budget, allow_unconverged=True, **kwargs)
+    assert fast.table.loc["gain", "mean"] == pytest.approx(slow.table.loc["gain", "mean"], rel=1e-5)
+    x = fast.spend.to_numpy().reshape(13, 3, 3)
+    np.testing.assert_allclose(x[3], 0.0, atol=1e-9 * budget)
+    assert x.sum() == pytest.approx(budget, rel=1e-9) and (x >= 0).all()
