@@ -22,7 +22,11 @@ adstock and saturation kinds added after the first four parameters come from a t
 - organic media (``organic``): always-on impressions with an effect and no spend;
 - a Christmas / New-Year ``holiday`` event column with a per-geo surge (``holiday_effect``,
   ``holiday_spread``), the model's own event term (``Truth.event_effect`` on its scale);
-- a drifting baseline and a seasonal media multiplier (``bayes_mmm.drift``).
+- a drifting baseline and a seasonal media multiplier (``bayes_mmm.drift``);
+- the range of the true geometric carryover ``alpha`` (``alpha_range``): the same uniform
+  draw mapped linearly from the declared range (``kinds``: 0.1 to 0.6) onto the one given,
+  so every other part of the panel stays that of the default panel of the same seed, and
+  ``alpha_range=(0, 0.05)`` gives a panel with (almost) no carryover.
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ def simulate(
     spend_variation: float = 1.0,
     baseline_drift: float = 0.0,
     media_seasonality: float = 0.0,
+    alpha_range: tuple[float, float] | None = None,
 ) -> tuple[pd.DataFrame, Truth]:
     """Simulate a weekly panel with known truth.
 
@@ -136,6 +141,8 @@ def simulate(
         the AR(1) pattern): > 1 covers more of each response curve, 1 is the default panel.
     baseline_drift, media_seasonality : float
         Sizes of a drifting baseline and a seasonal media multiplier (``drift.drifts``).
+    alpha_range : (float, float), optional
+        Range of the true carryover ``alpha``, default (0.1, 0.6); see the module notes.
 
     Returns
     -------
@@ -149,16 +156,13 @@ def simulate(
     rng = np.random.default_rng(seed)
     extra = np.random.default_rng([seed, 1])  # new options only: defaults stay unchanged
     lay = _layout(channels, n_channels, organic, n_controls, n_geos, n_weeks, start)
-    _check_groups(lay.channels, spend_groups)
     frame, geo_size, kwargs = _observed(
         rng, extra, lay, spend_groups, spend_variation, holiday_effect > 0
     )
     # A provisional panel whose target equals the geo size reproduces the model's scalings.
     provisional = MMMData.from_frame(frame, **kwargs)
-    params = _draw_params(rng, extra, spec, lay, noise, geo_spread)
-    if provisional.events:
-        size = holiday_effect * np.exp(holiday_spread * extra.normal(size=n_geos))
-        params["event_coef"] = size[:, None]
+    params = _draw_params(rng, extra, spec, lay, noise, geo_spread, alpha_range)
+    params |= _event_params(extra, provisional, holiday_effect, holiday_spread)
     spec = spec.for_channels(provisional.channels)
     params |= _other_kind_params(seed, len(provisional.channels))
     params |= drift.drifts(seed, provisional, baseline_drift, media_seasonality)
@@ -205,6 +209,7 @@ def _observed(
 ) -> tuple[pd.DataFrame, np.ndarray, dict]:
     """The simulated frame with ``revenue`` equal to each geo's size, the geo sizes
     (dims (geo,)) and the ``MMMData.from_frame`` keywords that describe the frame."""
+    _check_groups(lay.channels, spend_groups)
     geo_size, spend, control_values = _draw_inputs(rng, lay, spend_variation)
     frame = _frame(lay, spend, control_values, geo_size)
     options = _extras(extra, frame, lay, geo_size, spend, spend_groups)
@@ -263,9 +268,11 @@ def _draw_inputs(
     return geo_size, spend, control_values
 
 
-def _draw_params(rng, extra, spec: ModelSpec, lay: _Layout, noise, geo_spread) -> dict:
+def _draw_params(
+    rng, extra, spec: ModelSpec, lay: _Layout, noise, geo_spread, alpha_range=None
+) -> dict:
     """True parameters on the model's scale: paid channels and baseline from ``rng``,
-    organic media from ``extra``."""
+    organic media from ``extra``; ``alpha`` mapped onto ``alpha_range`` when given."""
     n_geos, n_channels = len(lay.geos), len(lay.channels)
     params = {
         **draw_truth(rng, FIRST_TRUTHS, n_channels),
@@ -280,7 +287,28 @@ def _draw_params(rng, extra, spec: ModelSpec, lay: _Layout, noise, geo_spread) -
     params["beta_mu"] = beta_mu
     if lay.organic:
         _add_organic_params(extra, params, n_geos, len(lay.organic), geo_spread)
+    if alpha_range is not None:
+        params["alpha"] = _mapped_alpha(params["alpha"], alpha_range)
     return params
+
+
+def _event_params(extra, provisional: MMMData, effect: float, spread: float) -> dict:
+    """The true per-geo event surge, ``event_coef`` dims (geo, 1), when the panel has
+    the holiday event (from ``extra``); else nothing."""
+    if not provisional.events:
+        return {}
+    size = effect * np.exp(spread * extra.normal(size=len(provisional.geos)))
+    return {"event_coef": size[:, None]}
+
+
+def _mapped_alpha(alpha: np.ndarray, alpha_range) -> np.ndarray:
+    """``alpha`` (dims (channel,), paid and organic) mapped linearly from the declared
+    truth range onto ``alpha_range``."""
+    low, high = (float(v) for v in alpha_range)
+    if not 0.0 <= low <= high < 1.0:
+        raise ValueError(f"alpha_range={alpha_range!r} must satisfy 0 <= low <= high < 1.")
+    lo0, hi0 = transform_parameters()["alpha"].truth
+    return low + (np.asarray(alpha, dtype=float) - lo0) / (hi0 - lo0) * (high - low)
 
 
 def _add_organic_params(extra, params: dict, n_geos: int, n_org: int, geo_spread) -> None:

@@ -13,6 +13,10 @@ planner):
 - ``true_gain_pct``: the weekly plan's true revenue minus the fixed plan's, % of the fixed
   plan's true media revenue (positive: the weekly plan beats it in truth).
 
+``--by-geo`` plans (period, geo, spend group) cells against the best fixed plan of free
+(geo, spend group) cells; ``--alpha-range 0 0.05`` uses the seeds' panels without
+carryover (``bm.simulate(alpha_range=...)``).
+
 ``bm.simulate`` draws each channel's geometric carryover ``alpha`` uniformly on
 (0.1, 0.6) and, by default, no seasonal media multiplier, so the gain here comes from
 carryover at the window's edges and saturation only; ``alpha`` (the truth's, per channel)
@@ -36,8 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from bench_regret import fit_or_load
-from bench_target import markdown, panel_args
-from oracle import simulated, true_draws, true_planner
+from bench_target import markdown, panel, panel_args
+from oracle import true_draws, true_planner
 
 import bayes_mmm as bm
 from bayes_mmm.optimize.flighting import WeekModel, fixed_plan_cells
@@ -55,19 +59,23 @@ def thinned(fit: bm.Fit, n: int) -> Posterior:
 
 
 def study(seed: int, args) -> dict:
-    data, truth = simulated(args.n_geos, args.n_weeks, args.n_channels, seed)
-    fit = fit_or_load(Path(args.fits) / f"fit_s{seed}", data, args)
+    data, truth, path = panel(seed, args)
+    fit = fit_or_load(path, data, args)
     post = thinned(fit, args.draws_used)
     budget = float(data.spend[-args.weeks :].sum())
     t0 = time.perf_counter()
-    plan = bm.optimize.weekly(post, budget, weeks=args.weeks, allow_unconverged=True)
+    plan = bm.optimize.weekly(
+        post, budget, weeks=args.weeks, by_geo=args.by_geo, allow_unconverged=True
+    )
     seconds = time.perf_counter() - t0
     flat = true_planner(data, truth, weeks=args.weeks, flighting="flat")
     fixed_true = true_planner(
         data, truth, weeks=args.weeks, flighting=plan.fixed.attrs["flighting"]
     )
     week = WeekModel(flat, true_draws(data, truth))
-    r_weekly = float(week.revenue(plan.spend.to_numpy())[0])
+    x = plan.spend.to_numpy()
+    x = x.reshape(args.weeks, len(data.geos), -1) if args.by_geo else x
+    r_weekly = float(week.revenue(x)[0])
     r_fixed = float(fixed_true.revenue(fixed_plan_cells(fixed_true, plan.fixed.to_numpy()))[0])
     zero = float(fixed_true.revenue(np.zeros_like(fixed_true.history_spend))[0])
     alpha = np.asarray(truth.params["alpha"], float)
@@ -92,6 +100,7 @@ def main(argv=None) -> None:
     panel_args(ap)
     ap.add_argument("--draws-used", type=int, default=1000)
     ap.add_argument("--weeks", type=int, default=13)
+    ap.add_argument("--by-geo", action="store_true", help="plan (period, geo, group) cells")
     ap.add_argument("--fits", default="runs/h22/fits")
     ap.add_argument("--out", default="runs/bench_flighting")
     args = ap.parse_args(argv)

@@ -74,9 +74,20 @@ def _cells(plan, spend: np.ndarray) -> np.ndarray:
     return h / h.sum(axis=0) * spend[None]
 
 
+def panel(seed: int, args):
+    """The simulated panel of ``seed`` (``MMMData``, ``Truth``) and its saved fit's path:
+    ``fit_s<seed>``, or ``fit_s<seed>_alpha<lo>-<hi>`` with ``--alpha-range``."""
+    extra = {} if args.alpha_range is None else {"alpha_range": tuple(args.alpha_range)}
+    data, truth = simulated(args.n_geos, args.n_weeks, args.n_channels, seed, **extra)
+    name = f"fit_s{seed}"
+    if args.alpha_range is not None:
+        name += "_alpha{:g}-{:g}".format(*args.alpha_range)
+    return data, truth, Path(args.fits) / name
+
+
 def study(seed: int, args) -> list[dict]:
-    data, truth = simulated(args.n_geos, args.n_weeks, args.n_channels, seed)
-    fit = fit_or_load(Path(args.fits) / f"fit_s{seed}", data, args)
+    data, truth, path = panel(seed, args)
+    fit = fit_or_load(path, data, args)
     oracle = true_planner(data, truth, weeks=args.weeks)
     draws, _ = fit.draws
     plan = opt.planner(data, fit.spec, draws, weeks=args.weeks)
@@ -135,7 +146,8 @@ def markdown(df: pd.DataFrame) -> str:
 
 def panel_args(ap: argparse.ArgumentParser) -> None:
     """The panel and fit options ``bench_target`` and ``bench_flighting`` share: seeds 25
-    (strong carryover) and 11 (weak) of ``simulate(10, 156, 5)``, 4 chains × 1000 draws."""
+    (strong carryover) and 11 (weak) of ``simulate(10, 156, 5)``, 4 chains × 1000 draws;
+    ``--alpha-range 0 0.05`` gives the same panels without carryover."""
     ap.add_argument("--seeds", type=int, nargs="+", default=[25, 11])
     ap.add_argument("--n-geos", type=int, default=10)
     ap.add_argument("--n-weeks", type=int, default=156)
@@ -145,6 +157,14 @@ def panel_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--float32", action="store_true", help="ModelSpec(float32=True)")
     ap.add_argument("--adaptation", default=None, help="nutpie mass-matrix adaptation")
+    ap.add_argument(
+        "--alpha-range",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("LOW", "HIGH"),
+        help="range of the true carryover alpha (bm.simulate's alpha_range), e.g. 0 0.05",
+    )
 
 
 def main(argv=None) -> None:

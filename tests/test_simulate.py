@@ -2,6 +2,7 @@
 as the analysis counterfactual at the true parameters, and the seed-003 drivers panel."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import bayes_mmm as bm
@@ -83,3 +84,39 @@ def test_shipped_seed000_truth_gives_the_holiday_on_both_scales():
     revenue = truth[truth.quantity == "holiday_revenue"].set_index("name")["value"]
     mean = panel.groupby("GEO")["REVENUE"].mean()
     np.testing.assert_allclose(effect * mean, revenue.loc[effect.index], rtol=1e-9)
+
+
+def test_alpha_range_changes_the_carryover_alone():
+    """``alpha_range`` maps the same uniform draw onto a new range: spend, controls and
+    every other true parameter are the default panel's, and the revenue differs only
+    through carryover."""
+    kwargs = {"n_geos": 2, "n_weeks": 40, "n_channels": 3, "seed": 5}
+    df, truth = bm.simulate(**kwargs)
+    df0, truth0 = bm.simulate(alpha_range=(0.0, 0.05), **kwargs)
+    df_same, truth_same = bm.simulate(alpha_range=(0.1, 0.6), **kwargs)
+    alpha, alpha0 = truth.params["alpha"], truth0.params["alpha"]
+    # the uniform draw u on (0.1, 0.6) lands at the same relative place in (0, 0.05)
+    np.testing.assert_allclose(alpha0, (alpha - 0.1) / 0.5 * 0.05, rtol=1e-12)
+    assert ((alpha0 >= 0) & (alpha0 <= 0.05)).all()
+    np.testing.assert_allclose(truth_same.params["alpha"], alpha, rtol=1e-12)
+    assert df_same.equals(df)  # the declared range itself gives the default panel
+    for name in ("ec", "slope", "beta", "intercept", "sigma"):
+        np.testing.assert_array_equal(truth0.params[name], truth.params[name])
+    media = ["tv", "search", "social", "control_1"]
+    pd.testing.assert_frame_equal(df0[media], df[media])
+    assert not np.allclose(df0["revenue"], df["revenue"])
+    # almost no carryover: the weeks a flighted channel is off earn (almost) nothing,
+    # where the default panel's carryover earns them half an on-week's contribution
+    off = df0["search"].to_numpy().reshape(40, 2) == 0
+    assert off.any()
+
+    def dark_share(t):
+        contrib = t.contributions.sel(channel="search").values
+        return contrib[off].max() / contrib[~off].mean()
+
+    assert dark_share(truth0) < 0.05 and dark_share(truth) > 0.3
+
+
+def test_alpha_range_outside_zero_one_is_refused():
+    with pytest.raises(ValueError, match="alpha_range"):
+        bm.simulate(n_geos=1, n_weeks=20, n_channels=2, alpha_range=(0.2, 1.0))

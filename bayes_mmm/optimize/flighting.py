@@ -19,6 +19,12 @@ solved on the weekly plan never does worse than it in expectation. The gain is r
 against the better of the best ``"history"`` and ``"flat"`` plans, draw by draw, with
 P(better), scored out of sample by two-fold cross-fitting (see :func:`weekly`).
 
+With ``by_geo=True`` the plan is per (period, geo, spend group): the geo split is free too,
+and the comparator is the best fixed flighting of free (geo, spend group) cells
+(``allocate`` with ``Constraints(by_geo=True)``), so the reported gain is the gain of
+re-timing alone. Caps, floors, dark weeks and ``max_change`` then bound each group's
+weekly total over geos, as in the national plan.
+
 Seasonality of the media effect is not modelled (the media coefficients do not vary over
 time), so the gain comes from carryover into and out of the window and from saturation.
 """
@@ -37,6 +43,7 @@ from scipy.optimize import linprog, minimize
 from bayes_mmm.analysis import summarize
 from bayes_mmm.errors import SpecError
 from bayes_mmm.optimize.allocate import allocate
+from bayes_mmm.optimize.constraints import Constraints
 from bayes_mmm.optimize.factory import gate
 from bayes_mmm.optimize.kernels import grouped_saturation
 from bayes_mmm.optimize.window import Planner, exposure_inputs, plain_planner
@@ -52,9 +59,11 @@ class WeeklyPlan:
     Attributes
     ----------
     spend : DataFrame, dims (period, spend_group)
-        Spend per window week (index 1 … weeks) and spend group.
+        Spend per window week (index 1 … weeks) and spend group; with ``by_geo`` rows
+        are (period, geo) pairs, dims (period × geo, spend_group).
     fixed : Series, dims (spend_group,)
-        The best fixed plan's group totals (``fixed.attrs["flighting"]`` says which).
+        The best fixed plan's group totals (``fixed.attrs["flighting"]`` says which);
+        with ``by_geo`` a DataFrame of its cells, dims (geo, spend_group).
     gain : DataArray, dims (chain, draw)
         Revenue of the weekly plan minus the best fixed plan's, window + tail; with
         ``honest`` (the default) scored out of sample (two-fold cross-fitting, see
@@ -124,14 +133,23 @@ class WeekModel:
         return out
 
     def revenue(self, weekly: np.ndarray, grad: bool = False):
-        """Revenue per draw of ``weekly`` spend, dims (period, spend_group).
+        """Revenue per draw of ``weekly`` spend.
+
+        Parameters
+        ----------
+        weekly : ndarray, dims (period, spend_group) or (period, geo, spend_group)
+            Group spend per week split across geos like history, or spend per cell.
 
         Returns
         -------
         revenue : ndarray, dims (sample,)
-        gradient : ndarray, dims (period, spend_group), mean over draws (with ``grad``)
+        gradient : ndarray, dims of ``weekly``, mean over draws (with ``grad``)
         """
-        per = np.einsum("wk,gk,ck->wgc", weekly, self.share, self.m)
+        cells = weekly.ndim == 3
+        if cells:
+            per = np.einsum("wgk,ck->wgc", weekly, self.m)
+        else:
+            per = np.einsum("wk,gk,ck->wgc", weekly, self.share, self.m)
         # exposure (geo, channel, sample, date): one small matmul per (geo, channel)
         paid = np.matmul(self.kernel, self._shifts(per))
         x = np.ascontiguousarray(paid.transpose(2, 3, 0, 1))  # (sample, date, geo, channel)
@@ -150,6 +168,8 @@ class WeekModel:
             k = min(weeks, g.shape[3] - lag)
             d_per[:k] += g[:, :, lag, lag : lag + k].transpose(2, 0, 1)
         d_per /= len(rev)
+        if cells:
+            return rev, np.einsum("wgc,ck->wgk", d_per, self.m)
         return rev, np.einsum("wgc,gk,ck->wk", d_per, self.share, self.m)
 
 
@@ -224,6 +244,7 @@ def weekly(
     dark: Sequence[int] = (),
     hdi_prob: float = 0.9,
     honest: bool = True,
+    by_geo: bool = False,
     allow_unconverged: bool = False,
 ) -> WeeklyPlan:
     """Allocate ``budget`` per window week and spend group to maximise expected revenue.
@@ -248,6 +269,10 @@ def weekly(
         short, unconverged 3-geo fit the weekly plan lost 2.8% against the best fixed
         plan in truth while P(better) was 0.79 in sample and 0.77 cross-fitted,
         ``benchmarks/FLIGHTING.md``). Costs two more solves.
+    by_geo : bool
+        Plan each (period, geo, spend group) cell instead of splitting each group's
+        weekly spend across geos like history; ``caps``, ``floors``, ``dark`` and
+        ``max_change`` bound each group's weekly total over geos.
 
     Raises
     ------
@@ -266,7 +291,7 @@ def weekly(
     lo, hi = _limits(flat.weeks, labels, budget, caps, floors, dark, max_change)
     model = WeekModel(flat, draws)
     fixed_planners = {f: _as(flat, f, draws) for f in ("flat", "history")}
-    limits = (budget, lo, hi, max_change)
+    limits = (budget, lo, hi, max_change, by_geo)
     n = flat.base.shape[0]
     if honest and n >= 4:
         x, best, totals, gain_values = _cross_fitted(model, fixed_planners, limits, n)
@@ -274,8 +299,7 @@ def weekly(
         x, best, totals = _plans(model, fixed_planners, limits, np.arange(n))
         gain_values = _gain_on(model, fixed_planners, x, best, totals, np.arange(n))
     gain = xr.DataArray(gain_values.reshape(shape), dims=SAMPLE_DIMS, name="gain")
-    spend = pd.DataFrame(x, index=pd.RangeIndex(1, flat.weeks + 1, name="period"), columns=labels)
-    fixed_spend = pd.Series(totals, index=labels, name="fixed")
+    spend, fixed_spend = _labelled(flat, x, totals)
     fixed_spend.attrs["flighting"] = best
     return WeeklyPlan(
         spend=spend,
@@ -285,6 +309,21 @@ def weekly(
         table=summarize(gain.expand_dims(quantity=["gain"]), hdi_prob),
         budget=float(budget),
         weeks=flat.weeks,
+    )
+
+
+def _labelled(flat: Planner, x: np.ndarray, totals: np.ndarray):
+    """The weekly plan ``x`` and the fixed plan ``totals`` as labelled frames: (period,
+    spend_group) and a Series (spend_group,), or with cells (``x`` dims (period, geo,
+    spend_group)) rows (period, geo) and a (geo, spend_group) frame."""
+    labels = list(flat.labels)
+    periods = pd.RangeIndex(1, flat.weeks + 1, name="period")
+    if x.ndim == 2:
+        return pd.DataFrame(x, periods, labels), pd.Series(totals, labels, name="fixed")
+    rows = pd.MultiIndex.from_product([periods, list(flat.data.geos)], names=["period", "geo"])
+    geos = pd.Index(flat.data.geos, name="geo")
+    return pd.DataFrame(x.reshape(-1, len(labels)), rows, labels), pd.DataFrame(
+        totals, geos, labels
     )
 
 
@@ -308,31 +347,39 @@ def _cross_fitted(model: WeekModel, fixed_planners: dict, limits: tuple, n: int)
 def _plans(
     model: WeekModel, fixed_planners: dict, limits: tuple, index, start=None
 ) -> tuple[np.ndarray, str, np.ndarray]:
-    """The weekly plan and the best fixed plan (flighting, group totals) on draws
-    ``index``; ``limits`` is (budget, lower, upper, max_change). SLSQP starts from the
-    best flat plan, or from ``start`` (dims (period, spend_group)) when that meets the
-    limits and earns more on these draws."""
-    budget, lo, hi, max_change = limits
+    """The weekly plan and the best fixed plan (flighting, group totals or, with
+    ``by_geo``, cells) on draws ``index``; ``limits`` is (budget, lower, upper,
+    max_change, by_geo). SLSQP starts from the best flat plan, or from ``start`` (dims of
+    the plan) when that meets the limits and earns more on these draws."""
+    budget, lo, hi, _, by_geo = limits
     fixed = {}
     for f, pl in fixed_planners.items():
         sub = pl.subset(index)
-        totals = allocate(sub, budget, (1, len(index))).spend.to_numpy()
+        totals = allocate(sub, budget, (1, len(index)), Constraints(by_geo=by_geo)).spend
+        totals = totals.to_numpy()
         fixed[f] = (sub.revenue(fixed_plan_cells(pl, totals)).mean(), totals)
-    y0 = np.clip(np.tile(fixed["flat"][1] / model.plan.weeks, (model.plan.weeks, 1)), lo, hi)
+    flat_totals = fixed["flat"][1]
+    group_totals = flat_totals.sum(axis=0) if by_geo else flat_totals
+    y0 = np.clip(np.tile(group_totals / model.plan.weeks, (model.plan.weeks, 1)), lo, hi)
+    if by_geo:  # the flat cells' geo split, each week
+        split = flat_totals / np.where(group_totals > 0, group_totals, 1.0)
+        y0 = y0[:, None, :] * np.where(group_totals > 0, split, 1.0 / len(split))[None]
     sub_model = model.subset(index)
     if start is not None and _meets(start, limits):
         if sub_model.revenue(start).mean() > sub_model.revenue(y0).mean():
             y0 = start
-    x = _solve(sub_model, budget, lo, hi, max_change, y0)
+    x = _solve(sub_model, limits, y0)
     best = max(fixed, key=lambda f: fixed[f][0])
     return x, best, fixed[best][1]
 
 
 def _meets(x: np.ndarray, limits: tuple) -> bool:
     """Whether weekly plan ``x`` spends the budget within the limits (to 1e-9)."""
-    budget, lo, hi, max_change = limits
+    budget, lo, hi, max_change, by_geo = limits
     tol = 1e-9 * budget
-    ok = abs(x.sum() - budget) <= tol and (x >= lo - tol).all() and (x <= hi + tol).all()
+    ok = not by_geo or bool((x >= -tol).all())
+    x = x.sum(axis=1) if by_geo else x  # group totals per week
+    ok = ok and abs(x.sum() - budget) <= tol and (x >= lo - tol).all() and (x <= hi + tol).all()
     if max_change is not None and len(x) > 1:
         ok = ok and bool((np.abs(np.diff(x, axis=0)) <= max_change + tol).all())
     return bool(ok)
@@ -351,35 +398,96 @@ def _as(flat: Planner, flighting: str, draws) -> Planner:
 
 
 def fixed_plan_cells(plan: Planner, totals: np.ndarray) -> np.ndarray:
-    """Group totals split across geos like history, dims (geo, spend_group)."""
+    """Group totals (dims (spend_group,)) split across geos like history, dims (geo,
+    spend_group); cells (dims (geo, spend_group)) are returned as they are."""
+    if np.ndim(totals) == 2:
+        return np.asarray(totals, dtype=float)
     tot = plan.history_spend.sum(axis=0, keepdims=True)
     share = np.where(tot > 0, plan.history_spend / np.where(tot > 0, tot, 1.0), 1 / tot.size)
     return share * totals[None]
 
 
-def _solve(model: WeekModel, budget, lo, hi, max_change, y0) -> np.ndarray:
-    """SLSQP on the weekly spend (scaled by the budget), from ``y0``."""
-    shape = lo.shape
+def _solve(model: WeekModel, limits: tuple, y0: np.ndarray) -> np.ndarray:
+    """SLSQP on the weekly spend (scaled by the budget), from ``y0`` (dims of the plan:
+    (period, spend_group), or (period, geo, spend_group) with ``by_geo``)."""
+    budget, lo, hi, max_change, by_geo = limits
+    if by_geo and max_change is None and not (lo > 0).any() and ((hi == 0) | (hi >= budget)).all():
+        return _solve_cells(model, budget, hi > 0, y0)
+    shape = y0.shape
     norm = max(abs(float(model.revenue(y0).mean())), 1e-12)
 
     def fun(z):
         rev, g = model.revenue(z.reshape(shape) * budget, grad=True)
         return -rev.mean() / norm, -g.ravel() * budget / norm
 
+    # ``totals @ z``: each (period, spend group)'s spend (summed over geos with by_geo)
+    totals = _group_totals(shape) if by_geo else np.eye(lo.size)
     cons = [{"type": "eq", "fun": lambda z: z.sum() - 1.0, "jac": lambda z: np.ones_like(z)}]
+    if by_geo:  # per-week group limits bind the sums over geos; cells keep 0 ≤ z ≤ cap
+        for rows, sign, edge in ((lo.ravel() > 0, 1.0, lo), (hi.ravel() < budget, -1.0, hi)):
+            a, b = sign * totals[rows], sign * edge.ravel()[rows] / budget
+            if rows.any():
+                cons.append(_linear(a, b))
+        bounds = np.broadcast_to(hi[:, None, :], shape).ravel() / budget
+        bounds = list(zip(np.zeros(bounds.size), bounds))
+    else:
+        bounds = list(zip((lo / budget).ravel(), (hi / budget).ravel()))
     if max_change is not None and shape[0] > 1:
-        n = shape[0] * shape[1]
-        diff = np.eye(n)[shape[1] :] - np.eye(n)[: -shape[1]]  # week w+1 minus week w
-        step = max_change / budget
-        cons.append({"type": "ineq", "fun": lambda z: step - diff @ z, "jac": lambda z: -diff})
-        cons.append({"type": "ineq", "fun": lambda z: step + diff @ z, "jac": lambda z: diff})
+        groups = lo.shape[1]
+        diff = (np.eye(lo.size)[groups:] - np.eye(lo.size)[:-groups]) @ totals  # w+1 minus w
+        step = np.full(len(diff), max_change / budget)
+        cons += [_linear(-diff, -step), _linear(diff, -step)]
     res = minimize(
         fun,
         (y0 / budget).ravel(),
         jac=True,
         method="SLSQP",
-        bounds=list(zip((lo / budget).ravel(), (hi / budget).ravel())),
+        bounds=bounds,
         constraints=cons,
         options={"maxiter": 300, "ftol": 1e-10},
     )
-    return np.clip(res.x.reshape(shape), lo / budget, hi / budget) * budget
+    low, high = np.array(bounds).T
+    return np.clip(res.x, low, high).reshape(shape) * budget
+
+
+def _solve_cells(model: WeekModel, budget: float, open_: np.ndarray, y0: np.ndarray):
+    """A by-geo plan whose only limits are the budget and dark weeks (``open_``, dims
+    (period, spend_group), False where dark): L-BFGS-B on softmax logits of the open
+    cells' shares of the budget. SLSQP's dense quadratic subproblems cost seconds per
+    iteration at hundreds of cells; here an iteration costs one revenue evaluation.
+    The start mixes ``y0`` (dims (period, geo, spend_group)) with an even spread
+    (1e-3 of the budget) so that no cell starts at zero, and the result is kept only
+    when it beats ``y0`` on these draws."""
+    shape = y0.shape
+    mask = np.broadcast_to(open_[:, None, :], shape).ravel()
+    share = 0.999 * y0.ravel()[mask] / budget + 1e-3 / mask.sum()
+    norm = max(abs(float(model.revenue(y0).mean())), 1e-12)
+
+    def cells(theta):
+        w = np.exp(theta - theta.max())
+        x = np.zeros(mask.size)
+        x[mask] = w / w.sum()
+        return x
+
+    def fun(theta):
+        x = cells(theta)
+        rev, g = model.revenue(x.reshape(shape) * budget, grad=True)
+        w, gm = x[mask], g.ravel()[mask] * budget
+        return -rev.mean() / norm, -w * (gm - w @ gm) / norm
+
+    opts = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-10}
+    res = minimize(fun, np.log(share), jac=True, method="L-BFGS-B", options=opts)
+    x = cells(res.x).reshape(shape) * budget
+    return x if model.revenue(x).mean() > model.revenue(y0).mean() else y0
+
+
+def _linear(a: np.ndarray, b: np.ndarray) -> dict:
+    """The SLSQP constraint ``a @ z - b ≥ 0``."""
+    return {"type": "ineq", "fun": lambda z: a @ z - b, "jac": lambda z: a}
+
+
+def _group_totals(shape: tuple) -> np.ndarray:
+    """The matrix summing a (period, geo, spend_group) plan, flattened, over geos:
+    dims (period × spend_group, period × geo × spend_group)."""
+    weeks, geos, groups = shape
+    return np.kron(np.eye(weeks), np.kron(np.ones((1, geos)), np.eye(groups)))

@@ -8,11 +8,15 @@ differences; the plan against its limits and against the best fixed flighting.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+import xarray as xr
 
-from bayes_mmm import SpecError
+from bayes_mmm import MMMData, SpecError
+from bayes_mmm.optimize import weekly
 from bayes_mmm.optimize.flighting import WeekModel, fixed_plan_cells
 from bayes_mmm.optimize.window import plain_planner
+from bayes_mmm.posterior import Posterior
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +92,116 @@ def test_limits_hold(tiny_fit, budget):
 def test_contradictory_limits_raise_spec_error(tiny_fit, budget, kwargs, match):
     with pytest.raises(SpecError, match=match):
         tiny_fit.optimize(budget, flighting="optimize", allow_unconverged=True, **kwargs)
+
+
+# ---------------------------------------------------------------------- by_geo=True
+@pytest.fixture(scope="module")
+def twin_geos(tiny_fit) -> Posterior:
+    """The tiny posterior on a panel whose geos are copies of its first geo, with that
+    geo's media effects in every geo: a by-geo plan has nothing to gain from the geo
+    split, so its weekly group totals are the national plan's."""
+    d = tiny_fit.data
+    frame = d.to_frame()
+    first = frame[frame["geo"] == d.geos[0]]
+    frame = pd.concat([first.assign(geo=g) for g in d.geos], ignore_index=True)
+    data = MMMData.from_frame(
+        frame,
+        date="date",
+        target=d.target_name,
+        media=list(d.channels),
+        geo="geo",
+        controls=list(d.controls),
+    )
+    idata = tiny_fit.posterior.idata.copy()
+    post = idata["posterior"].to_dataset()
+    for name in ("beta", "beta_z"):
+        post[name] = post[name].isel(geo=[0] * len(d.geos)).assign_coords(geo=list(d.geos))
+    idata["posterior"] = xr.DataTree(post)
+    return Posterior(data, tiny_fit.spec, idata)
+
+
+def test_a_flat_plan_of_cells_is_the_flat_planners_plan(model):
+    week, flat = model
+    cells = np.random.default_rng(2).uniform(1e3, 5e4, (3, 3))  # (geo, spend_group)
+    expected = flat.revenue(cells)
+    got = week.revenue(np.tile(cells / 13, (13, 1, 1)))
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_cell_gradient_matches_finite_differences(model):
+    week, _ = model
+    x = np.random.default_rng(3).uniform(1e3, 2e4, (13, 3, 3))  # (period, geo, group)
+    _, g = week.revenue(x, grad=True)
+    assert g.shape == x.shape
+    for idx in [(0, 0, 0), (4, 2, 1), (12, 1, 2), (7, 0, 2)]:
+        e = np.zeros_like(x)
+        e[idx] = 1.0
+        fd = (week.revenue(x + e).mean() - week.revenue(x - e).mean()) / 2
+        assert g[idx] == pytest.approx(fd, rel=1e-5)
+
+
+def test_by_geo_plan_on_identical_geos_is_the_national_plan(twin_geos):
+    budget = float(twin_geos.data.spend[-13:].sum())
+    national = weekly(twin_geos, budget, honest=False, allow_unconverged=True)
+    cells = weekly(twin_geos, budget, honest=False, by_geo=True, allow_unconverged=True)
+    assert cells.spend.index.names == ["period", "geo"]
+    assert cells.spend.shape == (13 * 3, 3)
+    x = cells.spend.to_numpy().reshape(13, 3, 3)
+    assert x.sum() == pytest.approx(budget, rel=1e-6)
+    # the national plan splits each week like history: a third per geo here
+    np.testing.assert_allclose(x.sum(axis=1), national.spend.to_numpy(), atol=2e-3 * budget)
+    thirds = np.broadcast_to(x.sum(axis=1, keepdims=True) / 3, x.shape)
+    np.testing.assert_allclose(x, thirds, atol=2e-3 * budget)
+    assert cells.fixed.shape == (3, 3) and cells.fixed.attrs["flighting"] in ("flat", "history")
+    assert cells.table.loc["gain", "mean"] == pytest.approx(
+        national.table.loc["gain", "mean"], rel=0.02, abs=1e-6 * budget
+    )
+
+
+def test_by_geo_plan_keeps_the_weekly_group_limits(tiny_fit, budget):
+    step = budget / 13 * 0.2
+    plan = tiny_fit.optimize(
+        budget,
+        flighting="optimize",
+        by_geo=True,
+        dark=[1, 2],
+        caps={"social": budget / 13},
+        max_change=step,
+        honest=False,
+        allow_unconverged=True,
+    )
+    x = plan.spend.to_numpy().reshape(13, 3, 3)
+    totals = x.sum(axis=1)  # (period, spend_group)
+    tol = 1e-6 * budget
+    assert x.sum() == pytest.approx(budget, rel=1e-6)
+    assert (x >= -tol).all()
+    np.testing.assert_allclose(x[:2], 0.0, atol=tol)
+    assert (totals[:, 2] <= budget / 13 + tol).all()
+    assert (np.abs(np.diff(totals, axis=0)) <= step + tol).all()
+    assert plan.prob_better == pytest.approx((plan.gain.values > 0).mean())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"floors": {"tv": 2e5}}, "flighting limits allow"),
+        ({"dark": [1], "max_change": 0.0}, "cannot be met together with the budget"),
+    ],
+)
+def test_by_geo_contradictory_limits_raise_spec_error(tiny_fit, budget, kwargs, match):
+    with pytest.raises(SpecError, match=match):
+        tiny_fit.optimize(
+            budget, flighting="optimize", by_geo=True, allow_unconverged=True, **kwargs
+        )
+
+
+def test_by_geo_plan_with_budget_alone_matches_the_constrained_solver(tiny_fit, budget):
+    """Without caps, floors or ``max_change`` the by-geo plan uses its own solver (softmax
+    shares); a ``max_change`` that cannot bind sends the same problem to SLSQP."""
+    kwargs = {"flighting": "optimize", "by_geo": True, "honest": False}
+    fast = tiny_fit.optimize(budget, dark=[4], allow_unconverged=True, **kwargs)
+    slow = tiny_fit.optimize(budget, dark=[4], max_change=budget, allow_unconverged=True, **kwargs)
+    assert fast.table.loc["gain", "mean"] == pytest.approx(slow.table.loc["gain", "mean"], rel=1e-5)
+    x = fast.spend.to_numpy().reshape(13, 3, 3)
+    np.testing.assert_allclose(x[3], 0.0, atol=1e-9 * budget)
+    assert x.sum() == pytest.approx(budget, rel=1e-9) and (x >= 0).all()
