@@ -81,11 +81,22 @@ class Convergence:
         if self.passed:
             return "converged: " + ", ".join(f"{g.name} {g.value:.4g}" for g in self.gates)
         return "NOT CONVERGED — " + "; ".join(
-            f"{g.name} = {g.value:.4g} (needs {g.threshold}): {g.remedy}" for g in self.failed
+            f"{g.name} = {_failing(g)} (needs {g.threshold}): {g.remedy}" for g in self.failed
         )
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([g.__dict__ for g in self.gates]).set_index("name")
+
+
+def _failing(gate: Gate) -> str:
+    """A failed gate's value with enough digits to differ from its threshold: an R-hat of
+    1.0101 printed as "1.01" next to "needs ≤ 1.01" reads as a pass."""
+    bound = gate.threshold.split()[-1]
+    for digits in range(4, 10):
+        text = f"{gate.value:.{digits}g}"
+        if text != bound:
+            return text
+    return repr(gate.value)
 
 
 def flatten(ds: xr.Dataset, column: str) -> pd.Series:
