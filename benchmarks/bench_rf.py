@@ -90,15 +90,9 @@ def plan_rf(fit: bm.Fit, weeks: int = 13) -> None:
     at its historical and at its optimal frequency."""
     budget = float(fit.data.spend[-weeks:].sum())
     bounds = {g: (0.7, 1.3) for g in fit.data.group_labels}
+    how = {"weeks": weeks, "bounds": bounds, "bounds_relative": True, "allow_unconverged": True}
     for mode in ("history", "optimal"):
-        plan = fit.optimize(
-            budget,
-            weeks=weeks,
-            bounds=bounds,
-            bounds_relative=True,
-            rf_frequency=mode,
-            allow_unconverged=True,
-        )
+        plan = fit.optimize(budget, rf_frequency=mode, **how)
         print(f"rf_frequency={mode}: P(better)={plan.prob_better:.2f}")
         print(plan.table[["current", "optimal", "mroi_mean", "mroi_lower", "mroi_upper"]])
 
