@@ -219,3 +219,28 @@ def test_report_budget_section_and_planner_page_take_an_rf_fit(rf_fit, tmp_path)
     assert section.tables
     page = planner(rf_fit, tmp_path / "planner.html", plan=plan)
     assert page.stat().st_size > 0
+
+
+@pytest.mark.parametrize("mode", ["history", {"video": 2.5}], ids=["history", "given"])
+def test_forecast_of_an_rf_plan_matches_the_optimizer(rf_fit, mode):
+    """The plan as a future frame (reach and frequency columns) forecast by
+    ``compare_scenarios``, a separate code path: its uplift over the current plan is the
+    allocation's, draw by draw."""
+    from bayes_mmm.forecast import compare_scenarios, future_panel
+
+    budget = float(rf_fit.data.spend[-WEEKS:].sum())
+    how = {"bounds": {"video": (0.5, 1.5)}, "bounds_relative": True, "allow_unconverged": True}
+    alloc = rf_fit.optimize(budget, rf_frequency=mode, **how)
+    frames = {
+        "current": opt.plan_frame(rf_fit.data, alloc.current, WEEKS, rf_frequency=mode),
+        "optimal": opt.plan_frame(rf_fit.data, alloc, WEEKS, rf_frequency=mode),
+    }
+    assert {"video_reach", "video_frequency"} <= set(frames["optimal"].columns)
+    panel = future_panel(rf_fit.data, frames["optimal"].drop(columns="video"), controls="last")
+    np.testing.assert_allclose(
+        panel.media[..., 1], frames["optimal"]["video"].to_numpy().reshape(WEEKS, -1)
+    )
+    cmp = compare_scenarios(rf_fit, frames, controls="last")
+    np.testing.assert_allclose(
+        cmp.uplift.sel(scenario="optimal").values, alloc.uplift.values, rtol=1e-8
+    )
