@@ -57,7 +57,8 @@ def load_meridian(path: Path = CSV) -> bm.MMMData:
 def fit_timed(data, spec, args, name: str = "") -> tuple[bm.Fit, float]:
     """Fit (or read back the cached fit ``name``) and the fit's wall time in seconds."""
     key = f"{name}_c{args.chains}_d{args.draws}_t{args.tune}_s{args.seed}" if name else ""
-    path = Path(args.cache) / key if args.cache and key else None
+    cache = getattr(args, "cache", "")  # bench_daily's arguments have none
+    path = Path(cache) / key if cache and key else None
     if path is not None and path.exists():
         fit = bm.load(path)
         return fit, float(fit.meta.get("wall_s", float("nan")))
