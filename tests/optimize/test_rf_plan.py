@@ -221,7 +221,7 @@ def test_report_budget_section_and_planner_page_take_an_rf_fit(rf_fit, tmp_path)
     assert page.stat().st_size > 0
 
 
-@pytest.mark.parametrize("mode", ["history", {"video": 2.5}], ids=["history", "given"])
+@pytest.mark.parametrize("mode", MODES, ids=["history", "optimal", "given"])
 def test_forecast_of_an_rf_plan_matches_the_optimizer(rf_fit, mode):
     """The plan as a future frame (reach and frequency columns) forecast by
     ``compare_scenarios``, a separate code path: its uplift over the current plan is the
@@ -232,8 +232,8 @@ def test_forecast_of_an_rf_plan_matches_the_optimizer(rf_fit, mode):
     how = {"bounds": {"video": (0.5, 1.5)}, "bounds_relative": True, "allow_unconverged": True}
     alloc = rf_fit.optimize(budget, rf_frequency=mode, **how)
     frames = {
-        "current": opt.plan_frame(rf_fit.data, alloc.current, WEEKS, rf_frequency=mode),
-        "optimal": opt.plan_frame(rf_fit.data, alloc, WEEKS, rf_frequency=mode),
+        "current": rf_fit.plan_frame(alloc.current, WEEKS, rf_frequency=mode),
+        "optimal": rf_fit.plan_frame(alloc, WEEKS, rf_frequency=mode),
     }
     assert {"video_reach", "video_frequency"} <= set(frames["optimal"].columns)
     panel = future_panel(rf_fit.data, frames["optimal"].drop(columns="video"), controls="last")
