@@ -47,7 +47,7 @@ import pandas as pd
 import xarray as xr
 
 from bayes_mmm.errors import DataError, DataWarning, format_rows
-from bayes_mmm.rf_input import rf_fields, with_rf
+from bayes_mmm.rf_input import rf_fields, rf_source_attr, rf_sources, source_columns_of, with_rf
 from bayes_mmm.validate import (
     Roles,
     _check_calendar,
@@ -213,7 +213,7 @@ class MMMData:
             target_name=target,
             freq=freq,
             national=geo is None,
-            source_columns={"date": date, "geo": geo or "", "geo_group": geo_group or ""},
+            source_columns=rf_sources(rf, date=date, geo=geo or "", geo_group=geo_group or ""),
             **_event_arrays(cube, roles.events, holidays, country),
             **_geo_fields(df.loc[frame.index], frame, geo_col, geo, geo_group, population),
             **rf_fields(df.loc[frame.index], cube, rf),
@@ -490,6 +490,7 @@ class MMMData:
         if self.rf_channels:
             ds["frequency"] = (("date", "geo", "rf_channel"), self.frequency)
             ds = ds.assign_coords(rf_channel=list(self.rf_channels))
+            ds.attrs["source_rf"] = rf_source_attr(self.source_columns)
         return ds
 
     @classmethod
@@ -509,11 +510,7 @@ class MMMData:
             target_name=str(ds.attrs["target_name"]),
             freq=str(ds.attrs["freq"]),
             national=bool(ds.attrs["national"]),
-            source_columns={
-                "date": ds.attrs["source_date"],
-                "geo": ds.attrs["source_geo"],
-                "geo_group": ds.attrs.get("source_group", ""),
-            },
+            source_columns=source_columns_of(ds.attrs),
             events=tuple(str(e) for e in ds["event"].values) if "event" in ds.coords else (),
             event_values=ds["event_values"].values if "event_values" in ds else None,
             geo_group=tuple(str(g) for g in ds["geo_group"].values) if "geo_group" in ds else (),

@@ -32,6 +32,7 @@ from bayes_mmm.optimize import plan_frame as budget_plan_frame
 from bayes_mmm.optimize import reach as reach_target
 from bayes_mmm.optimize import weekly as weekly_plan
 from bayes_mmm.optimize import what_if as budget_scenario
+from bayes_mmm.optimize.rf_optimal import resolve_rf_frequency
 from bayes_mmm.posterior import Draws, Posterior
 from bayes_mmm.report import report as write_report
 from bayes_mmm.sample import SAMPLERS, Run, prior_predictive, sample
@@ -210,10 +211,14 @@ class Fit:
         ``bayes_mmm.forecast.compare_scenarios``."""
         return forecast.compare_scenarios(self.posterior, frames, reference=reference, **kwargs)
 
-    def plan_frame(self, plan, weeks: int = 13, flighting: str = "history") -> pd.DataFrame:
+    def plan_frame(
+        self, plan, weeks: int = 13, flighting: str = "history", rf_frequency="history"
+    ) -> pd.DataFrame:
         """A budget plan (``Allocation``, or spend per group) as a future frame for
-        :meth:`predict`; see ``bayes_mmm.optimize.plan_frame``."""
-        return budget_plan_frame(self.data, plan, weeks=weeks, flighting=flighting)
+        :meth:`predict`; see ``bayes_mmm.optimize.plan_frame`` (``rf_frequency`` as in
+        :meth:`optimize`)."""
+        rf = resolve_rf_frequency(self.data, self.spec, self.draws[0], rf_frequency)
+        return budget_plan_frame(self.data, plan, weeks, flighting, rf_frequency=rf)
 
     def refresh(self, new_data: MMMData, **kwargs: Any) -> Fit:
         """Refit warm on a panel with new weeks; the change report is in

@@ -36,6 +36,8 @@ from bayes_mmm.errors import DataError, format_rows
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior, chunked, to_sample_array
 from bayes_mmm.response import Design, expected_response, make_design, media_response
 from bayes_mmm.results import predictive_noise
+from bayes_mmm.rf import rf_design
+from bayes_mmm.rf_input import future_rf_frame, rf_source_columns
 from bayes_mmm.transforms import lag_stack
 
 CONTROL_FILLS = ("error", "last", "mean")
@@ -53,7 +55,9 @@ def _check_frame(history: MMMData, frame: pd.DataFrame, controls: str) -> pd.Dat
     if controls not in CONTROL_FILLS:
         raise ValueError(f"controls={controls!r}: choose one of {CONTROL_FILLS}.")
     date, geo = _source(history)
+    frame = future_rf_frame(frame, history.rf_channels, history.source_columns)
     needed = [date, *([geo] if geo else []), *history.channels, *history.spend_groups]
+    needed += _frequency_columns(history)
     if controls == "error":
         needed += list(history.controls)
     needed += [e for e in history.events if not e.startswith("holiday:")]
@@ -89,6 +93,11 @@ def _check_frame(history: MMMData, frame: pd.DataFrame, controls: str) -> pd.Dat
             " keep one row per date and geo."
         )
     return df.set_index([date, "__geo__"])
+
+
+def _frequency_columns(history: MMMData) -> list[str]:
+    """The future frame's frequency column of each R&F channel, dims (rf_channel,)."""
+    return [rf_source_columns(history.source_columns, c)[1] for c in history.rf_channels]
 
 
 def _future_dates(history: MMMData, dates: pd.DatetimeIndex, date_col: str) -> pd.DatetimeIndex:
@@ -201,10 +210,12 @@ def future_panel(history: MMMData, frame: pd.DataFrame, controls: str = "error")
     target = np.full((len(dates), len(history.geos)), np.nan)
     if history.target_name in wide.columns:
         target = wide[history.target_name].to_numpy(float).reshape(target.shape)
+    frequency = cube(_frequency_columns(history), True) if history.rf_channels else None
     return replace(
         history,
         dates=dates,
         target=target,
+        frequency=frequency,
         media=cube(history.channels, non_negative=True),
         spend=cube(history.spend_groups, non_negative=True),
         control_values=ctrl,
@@ -216,7 +227,7 @@ def extend(history: MMMData, future: MMMData) -> MMMData:
     """The history followed by the future periods: every array with a leading ``date``
     dim is concatenated (no content checks; the future target may be NaN)."""
     changes = {"dates": history.dates.append(future.dates)}
-    for name in ("target", "media", "spend", "control_values", "event_values"):
+    for name in ("target", "media", "spend", "control_values", "event_values", "frequency"):
         a, b = getattr(history, name), getattr(future, name)
         if a is not None:
             changes[name] = np.concatenate([a, b], axis=0)
@@ -269,6 +280,7 @@ def forecast_design(train: Posterior, panel: MMMData, start: int = 0, tail: int 
     keep = slice(start, None)
     return replace(
         base,
+        rf=_forecast_rf(hist, spec, panel, keep, tail),
         stack=lag_stack(panel.media / tsc.media[None], spec.l_max, tail=tail)[:, keep],
         trend=(days / span)[keep],
         fourier=base.fourier[keep],
@@ -277,6 +289,24 @@ def forecast_design(train: Posterior, panel: MMMData, start: int = 0, tail: int 
         events=None if base.events is None else base.events[keep],
         control_stack=None if control_stack is None else control_stack[:, keep],
     )
+
+
+def _forecast_rf(hist: MMMData, spec, panel: MMMData, keep: slice, tail: int):
+    """The R&F lag stacks of ``panel`` on the training panel's reach and frequency scales
+    (``Design.rf``), dates from ``keep``; None without R&F channels."""
+    if not hist.rf_channels:
+        return None
+    tsc, index = hist.scaling, [hist.channels.index(c) for c in hist.rf_channels]
+    reach = panel.media[..., index] / tsc.media[None][..., index]
+    full = rf_design(reach, panel.frequency / tsc.frequency, index, spec.l_max, tail)
+    return _slice_rf(full, keep)
+
+
+def _slice_rf(rf, dates: slice):
+    """``Design.rf`` on the dates ``dates`` (None stays None)."""
+    if rf is None:
+        return None
+    return replace(rf, reach=rf.reach[:, dates], frequency=rf.frequency[:, dates])
 
 
 # ---------------------------------------------------------------------- draws
@@ -449,12 +479,13 @@ def scenario_revenue(post: Posterior, future: MMMData) -> np.ndarray:
         controls=design.controls[:n],
         events=None if design.events is None else design.events[:n],
         control_stack=None if design.control_stack is None else design.control_stack[:, :n],
+        rf=_slice_rf(design.rf, slice(None, n)),
     )
-    scale = design.target_scale
+    scale, rf_after = design.target_scale, _slice_rf(design.rf, slice(n, None))
 
     def one(c):
         inside = (expected_response(window, c, spec) * scale).sum(axis=(-2, -1))
-        after = media_response(design.stack[:, n:], c, spec).sum(axis=-1) * scale
+        after = media_response(design.stack[:, n:], c, spec, rf_after).sum(axis=-1) * scale
         return inside + after.sum(axis=(-2, -1))
 
     return chunked(post.draws.values, one)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import pandas as pd
@@ -110,6 +111,53 @@ def rf_fields(df: pd.DataFrame, cube, rf: Mapping[str, tuple[str, str]]) -> dict
     frame = df[cols].astype(float)
     frame.index = cube.indexed.index
     return {"rf_channels": tuple(rf), "frequency": type(cube)(frame, cube.dates, cube.geos)(cols)}
+
+
+RF_KEYS = ("reach", "frequency")  # source_columns "reach:<channel>", "frequency:<channel>"
+
+
+def rf_sources(rf: Mapping[str, tuple[str, str]], **sources: str) -> dict[str, str]:
+    """``MMMData.source_columns``: ``sources`` (date, geo, geo_group) and the R&F channels'
+    columns as ``"reach:<channel>"`` and ``"frequency:<channel>"``."""
+    out = dict(sources)
+    for channel, (reach, freq) in rf.items():
+        out[f"reach:{channel}"], out[f"frequency:{channel}"] = reach, freq
+    return out
+
+
+def rf_source_attr(source_columns: Mapping[str, str]) -> str:
+    """The R&F entries of ``source_columns`` as one dataset attribute (JSON)."""
+    return json.dumps({k: v for k, v in source_columns.items() if k.split(":")[0] in RF_KEYS})
+
+
+def source_columns_of(attrs: Mapping) -> dict[str, str]:
+    """``MMMData.source_columns`` from the attributes ``MMMData.to_dataset`` writes."""
+    return {
+        "date": attrs["source_date"],
+        "geo": attrs["source_geo"],
+        "geo_group": attrs.get("source_group", ""),
+        **json.loads(attrs.get("source_rf", "{}")),
+    }
+
+
+def rf_source_columns(source_columns: Mapping[str, str], channel: str) -> tuple[str, str]:
+    """The (reach, frequency) columns of R&F ``channel`` in the training frame; a panel read
+    before they were recorded falls back to ``<channel>`` and ``<channel>_frequency``."""
+    return (
+        source_columns.get(f"reach:{channel}", channel),
+        source_columns.get(f"frequency:{channel}", f"{channel}_frequency"),
+    )
+
+
+def future_rf_frame(frame: pd.DataFrame, rf_channels, source_columns) -> pd.DataFrame:
+    """A future frame with each R&F channel's reach under the channel's own name (as the
+    training panel holds it), taken from its reach column when the frame has that."""
+    out = frame
+    for channel in rf_channels:
+        reach, _ = rf_source_columns(source_columns, channel)
+        if reach in frame.columns and channel not in frame.columns:
+            out = out.assign(**{channel: frame[reach]})
+    return out
 
 
 def with_rf(df, media, reach_frequency, spend, population, date, geo):

@@ -11,6 +11,10 @@ recovery : fit ``simulate_rf`` panels (seeds ``--seeds``) and report whether the
 speed : a ``--geos``-geo weekly ``simulate_rf`` panel fitted twice: video as R&F, then
     video as impressions (reach × frequency); print both wall times and their ratio.
 
+Fits are cached under ``--cache`` (default ``benchmarks/.cache/``, git-ignored), one
+bundle per mode, seed and size, and read back on a rerun (the wall time reported is the
+original fit's); ``--cache ''`` refits.
+
 Run: .venv/bin/python benchmarks/bench_rf.py meridian [--chains 4 --draws 1000 --tune 1000]
      .venv/bin/python benchmarks/bench_rf.py recovery --seeds 0 1 2
      .venv/bin/python benchmarks/bench_rf.py speed --geos 40
@@ -50,7 +54,14 @@ def load_meridian(path: Path = CSV) -> bm.MMMData:
     )
 
 
-def fit_timed(data, spec, args) -> tuple[bm.Fit, float]:
+def fit_timed(data, spec, args, name: str = "") -> tuple[bm.Fit, float]:
+    """Fit (or read back the cached fit ``name``) and the fit's wall time in seconds."""
+    key = f"{name}_c{args.chains}_d{args.draws}_t{args.tune}_s{args.seed}" if name else ""
+    cache = getattr(args, "cache", "")  # bench_daily's arguments have none
+    path = Path(cache) / key if cache and key else None
+    if path is not None and path.exists():
+        fit = bm.load(path)
+        return fit, float(fit.meta.get("wall_s", float("nan")))
     start = time.perf_counter()
     fit = bm.fit(
         data,
@@ -61,21 +72,38 @@ def fit_timed(data, spec, args) -> tuple[bm.Fit, float]:
         random_seed=args.seed,
         progress=False,
     )
+    if path is not None:
+        fit.save(path)
     return fit, time.perf_counter() - start
 
 
 def meridian(args) -> None:
-    fit, wall = fit_timed(load_meridian(), bm.ModelSpec(), args)
+    fit, wall = fit_timed(load_meridian(), bm.ModelSpec(), args, "meridian")
     print(json.dumps({"wall_s": round(wall, 1), "verdict": fit.convergence.message()}))
+    print(fit.diagnostics().agg({"r_hat": "max", "ess_bulk": "min", "ess_tail": "min"}))
     print(fit.roi())
     print(fit.optimal_frequency())
+    plan_rf(fit)
+
+
+def plan_rf(fit: bm.Fit, weeks: int = 13) -> None:
+    """The last ``weeks`` weeks' budget re-planned within ±30% of each group's spend, R&F
+    at its historical and at its optimal frequency."""
+    budget = float(fit.data.spend[-weeks:].sum())
+    bounds = {g: (0.7, 1.3) for g in fit.data.group_labels}
+    how = {"weeks": weeks, "bounds": bounds, "bounds_relative": True, "allow_unconverged": True}
+    for mode in ("history", "optimal"):
+        plan = fit.optimize(budget, rf_frequency=mode, **how)
+        print(f"rf_frequency={mode}: P(better)={plan.prob_better:.2f}")
+        print(plan.table[["current", "optimal", "mroi_mean", "mroi_lower", "mroi_upper"]])
 
 
 def recovery(args) -> None:
     spec = bm.ModelSpec(l_max=6, trend=False, yearly_seasonality=0)
     for seed in args.seeds:
         frame, truth = simulate_rf(n_geos=args.geos, n_weeks=args.weeks, seed=seed)
-        fit, wall = fit_timed(bm.MMMData.from_frame(frame, **RF_COLUMNS), spec, args)
+        data = bm.MMMData.from_frame(frame, **RF_COLUMNS)
+        fit, wall = fit_timed(data, spec, args, f"recovery_g{args.geos}_w{args.weeks}_{seed}")
         roi, best = fit.roi(), fit.optimal_frequency().loc["video"]
         covered = {
             c: bool(roi.loc[c, "lower"] <= truth.roi[c] <= roi.loc[c, "upper"])
@@ -126,6 +154,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     p.add_argument("--geos", type=int, default=5)
     p.add_argument("--weeks", type=int, default=104)
+    p.add_argument("--cache", default=str(ROOT / "benchmarks" / ".cache"))
     args = p.parse_args()
     {"meridian": meridian, "recovery": recovery, "speed": speed}[args.mode](args)
 

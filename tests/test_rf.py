@@ -190,12 +190,16 @@ def test_optimal_frequency_matches_its_closed_form(panel):
         assert grid[got.argmax()] == grid[ratio.argmax()]
 
 
-def test_optimizer_refuses_rf_channels_with_a_clear_error(panel):
-    from bayes_mmm.errors import SpecError
+def test_optimizer_plans_rf_channels_linearly(panel):
+    """The planner takes R&F channels (``optimize.rf_window``; tested in
+    ``tests/optimize/test_rf_plan.py``): their saturation there is the identity."""
     from bayes_mmm.optimize.factory import planner
+    from bayes_mmm.optimize.kernels import LINEAR
 
-    with pytest.raises(SpecError, match="reach-and-frequency"):
-        planner(panel, ModelSpec(l_max=L_MAX), random_draws(len(panel.geos)))
+    plan = planner(panel, ModelSpec(l_max=L_MAX), random_draws(len(panel.geos)))
+    kinds = {kind: list(idx) for kind, idx, _ in plan.sat}
+    assert kinds[LINEAR] == [panel.channels.index("video")]
+    assert plan.frequency.shape == (13, len(panel.geos), 1)
 
 
 def test_simulated_rf_truth_is_consistent():

@@ -39,21 +39,28 @@ revenue)`` with ``revenue`` of dims (sample,). Built-ins: :func:`mean_utility`,
 :func:`cvar_utility`, :func:`mean_sd_utility`, :func:`profit_utility`; pass your own
 callable with the same signature.
 
+Reach and frequency: an R&F channel's spend buys reach at the last weeks' frequency
+(``rf_frequency="history"``), at its posterior optimal frequency (``"optimal"``) or at a
+frequency given per channel; its window revenue is then linear in spend (see
+``bayes_mmm.optimize.rf_window``).
+
 Mediation: with ``spec.mediators`` the planner is ``mediated.MediatedPlanner``, which values
 upstream channels by their total effect (direct + through the media they induce in the
 mediator); see ``bayes_mmm.optimize.mediated``.
 
 Modules, each importing only those before it: ``kernels`` (saturation and slope kind by
-kind) → ``window`` (the direct-effect :class:`Planner`) → ``mediated`` (the total-effect
-planner) → ``factory`` (``planner`` and the convergence gate) → ``utilities`` and
-``constraints`` → ``search`` (SLSQP multi-start) → ``separable`` (the structured solver)
-→ ``allocate`` (:func:`optimize`, :func:`allocate` and their stability and
-near-optimality steps) → ``scenarios`` (:func:`what_if`, :func:`response_curves`) →
-``target`` (:func:`reach`, :func:`minimum_budget`: the least budget reaching a target) and
-``flighting`` (:func:`weekly`: spend per window week and spend group) and ``costs``
+kind) and ``rf_window`` (reach-and-frequency exposure) → ``window`` (the direct-effect
+:class:`Planner`) → ``mediated`` (the total-effect planner) → ``factory`` (``planner``
+and the convergence gate) → ``utilities`` and ``constraints`` → ``search`` (SLSQP
+multi-start) → ``separable`` (the structured solver) → ``allocate`` (:func:`optimize`,
+:func:`allocate` and their stability and near-optimality steps) → ``scenarios``
+(:func:`what_if`, :func:`response_curves`) → ``target`` (:func:`reach`,
+:func:`minimum_budget`: the least budget reaching a target) and ``flighting``
+(:func:`weekly`: spend per window week and spend group) and ``costs``
 (:class:`CostCurve`, :func:`optimize_costed`: media costs that change with spend), and
 ``plan`` (:func:`plan_frame`: a plan as a week-by-week future frame for
-``bayes_mmm.forecast.predict``).
+``bayes_mmm.forecast.predict``) and ``rf_optimal`` (``rf_frequency="optimal"`` resolved
+from a posterior).
 """
 
 from bayes_mmm.kinds import saturation_derivative

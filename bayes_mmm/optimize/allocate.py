@@ -28,12 +28,12 @@ from bayes_mmm.analysis import summarize
 from bayes_mmm.errors import SpecError
 from bayes_mmm.optimize import separable
 from bayes_mmm.optimize.constraints import Constraints
-from bayes_mmm.optimize.factory import gate, planner
 from bayes_mmm.optimize.mediated import MediatedPlanner
+from bayes_mmm.optimize.rf_optimal import window_of
 from bayes_mmm.optimize.search import Problem, make_problem, one_blas_thread, search
 from bayes_mmm.optimize.utilities import Utility, mean_utility, resolve_utility
 from bayes_mmm.optimize.window import Planner, marginal_roi
-from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
+from bayes_mmm.posterior import SAMPLE_DIMS, Posterior
 from bayes_mmm.progress import iterate
 
 
@@ -468,6 +468,7 @@ def optimize(
     near_optimal: int = 0,
     solver: str = "auto",
     progress: bool | None = None,
+    rf_frequency="history",
 ) -> Allocation:
     """Allocate ``budget`` over the next ``weeks`` periods to maximise a utility over draws.
 
@@ -500,6 +501,8 @@ def optimize(
         See the module docstring; ``"auto"`` is ``"structured"`` unless the planner is mediated.
     progress : bool or None
         Bars over the SLSQP search (``bayes_mmm.progress``; None: terminals and notebooks).
+    rf_frequency : {"history", "optimal"} or dict of str to float
+        R&F channels' window frequency (``optimize.rf_window``: bound their spend).
 
     Raises
     ------
@@ -508,10 +511,7 @@ def optimize(
     SpecError
         Infeasible bounds, unknown labels or objective.
     """
-    posterior = as_posterior(posterior)
-    warning = gate(posterior, allow_unconverged)
-    draws, shape = posterior.draws
-    plan = planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting=flighting)
+    plan, shape, warning = window_of(posterior, allow_unconverged, weeks, flighting, rf_frequency)
     risk: dict[str, Any] = {"alpha": alpha, "risk_aversion": risk_aversion, "margin": margin}
     how = {"n_starts": n_starts, "seed": seed, "solver": solver, "progress": progress, **risk}
     return allocate(

@@ -27,6 +27,7 @@ def planner(
     weeks: int = 13,
     flighting: str = "history",
     mediated: bool = True,
+    rf_frequency="history",
 ) -> Planner:
     """Precompute the window problem for posterior (or true) parameter draws.
 
@@ -44,16 +45,21 @@ def planner(
         When ``spec.mediators`` is non-empty, return the total-effect
         ``mediated.MediatedPlanner`` (upstream channels valued direct + through the
         mediator); ``False`` gives the plain, direct-effect planner.
+    rf_frequency : "history" or dict of str to float
+        Window frequency of reach-and-frequency channels (``optimize.rf_window``): spend
+        scales reach at the last weeks' frequency (default), or reach is bought at the
+        frequency given per channel (``optimize.rf_optimal.resolve_rf_frequency`` gives
+        each channel's optimal frequency as one).
     """
-    if getattr(data, "rf_channels", ()):
-        # The window kernels saturate adstocked exposure; an R&F channel's response is
-        # linear in reach at a given frequency (``bayes_mmm.rf``) and needs its own kernel.
+    if mediated and spec.mediators and getattr(data, "rf_channels", ()):
         raise SpecError(
-            f"The budget optimizer does not plan reach-and-frequency channels "
-            f"{list(data.rf_channels)} yet: use fit.roi() and fit.optimal_frequency() for "
-            "them, or fit them as impressions channels to plan a budget."
+            f"The total-effect planner does not plan reach-and-frequency channels "
+            f"{list(data.rf_channels)} with mediators: pass mediated=False for direct "
+            "effects, or fit the R&F channels as impressions."
         )
-    plan = plain_planner(data, spec, draws, weeks=weeks, flighting=flighting)
+    plan = plain_planner(
+        data, spec, draws, weeks=weeks, flighting=flighting, rf_frequency=rf_frequency
+    )
     if mediated and spec.mediators:
         return mediate(plan, draws)
     return plan

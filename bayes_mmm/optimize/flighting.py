@@ -46,6 +46,7 @@ from bayes_mmm.optimize.allocate import allocate
 from bayes_mmm.optimize.constraints import Constraints
 from bayes_mmm.optimize.factory import gate
 from bayes_mmm.optimize.kernels import grouped_saturation
+from bayes_mmm.optimize.rf_window import frequency_gain
 from bayes_mmm.optimize.window import Planner, exposure_inputs, plain_planner
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 from bayes_mmm.response import adstock_weights
@@ -90,7 +91,9 @@ class WeekModel:
     Parameters
     ----------
     plan : Planner
-        A direct-effect window problem (its flighting is irrelevant here).
+        A direct-effect window problem (its flighting is irrelevant here; a
+        reach-and-frequency channel is served at its window frequency averaged over the
+        weeks, per geo).
     draws : dict
         The draws it was built on (for the adstock weights).
     """
@@ -103,6 +106,11 @@ class WeekModel:
         one[0] = cpe
         _, unit_in = exposure_inputs(data, spec, one)
         unit = adstock(lag_stack(unit_in, spec.l_max, tail=lag), adstock_weights(draws, spec))
+        if plan.frequency is not None:
+            # An R&F channel's unit of spend buys reach served at the geo's window frequency
+            # (constant over the weeks under the flat planner): exposure = reach × s(freq).
+            gain = frequency_gain(data, spec, draws, plan.frequency.mean(axis=0)[None])
+            unit = unit * gain
         # Adstock is linear and the same every week, so one unit of spend in week w gives
         # the week-0 response shifted by w: ``kernel[g, c, s, l]`` is the exposure ``l``
         # weeks after spending one unit (l < l_max), and revenue needs only this kernel,

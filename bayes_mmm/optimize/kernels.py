@@ -3,7 +3,9 @@
 A spec may give channels different saturation kinds. The planner keeps each kind's
 parameter draws as a :class:`SaturationGroup` and evaluates the registry's fused kernel
 (``kinds.SATURATIONS[kind].kernel``: the curve and its slope in one in-place pass) on that
-kind's channels; a single-kind spec is one group and one kernel call.
+kind's channels; a single-kind spec is one group and one kernel call. Reach-and-frequency
+channels form one more group, of kind ``LINEAR`` (the identity: their window exposure is
+already ``reach × s(frequency)``, see ``optimize.rf_window``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bayes_mmm.kinds import SATURATIONS, TINY, saturation_groups
 from bayes_mmm.spec import ModelSpec
 
 CHUNK = 100  # draws per kernel pass: keeps the (sample, date, geo, channel) tensors cache-sized
+LINEAR = "linear"  # the group of reach-and-frequency channels: f(x) = x
 
 
 class SaturationGroup(NamedTuple):
@@ -48,12 +51,31 @@ def kernel_groups(
     draws : dict of str to ndarray
         Saturation parameters with a leading sample dim, dims (sample, parameter channel).
     """
+    rf = [data.channels.index(c) for c in getattr(data, "rf_channels", ())]
     out = []
     for kind, idx, pidx in saturation_groups(spec.saturation_kinds(data.channels)):
-        names = SATURATIONS[kind].names
-        params = {n: draws[n][:, pidx][:, None, None, :] for n in names}
-        out.append(SaturationGroup(kind, idx, params))
+        keep = np.isin(idx, rf, invert=True)  # an R&F channel saturates frequency, not here
+        if keep.any():
+            names = SATURATIONS[kind].names
+            params = {n: draws[n][:, pidx[keep]][:, None, None, :] for n in names}
+            out.append(SaturationGroup(kind, idx[keep], params))
+    if rf:
+        out.append(SaturationGroup(LINEAR, np.array(rf), {}))
     return tuple(out)
+
+
+def _kernel(kind: str, x: np.ndarray, params, grad: bool):
+    """The saturation kernel of ``kind`` (``LINEAR``: value ``x``, slope 1)."""
+    if kind == LINEAR:
+        return x, np.ones_like(x) if grad else None
+    return SATURATIONS[kind].kernel(x, params, grad)
+
+
+def _curvature(kind: str, x, f, df, params) -> np.ndarray:
+    """The saturation's second derivative of ``kind`` (``LINEAR``: 0)."""
+    if kind == LINEAR:
+        return np.zeros_like(x)
+    return SATURATIONS[kind].curvature(x, f, df, params)
 
 
 def grouped_saturation(groups: Sequence[SaturationGroup], x: np.ndarray, sl, grad: bool):
@@ -75,11 +97,11 @@ def grouped_saturation(groups: Sequence[SaturationGroup], x: np.ndarray, sl, gra
     """
     if len(groups) == 1:
         kind, _, p = groups[0]
-        return SATURATIONS[kind].kernel(x, {k: v[sl] for k, v in p.items()}, grad)
+        return _kernel(kind, x, {k: v[sl] for k, v in p.items()}, grad)
     f = np.empty_like(x)
     df = np.empty_like(x) if grad else None
     for kind, idx, p in groups:
-        fk, dfk = SATURATIONS[kind].kernel(x[..., idx], {k: v[sl] for k, v in p.items()}, grad)
+        fk, dfk = _kernel(kind, x[..., idx], {k: v[sl] for k, v in p.items()}, grad)
         f[..., idx] = fk
         if df is not None:  # grad
             df[..., idx] = dfk
@@ -106,9 +128,9 @@ def grouped_curvature(groups: Sequence[SaturationGroup], x, f, df, sl) -> np.nda
     for kind, idx, p in groups:
         params = {k: v[sl] for k, v in p.items()}
         if len(groups) == 1:  # the kernel clamped ``x`` in place
-            return SATURATIONS[kind].curvature(x, f, df, params)
+            return _curvature(kind, x, f, df, params)
         xs = np.maximum(x[..., idx], TINY)  # the kernel clamped a copy
-        out[..., idx] = SATURATIONS[kind].curvature(xs, f[..., idx], df[..., idx], params)
+        out[..., idx] = _curvature(kind, xs, f[..., idx], df[..., idx], params)
     return out
 
 

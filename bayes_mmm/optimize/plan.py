@@ -4,7 +4,9 @@
 group) over the weeks after the history exactly as the optimizer's planner does: spend is
 split across geos like the last ``weeks`` weeks of history, turned into media with each
 channel's cost per exposure of those weeks, and flighted like them (``"history"``) or
-evenly (``"flat"``); organic channels keep the media of the last ``weeks`` weeks.
+evenly (``"flat"``); organic channels keep the media of the last ``weeks`` weeks; a
+reach-and-frequency channel's spend buys reach at the window frequency of
+``optimize.rf_window`` (``rf_frequency``: ``"history"`` or ``{channel: frequency}``).
 :func:`plan_frame` writes the result in the training frame's format, which
 ``bayes_mmm.forecast.predict`` and ``compare_scenarios`` read.
 """
@@ -17,7 +19,9 @@ import pandas as pd
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError
 from bayes_mmm.forecast import next_dates
+from bayes_mmm.optimize.rf_window import window_rf
 from bayes_mmm.optimize.window import _check_window, _cost_per_exposure, _flighting
+from bayes_mmm.rf_input import rf_source_columns
 
 
 def _cells(data: MMMData, spend, weeks: int) -> np.ndarray:
@@ -43,7 +47,7 @@ def _cells(data: MMMData, spend, weeks: int) -> np.ndarray:
 
 
 def plan_weeks(
-    data: MMMData, spend, weeks: int = 13, flighting: str = "history"
+    data: MMMData, spend, weeks: int = 13, flighting: str = "history", rf_frequency="history"
 ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     """A plan's window spend spread over the ``weeks`` periods after the history.
 
@@ -55,6 +59,8 @@ def plan_weeks(
         Window spend; a Series is split across geos as in the last ``weeks`` weeks.
     weeks : int
     flighting : {"history", "flat"}
+    rf_frequency : "history" or dict of str to float
+        Window frequency of the R&F channels (``optimize.rf_window``).
 
     Returns
     -------
@@ -62,30 +68,44 @@ def plan_weeks(
     media : ndarray, dims (date, geo, channel)
     spend : ndarray, dims (date, geo, spend_group)
     """
+    dates, media, weekly, _ = _plan_arrays(data, spend, weeks, flighting, rf_frequency)
+    return dates, media, weekly
+
+
+def _plan_arrays(data: MMMData, spend, weeks, flighting: str, rf_frequency):
+    """:func:`plan_weeks`'s arrays and the R&F channels' window frequency, dims (date, geo,
+    rf_channel) (None without them)."""
     weeks = _check_window(data, weeks, flighting)
     cells = _cells(data, spend, weeks)
     share = _flighting(data.media[-weeks:], flighting)  # (date, geo, channel), sums to 1
     per_channel = cells @ data.group_matrix.T  # (geo, channel)
-    media = share * _cost_per_exposure(data, weeks)[None] * per_channel[None]
+    unit = share * _cost_per_exposure(data, weeks)[None]
+    frequency = None
+    if data.rf_channels:
+        unit, frequency = window_rf(data, unit, weeks, flighting, rf_frequency)
+    media = unit * per_channel[None]
     organic = [c for c, g in enumerate(data.channel_group) if g is None]
     media[..., organic] = data.media[-weeks:][..., organic]
     members = data.group_matrix / np.maximum(data.group_matrix.sum(axis=0), 1.0)
     weekly = (share @ members) * cells[None]  # (date, geo, group)
-    return next_dates(data, weeks), media, weekly
+    return next_dates(data, weeks), media, weekly, frequency
 
 
-def plan_frame(data: MMMData, spend, weeks: int = 13, flighting: str = "history"):
+def plan_frame(
+    data: MMMData, spend, weeks: int = 13, flighting: str = "history", rf_frequency="history"
+):
     """A plan as a future frame in the training frame's format (:func:`plan_weeks`).
 
-    The frame has the date and geo columns, every media and spend column and the event
-    columns (0). Controls are not part of a budget plan: add their future values, or
+    The frame has the date and geo columns, every media and spend column, each R&F
+    channel's reach (under the channel's name and its reach column) and frequency column,
+    and the event columns (0). Controls are not part of a budget plan: add their future values, or
     forecast with ``controls="last"`` or ``"mean"``.
 
     Returns
     -------
     DataFrame, one row per (date, geo).
     """
-    dates, media, weekly = plan_weeks(data, spend, weeks, flighting)
+    dates, media, weekly, frequency = _plan_arrays(data, spend, weeks, flighting, rf_frequency)
     date_col = data.source_columns.get("date") or "date"
     geo_col = data.source_columns.get("geo") or None
     idx = pd.MultiIndex.from_product([dates, list(data.geos)], names=[date_col, "__geo__"])
@@ -94,6 +114,10 @@ def plan_frame(data: MMMData, spend, weeks: int = 13, flighting: str = "history"
     }
     for k, g in enumerate(data.spend_groups):
         cols[g] = weekly[..., k].reshape(-1)
+    for r, channel in enumerate(data.rf_channels):
+        reach_col, freq_col = rf_source_columns(data.source_columns, channel)
+        cols[reach_col] = cols[channel]
+        cols[freq_col] = frequency[..., r].reshape(-1)
     for e in data.events:
         cols[e] = 0.0
     frame = pd.DataFrame(cols, index=idx).reset_index()

@@ -13,6 +13,7 @@ from bayes_mmm.analysis import summarize
 from bayes_mmm.errors import SpecError
 from bayes_mmm.optimize.constraints import label_index
 from bayes_mmm.optimize.factory import gate, planner
+from bayes_mmm.optimize.rf_optimal import resolve_rf_frequency
 from bayes_mmm.optimize.window import window_baseline
 from bayes_mmm.posterior import SAMPLE_DIMS, Posterior, as_posterior
 
@@ -53,6 +54,7 @@ def what_if(
     flighting: str = "history",
     hdi_prob: float = 0.9,
     allow_unconverged: bool = False,
+    rf_frequency="history",
 ) -> WhatIf:
     """Revenue change when the last ``weeks`` weeks' spend is repeated with changes.
 
@@ -66,6 +68,9 @@ def what_if(
         Extra relative change per spend group label (or channel), e.g. ``{"tv": 0.2}``.
     weeks : int
         Window length; current spend is the last ``weeks`` weeks of history.
+    rf_frequency : {"history", "optimal"} or dict of str to float
+        Window frequency of reach-and-frequency channels, in the current plan and the
+        scenario alike (``optimize.rf_window``).
 
     Returns
     -------
@@ -74,7 +79,8 @@ def what_if(
     posterior = as_posterior(posterior)
     warning = gate(posterior, allow_unconverged)
     draws, shape = posterior.draws
-    plan = planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting=flighting)
+    rf = resolve_rf_frequency(posterior.data, posterior.spec, draws, rf_frequency)
+    plan = planner(posterior.data, posterior.spec, draws, weeks, flighting, rf_frequency=rf)
     cur = plan.current()
     factor = np.full(len(plan.labels), 1.0 + budget_change)
     for key, ch in dict(spend_change or {}).items():
@@ -120,6 +126,7 @@ def response_curves(
     optimal: pd.Series | pd.DataFrame | None = None,
     flighting: str = "history",
     hdi_prob: float = 0.9,
+    rf_frequency="history",
 ) -> xr.Dataset:
     """Expected revenue of each spend group against its window spend, others at current.
 
@@ -135,7 +142,8 @@ def response_curves(
     """
     posterior = as_posterior(posterior)
     draws, _ = posterior.draws
-    plan = planner(posterior.data, posterior.spec, draws, weeks=weeks, flighting=flighting)
+    rf = resolve_rf_frequency(posterior.data, posterior.spec, draws, rf_frequency)
+    plan = planner(posterior.data, posterior.spec, draws, weeks, flighting, rf_frequency=rf)
     cur = plan.current()
     mult = np.linspace(0.0, max_multiple, points)
     k_n = len(plan.labels)

@@ -19,11 +19,13 @@ from bayes_mmm.errors import DataError, SpecError
 from bayes_mmm.kinds import saturation
 from bayes_mmm.optimize.kernels import (
     CHUNK,
+    LINEAR,
     grouped_curvature,
     grouped_saturation,
     kernel_groups,
     subset_draws,
 )
+from bayes_mmm.optimize.rf_window import rf_exposures, rf_index, window_rf
 from bayes_mmm.response import adstock_weights, baseline_response, make_design
 from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import adstock, lag_stack
@@ -57,7 +59,10 @@ class Planner:
     coef : ndarray, dims (sample, 1, geo, channel)
         ``beta * target_scale / f(1)``: turns saturation into target units.
     sat : tuple of kernels.SaturationGroup
-        The saturation parameters, kind by kind.
+        The saturation parameters, kind by kind (R&F channels: ``kernels.LINEAR``).
+    frequency : ndarray, dims (date, geo, rf_channel), or None
+        Window frequency of the reach-and-frequency channels (original units; see
+        ``optimize.rf_window``); None without them.
     """
 
     data: MMMData
@@ -71,6 +76,7 @@ class Planner:
     unit: np.ndarray
     coef: np.ndarray
     sat: tuple = field(repr=False)
+    frequency: np.ndarray | None = None
 
     def current(self, budget: float | None = None) -> np.ndarray:
         """The history-proportional plan for ``budget`` (default: the history's own
@@ -213,6 +219,7 @@ def plain_planner(
     draws: Mapping[str, np.ndarray],
     weeks: int = 13,
     flighting: str = "history",
+    rf_frequency="history",
 ) -> Planner:
     """The direct-effect window problem for posterior (or true) parameter draws.
 
@@ -228,6 +235,10 @@ def plain_planner(
         Window length; the flighting pattern and cost per exposure come from the last
         ``weeks`` weeks of history.
     flighting : {"history", "flat"}
+    rf_frequency : "history" or dict of str to float
+        Frequency of the reach-and-frequency channels in the window (``optimize.rf_window``):
+        the last weeks' (spend scales reach), or the frequency given per channel
+        (``optimize.rf_optimal.resolve_rf_frequency`` turns ``"optimal"`` into one).
     """
     weeks = _check_window(data, weeks, flighting)
     hist_spend = data.spend[-weeks:].sum(axis=0)  # (geo, group)
@@ -237,7 +248,10 @@ def plain_planner(
             "longer `weeks`."
         )
     unit_media = _flighting(data.media[-weeks:], flighting) * _cost_per_exposure(data, weeks)[None]
-    base, unit = _exposures(data, spec, draws, unit_media)
+    frequency = None
+    if getattr(data, "rf_channels", ()):
+        unit_media, frequency = window_rf(data, unit_media, weeks, flighting, rf_frequency)
+    base, unit = _exposures(data, spec, draws, unit_media, frequency)
     sat = kernel_groups(data, spec, draws)
     return Planner(
         data=data,
@@ -251,6 +265,7 @@ def plain_planner(
         unit=unit,
         coef=_coefficients(data, draws, sat),
         sat=sat,
+        frequency=frequency,
     )
 
 
@@ -306,14 +321,17 @@ def _flighting(media_w: np.ndarray, flighting: str) -> np.ndarray:
     return np.full(media_w.shape, 1.0 / weeks)
 
 
-def _exposures(data: MMMData, spec: ModelSpec, draws, unit_media: np.ndarray):
+def _exposures(data: MMMData, spec: ModelSpec, draws, unit_media: np.ndarray, frequency=None):
     """Scaled, adstocked exposure over window + tail, dims (sample, date, geo, channel):
     without window spend (history carryover and organic media) and of one unit of spend.
+    An R&F channel's is ``reach × s(frequency)`` adstocked (``rf_window.rf_exposures``).
 
     Parameters
     ----------
     unit_media : ndarray, dims (date, geo, channel)
         Media bought by one unit of spend in each window week.
+    frequency : ndarray, dims (date, geo, rf_channel), optional
+        Window frequency of the R&F channels.
     """
     lag = spec.l_max - 1
     weights = adstock_weights(draws, spec)
@@ -321,8 +339,14 @@ def _exposures(data: MMMData, spec: ModelSpec, draws, unit_media: np.ndarray):
     def adstocked(x):
         return adstock(lag_stack(x, spec.l_max, tail=lag), weights)[:, lag:]
 
-    base, unit = exposure_inputs(data, spec, unit_media)
-    return adstocked(base), adstocked(unit)
+    base_in, unit_in = exposure_inputs(data, spec, unit_media)
+    base, unit = adstocked(base_in), adstocked(unit_in)
+    if frequency is not None:
+        index = rf_index(data)
+        base[..., index], unit[..., index] = rf_exposures(
+            data, spec, draws, base_in, unit_in, frequency
+        )
+    return base, unit
 
 
 def exposure_inputs(data: MMMData, spec: ModelSpec, unit_media: np.ndarray):
@@ -360,8 +384,9 @@ def _coefficients(data: MMMData, draws, sat) -> np.ndarray:
     scale of several adstock windows, whose mean reverts to the average (1) within the
     window anyway, while the last level is what the recent data measure."""
     f1 = np.empty((len(draws["beta"]), 1, 1, len(data.channels)))
-    for kind, idx, p in sat:
-        f1[..., idx] = saturation(kind, np.ones((1, 1, 1, len(idx))), **p)
+    for kind, idx, p in sat:  # R&F channels (LINEAR) are normalised in their exposure
+        one = np.ones((1, 1, 1, len(idx)))
+        f1[..., idx] = 1.0 if kind == LINEAR else saturation(kind, one, **p)
     coef = draws["beta"][:, None] * data.scaling.target[None, None, :, None] / f1
     if "media_multiplier" in draws:
         coef = coef * draws["media_multiplier"][:, -1][:, None, None, :]

@@ -11,9 +11,12 @@ What is embedded, and why it is exact: the planner's revenue is
 ``base`` and ``unit`` are adstocked exposures (``Planner.base``, ``Planner.unit``). Their
 inputs before adstock (``window.exposure_inputs``: draw-independent, a few weeks × geos ×
 channels) and each draw's lag weights are far smaller than the adstocked arrays, so the
-page embeds those and adstocks once on load. Each draw's ``coef`` and saturation
-parameters complete the model; the page therefore reproduces ``Planner.revenue`` (and
-``optimize.what_if``) on the same draws to rounding (tested to 1e-9).
+page embeds those and adstocks once on load. A reach-and-frequency channel's inputs are
+its scaled reach, multiplied before adstock by each draw's ``gain`` (the saturation of its
+frequency, ``optimize.rf_window.frequency_gain``), and its saturation is ``linear``. Each
+draw's ``coef`` and saturation parameters complete the model; the page therefore
+reproduces ``Planner.revenue`` (and ``optimize.what_if``) on the same draws to rounding
+(tested to 1e-9).
 
 A slider sets a spend group's window total; it is split across geos like the last
 ``weeks`` weeks of history (the current plan's split). A ``by_geo`` plan is shown by its
@@ -32,6 +35,7 @@ import pandas as pd
 from bayes_mmm.errors import SpecError
 from bayes_mmm.optimize import Allocation, Planner
 from bayes_mmm.optimize import planner as make_planner
+from bayes_mmm.optimize.rf_window import frequency_gain, input_frequency
 from bayes_mmm.optimize.window import exposure_inputs
 from bayes_mmm.posterior import Posterior, as_posterior
 from bayes_mmm.response import adstock_weights
@@ -70,7 +74,8 @@ def planner_model(
     model : dict
         Arrays flattened C-order: ``base_in``/``unit_in`` dims (lag + date, geo, channel),
         ``weights`` (sample, lag, channel), ``coef`` (sample, geo, channel), ``params``
-        per channel ``{name: (sample,)}``; ``share`` (geo, spend_group), ``groups``
+        per channel ``{name: (sample,)}``; ``gain`` (sample, lag + date, geo, channel) with
+        reach-and-frequency channels, else None; ``share`` (geo, spend_group), ``groups``
         (channel → spend-group index or -1), ``current``/``optimal`` (spend_group,).
     planner : Planner
         The window problem on the same draws: ``planner.revenue`` is what the page computes.
@@ -92,12 +97,7 @@ def planner_model(
     pl = make_planner(post.data, post.spec, draws, weeks=weeks, flighting=flighting)
     data, spec = post.data, post.spec
     base_in, unit_in = exposure_inputs(data, spec, pl.unit_media)
-    params: list[dict] = [{} for _ in data.channels]
-    kinds = [""] * len(data.channels)
-    for kind, index, p in pl.sat:
-        for j, c in enumerate(index):
-            kinds[c] = kind
-            params[c] = {name: v[:, 0, 0, j].tolist() for name, v in p.items()}
+    kinds, params = _kinds_and_params(pl)
     current = pl.history_spend.sum(axis=0)
     tot = pl.history_spend.sum(axis=0, keepdims=True)
     share = np.where(tot > 0, pl.history_spend / np.where(tot > 0, tot, 1.0), 1 / len(data.geos))
@@ -119,12 +119,34 @@ def planner_model(
         "base_in": base_in.ravel().tolist(),
         "unit_in": unit_in.ravel().tolist(),
         "weights": np.asarray(adstock_weights(draws, spec)).ravel().tolist(),
+        "gain": _gain(pl, draws),
         "coef": pl.coef[:, 0].ravel().tolist(),
         "share": share.ravel().tolist(),
         "current": current.tolist(),
         "optimal": optimal,
     }
     return model, pl
+
+
+def _kinds_and_params(pl: Planner) -> tuple[list[str], list[dict]]:
+    """Each channel's saturation kind in the planner (``linear`` for reach and frequency)
+    and its parameters ``{name: (sample,)}``, dims (channel,)."""
+    params: list[dict] = [{} for _ in pl.data.channels]
+    kinds = [""] * len(pl.data.channels)
+    for kind, index, p in pl.sat:
+        for j, c in enumerate(index):
+            kinds[c] = kind
+            params[c] = {name: v[:, 0, 0, j].tolist() for name, v in p.items()}
+    return kinds, params
+
+
+def _gain(pl: Planner, draws) -> list | None:
+    """Each draw's frequency gain of every channel, flattened (sample, lag + date, geo,
+    channel); None without reach-and-frequency channels."""
+    if pl.frequency is None:
+        return None
+    freq = input_frequency(pl.data, pl.spec, pl.frequency)
+    return frequency_gain(pl.data, pl.spec, draws, freq).ravel().tolist()
 
 
 def render_planner(model: dict, title: str = "Budget planner") -> str:

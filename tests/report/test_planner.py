@@ -187,3 +187,18 @@ def test_report_writes_the_planner_alongside(tiny_fit, page, tmp_path):
     side = tmp_path / "r.planner.html"
     assert out.is_file() and side.is_file()
     assert _model_from_page(side)["optimal"] == plan.spend.tolist()
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_page_reproduces_the_planner_on_an_rf_fit(tmp_path):
+    """A reach-and-frequency channel: scaled reach times each draw's frequency gain,
+    adstocked, with a linear saturation (``optimize.rf_window``)."""
+    import bayes_mmm as bm
+
+    rf_fit = bm.load(Path(__file__).resolve().parents[1] / "fixtures" / "tiny_rf")
+    model, pl = planner_model(rf_fit, max_draws=23)
+    assert model["kinds"][rf_fit.data.channels.index("video")] == "linear"
+    spend = (np.array(model["current"]) * np.array([0.6, 1.4])).tolist()
+    (got,) = _node(model, [spend], tmp_path)
+    cells = pl.history_spend * np.array([0.6, 1.4])[None]
+    np.testing.assert_allclose(got["revenue"], pl.revenue(cells), rtol=1e-9)

@@ -13,6 +13,8 @@ const SATURATION = {
   },
   log: (x, p, s) => [Math.log1p(p.lam[s] * x), p.lam[s] / (1 + p.lam[s] * x)],
   neg_exp: (x, p, s) => [-Math.expm1(-p.lam[s] * x), p.lam[s] * Math.exp(-p.lam[s] * x)],
+  // reach-and-frequency channels: their input is already reach × s(frequency) (m.gain)
+  linear: (x) => [x, 1],
 };
 
 function prepare(m) {
@@ -28,7 +30,9 @@ function prepare(m) {
             let acc = 0;
             for (let l = 0; l < L; l++) {
               const t = d + lag - l;
-              if (t >= 0 && t < T) acc += m.weights[(s * L + l) * C + c] * input[(t * G + g) * C + c];
+              if (t < 0 || t >= T) continue;
+              const gain = m.gain ? m.gain[((s * T + t) * G + g) * C + c] : 1;
+              acc += m.weights[(s * L + l) * C + c] * input[(t * G + g) * C + c] * gain;
             }
             out[((s * D + d) * G + g) * C + c] = acc;
           }
