@@ -87,8 +87,9 @@ def test_kernel_and_its_gradient_match_the_reference():
 @pytest.mark.sampling
 @pytest.mark.parametrize("mode", ["NUMBA", "FAST_COMPILE"])
 def test_float32_graph_uses_the_kernel_and_keeps_the_density(panel, mode, monkeypatch):
-    """The float32 graph holds the fused op (on the channel-first lag stack); its log density and gradient equal the unfused float32 graph's, through
-    numba (the kernel) and through ``perform`` (numpy)."""
+    """The float32 graph holds the fused op (on the channel-first lag stack); its log
+    density and gradient equal the unfused float32 graph's, through numba (the kernel) and
+    through ``perform`` (numpy)."""
     spec = bm.ModelSpec(float32=True)
     fused = bm.build_model(panel, spec)
     ops = [v.owner.op for v in ancestors([fused.logp()]) if v.owner]
