@@ -51,7 +51,7 @@ def planner(
         frequency given per channel (``optimize.rf_optimal.resolve_rf_frequency`` gives
         each channel's optimal frequency as one).
     """
-    if mediated and spec.mediators and getattr(data, "rf_channels", ()):
+    if mediated and spec.mediators and data.rf_channels:
         raise SpecError(
             f"The total-effect planner does not plan reach-and-frequency channels "
             f"{list(data.rf_channels)} with mediators: pass mediated=False for direct "
