@@ -50,6 +50,7 @@ from bayes_mmm.rf import RFDesign, merge_rf, rf_design, rf_unit_response
 from bayes_mmm.spec import ModelSpec
 from bayes_mmm.transforms import (
     adstock,
+    channel_first_stack,
     channel_first_to_cube,
     fourier_features,
     lag_stack,
@@ -323,10 +324,8 @@ def _fused_channel_first(stack, weights, params: Mapping):
     """The fused kernel's output, dims (channel, date·geo)."""
     from bayes_mmm.fused_hill import adstock_hill_channel_first
 
-    n_lag, n_date, n_geo, n_channel = static_shape(stack)
-    # The view's relayout cancels graph_lag_stack's: the op reads the shared input as is.
-    by_channel = stack.transpose(3, 0, 1, 2).reshape((n_channel, n_lag, n_date * n_geo))
-    return adstock_hill_channel_first(by_channel, weights.T, params["ec"], params["slope"])
+    by_lag = channel_first_stack(stack)  # (channel, lag, date·geo): the stack is float32
+    return adstock_hill_channel_first(by_lag, weights.T, params["ec"], params["slope"])
 
 
 def baseline_response(design: Design, params: Mapping, spec: ModelSpec):

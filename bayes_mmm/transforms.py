@@ -268,14 +268,21 @@ def adstock(stack, weights):
 def adstock_channel_first(stack, weights):
     """:func:`adstock` before its relayout: dims (..., channel, date·geo), date-major."""
     xp = xp_of(stack, weights)
-    n_lag, n_date, n_geo, n_channel = static_shape(stack)
-    # For a graph_lag_stack this relayout cancels the view's (pytensor folds the transposes
-    # and reshapes), so the product reads the contiguous shared input directly.
+    by_channel = channel_first_stack(stack)
     if lag_major(stack):
-        by_lag = stack.transpose(3, 0, 1, 2).reshape((n_channel, n_lag, n_date * n_geo))
-        return xp.matmul(xp.swapaxes(weights, -1, -2)[..., None, :], by_lag)[..., 0, :]
-    by_channel = stack.transpose(3, 1, 2, 0).reshape((n_channel, n_date * n_geo, n_lag))
+        return xp.matmul(xp.swapaxes(weights, -1, -2)[..., None, :], by_channel)[..., 0, :]
     return xp.matmul(by_channel, xp.swapaxes(weights, -1, -2)[..., None])[..., 0]
+
+
+def channel_first_stack(stack):
+    """A lag stack (dims (lag, date, geo, channel)) in its channel-first layout
+    (:func:`lag_major`): dims (channel, lag, date·geo) in float32, (channel, date·geo, lag)
+    otherwise. For a :func:`graph_lag_stack` this relayout cancels the view's (pytensor
+    folds the transposes and reshapes), so a product reads the contiguous shared input."""
+    n_lag, n_date, n_geo, n_channel = static_shape(stack)
+    if lag_major(stack):
+        return stack.transpose(3, 0, 1, 2).reshape((n_channel, n_lag, n_date * n_geo))
+    return stack.transpose(3, 1, 2, 0).reshape((n_channel, n_date * n_geo, n_lag))
 
 
 def channel_first_to_cube(out, n_date: int, n_geo: int):
