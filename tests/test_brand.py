@@ -69,7 +69,7 @@ def test_an_unbalanced_brand_panel_names_the_unit():
 def test_brand_recovery_covers_true_brand_roi():
     frame, truth = brand_frame(n_weeks=104, seed=7)
     data = MMMData.from_panel_frame(frame, brand="brand", geo="geo", **ARGS)
-    fit = bm.fit(data, SPEC, draws=400, tune=400, chains=2, random_seed=1, progress=False)
+    fit = bm.fit(data, SPEC, random_seed=1, progress=False)  # the defaults: 4 × 1,000
     assert fit.posterior.converged
     roi = fit.roi(by="brand")
     spend = data.spend.sum(axis=0)  # (unit, channel), units in simulated geo order
