@@ -23,7 +23,13 @@ from bench_rf import fit_timed  # the benchmarks folder is on sys.path when run 
 
 import bayes_mmm as bm
 from bayes_mmm.runtime import plan_runtime, time_model
-from bayes_mmm.simulate_daily import DOW_PATTERN, daily_columns, simulate_daily, weekday_effect
+from bayes_mmm.simulate_daily import (
+    DOW_PATTERN,
+    daily_columns,
+    simulate_daily,
+    weekday_band,
+    weekday_effect,
+)
 
 
 def _panel(args, l_max: int):
@@ -41,7 +47,7 @@ def fit(args) -> None:
     roi = result.roi()
     inside = (roi["lower"] <= truth.roi) & (truth.roi <= roi["upper"])
     effect = weekday_effect(data, result.posterior.draws[0])
-    lower, upper = np.quantile(effect, [0.05, 0.95], axis=0)
+    lower, upper = weekday_band(effect)  # simultaneous 90% over the seven days
     true_dow = truth.weekday.to_numpy() - DOW_PATTERN.mean()
     out = {
         "wall_s": round(wall, 1),
