@@ -276,6 +276,8 @@ def _unit_media_response(stack, params: Mapping, spec: ModelSpec, rf: RFDesign |
     """Adstocked, saturated media at beta = 1, dims (..., date, geo, channel); R&F
     channels take ``adstock(reach × saturation(frequency))``."""
     weights = adstock_weights(params, spec)
+    if rf is not None and _fused_hill_applies(stack, params, spec):
+        return _fused_unit_hill_rf(stack, weights, params, rf)
     unit = _unit_response(stack, weights, params, spec)
     if rf is not None:
         n_channel = static_shape(stack)[-1]
@@ -318,6 +320,37 @@ def _fused_unit_hill(stack, weights, params: Mapping):
     """``unit_saturation("hill", adstock(stack, weights))`` through the fused kernel."""
     _, n_date, n_geo, _ = static_shape(stack)
     return channel_first_to_cube(_fused_channel_first(stack, weights, params), n_date, n_geo)
+
+
+def _fused_unit_hill_rf(stack, weights, params: Mapping, rf: RFDesign):
+    """:func:`_fused_unit_hill` with R&F channels: the impressions channels through the
+    fused adstock + Hill kernel, the R&F channels through :mod:`bayes_mmm.fused_rf` (on
+    the lag-0 rows of their stacks: each lag is the same series shifted), and neither
+    computes the other's channels. Same values as ``merge_rf`` of the two reference paths.
+    """
+    from bayes_mmm.fused_hill import adstock_hill_channel_first
+    from bayes_mmm.fused_rf import rf_channel_first
+
+    _, n_date, n_geo, n_channel = static_shape(stack)
+    rf_index = list(rf.index)
+    keep = [c for c in range(n_channel) if c not in rf_index]
+    w, ec, slope = weights.T, params["ec"], params["slope"]  # (channel, lag), (channel,)
+
+    def rows(x):  # lag-0 row of an R&F stack (lag, date, geo, rf_channel) → (rf, date·geo)
+        return x[0].transpose(2, 0, 1).reshape((len(rf_index), n_date * n_geo))
+
+    at = np.array(rf_index)
+    parts = [rf_channel_first(rows(rf.reach), rows(rf.frequency), w[at], ec[at], slope[at], n_geo)]
+    if keep:
+        # a run of channels is a view of the shared stack; a list would copy it every call
+        run = keep == list(range(keep[0], keep[-1] + 1))
+        sel = slice(keep[0], keep[-1] + 1) if run else np.array(keep)
+        by_lag = channel_first_stack(stack)[sel]  # (channel, lag, date·geo)
+        parts.insert(0, adstock_hill_channel_first(by_lag, w[sel], ec[sel], slope[sel]))
+    order = np.argsort(keep + rf_index)
+    xp = xp_of(stack)
+    out = xp.concatenate(parts, axis=0)[order]
+    return channel_first_to_cube(out, n_date, n_geo)
 
 
 def _fused_channel_first(stack, weights, params: Mapping):

@@ -215,9 +215,10 @@ def _nutpie(model, var_names, spec: ModelSpec, run: Run):
 def _pymc(model, var_names, spec: ModelSpec, run: Run):
     """PyMC's own NUTS (``"pymc"``) or its JAX path (``"numpyro"``)."""
     if run.sampler == "numpyro" and spec.use_float32(len(model.coords["geo"])):
-        from bayes_mmm.fused_hill import register_jax
+        from bayes_mmm import fused_hill, fused_rf
 
-        register_jax()  # the float32 graph's fused adstock + Hill op, in JAX
+        fused_hill.register_jax()  # the float32 graph's fused ops, in JAX
+        fused_rf.register_jax()
     t1 = time.perf_counter()
     with model:
         idata = pm.sample(

@@ -1,0 +1,302 @@
+"""Reach & frequency channels as one fused float32 kernel: ``adstock(reach × hill(frequency))``.
+
+Why. An R&F channel's response (:mod:`bayes_mmm.rf`) saturates frequency before the
+adstock, so the reference graph evaluates Hill on every cell of the frequency *lag stack*
+(``l_max`` × the panel's cells) with PyTensor's scalar ``log``/``exp`` loops, and then
+multiplies and sums the stack. On a 40-geo weekly panel that one channel made a gradient
+7× as expensive as the same panel with the channel as impressions
+(``benchmarks/RF.md``). Every lag of the stack is the same series shifted by whole dates,
+so this kernel saturates each (date, geo) cell once, with :mod:`bayes_mmm.fused_hill`'s
+vectorised Cephes ``expf``/``logf``, and adstocks the exposure by shifted sums along the
+date axis of the flat ``date·geo`` row (a shift of ``lag`` dates is ``lag · n_geo`` cells).
+The forward pass keeps ``exp(-|z|)``, ``log(frequency / ec)`` and the exposure, so the
+backward pass has no transcendental.
+
+Where. Only in float32 graphs with Hill on every channel and parameters without sample
+dims, the fused Hill kernel's own conditions (``response._fused_hill_applies``), sampled
+by nutpie; elsewhere (numpy draws, float64 graphs, ``perform``, JAX through
+:func:`register_jax`) the same function is :func:`rf.rf_unit_response`, and the fused
+graph's log density and gradient match the reference graph's to float32 rounding
+(``tests/test_fused_rf.py``).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import disconnected_type
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+from pytensor.link.numba.dispatch import basic as numba_basic
+from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
+
+from bayes_mmm.fused_hill import KERNEL_VERSION, _array_unit, _unit, expf, logf
+
+F = np.float32
+
+
+@numba.njit(fastmath=True, error_model="numpy", cache=True)
+def rf_kernel(reach, freq, w, ec, slope, n_geo):
+    """``adstock(reach × hill(frequency))`` of channel-first R&F rows.
+
+    Parameters
+    ----------
+    reach, freq : ndarray, dims (rf_channel, date·geo), float32, C-contiguous
+        Scaled reach and frequency, date-major (cell ``t · n_geo + g``); frequency is
+        positive (1 where reach is 0).
+    w : ndarray, dims (rf_channel, lag)
+        Adstock weights.
+    ec, slope : ndarray, dims (rf_channel,)
+        Hill parameters of frequency.
+    n_geo : int
+
+    Returns
+    -------
+    y, e, log_ratio, x : ndarray, dims (rf_channel, date·geo)
+        The adstocked exposure (Hill normalised to 1 at frequency 1,
+        ``kinds.unit_saturation``) and what :func:`rf_grad_kernel` needs: ``exp(-|z|)``,
+        ``log(frequency / ec)`` and the exposure ``x = reach · hill(frequency)``.
+    """
+    n_channel, n = reach.shape
+    n_lag = w.shape[1]
+    y = np.zeros((n_channel, n), dtype=reach.dtype)
+    e = np.empty_like(y)
+    lr = np.empty_like(y)
+    x = np.empty_like(y)
+    for c in range(n_channel):
+        s = slope[c]
+        log_ec = logf(ec[c])
+        inv_unit = F(1.0) / _unit(s, log_ec)[0]
+        fc, rc, ec_, lrc, xc, yc = freq[c], reach[c], e[c], lr[c], x[c], y[c]
+        for i in range(n):
+            f = fc[i]
+            lrc[i] = logf(f if f > F(0.0) else F(1.0)) - log_ec
+        for i in range(n):
+            z = s * lrc[i]
+            ee = expf(-abs(z))
+            r = F(1.0) / (F(1.0) + ee)
+            ec_[i] = ee
+            xc[i] = rc[i] * (r if z >= F(0.0) else ee * r) * inv_unit
+        for lag in range(n_lag):
+            shift, wl = lag * n_geo, w[c, lag]
+            for i in range(shift, n):
+                yc[i] += wl * xc[i - shift]
+    return y, e, lr, x
+
+
+@numba.njit(fastmath=True, error_model="numpy", cache=True)
+def rf_grad_kernel(reach, w, ec, slope, e, lr, x, gy, n_geo):
+    """Vector-Jacobian product of :func:`rf_kernel`: ``(gw, gec, gslope)``.
+
+    The exposure's cotangent is the adstock's transpose (shifted sums forward in time) of
+    ``gy``; each cell passes ``reach / h(1) · dh/dz`` on, ``dh/dz`` as
+    ``e / (1 + e)**2`` (accurate on both tails, see :mod:`bayes_mmm.fused_hill`), and
+    the normalisation adds ``-(Σ gx·x) / h(1) · dh(1)/dθ``.
+    """
+    n_channel, n = reach.shape
+    n_lag = w.shape[1]
+    gw = np.zeros((n_channel, n_lag), dtype=reach.dtype)
+    gec = np.zeros_like(ec)
+    gslope = np.zeros_like(slope)
+    gx = np.empty(n, dtype=reach.dtype)
+    for c in range(n_channel):
+        s = slope[c]
+        log_ec = logf(ec[c])
+        unit, dunit = _unit(s, log_ec)
+        inv_unit = F(1.0) / unit
+        rc, ec_, lrc, xc, gc = reach[c], e[c], lr[c], x[c], gy[c]
+        gx[:] = F(0.0)
+        for lag in range(n_lag):
+            shift, wl = lag * n_geo, w[c, lag]
+            acc = 0.0
+            for i in range(n - shift):
+                gx[i] += wl * gc[i + shift]
+                acc += np.float64(gc[i + shift] * xc[i])
+            gw[c, lag] = F(acc)
+        # float64 accumulators: the terms cancel (see fused_hill.adstock_hill_grad_kernel)
+        acc_ec = 0.0
+        acc_s = 0.0
+        acc_x = 0.0
+        for i in range(n):
+            one_e = F(1.0) + ec_[i]
+            wv = gx[i] * rc[i] * inv_unit * ec_[i] / (one_e * one_e)
+            acc_x += np.float64(gx[i] * xc[i])
+            acc_ec += np.float64(wv)
+            acc_s += np.float64(wv * lrc[i])
+        norm = -acc_x * inv_unit * dunit
+        gec[c] = F(-(acc_ec + norm) * s / ec[c])
+        gslope[c] = F(acc_s - norm * log_ec)
+    return gw, gec, gslope
+
+
+def _shift(a, shift: int, xp):
+    """``a`` (dims (rf_channel, date·geo)) moved ``shift`` cells later, zeros in front."""
+    if shift == 0:
+        return a
+    return xp.concatenate([xp.zeros_like(a[:, :shift]), a[:, :-shift]], axis=1)
+
+
+def _unshift(a, shift: int, xp):
+    """The transpose of :func:`_shift`: ``a`` moved ``shift`` cells earlier."""
+    if shift == 0:
+        return a
+    return xp.concatenate([a[:, shift:], xp.zeros_like(a[:, :shift])], axis=1)
+
+
+def array_forward(reach, freq, w, ec, slope, n_geo: int, xp=np):
+    """:func:`rf_kernel` with array ops: numpy (``perform``) or ``jax.numpy``."""
+    lr = xp.log(xp.where(freq > 0, freq, 1.0)) - xp.log(ec)[:, None]
+    z = slope[:, None] * lr
+    e = xp.exp(-xp.abs(z))
+    h = xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)) / _array_unit(slope, ec, xp)[0][:, None]
+    x = reach * h
+    y = sum(w[:, lag, None] * _shift(x, lag * n_geo, xp) for lag in range(w.shape[1]))
+    dtype = reach.dtype
+    return tuple(a.astype(dtype) for a in (y, e, lr, x))
+
+
+def array_grad(reach, w, ec, slope, e, lr, x, gy, n_geo: int, xp=np):
+    """:func:`rf_grad_kernel` with array ops: numpy (``perform``, float64 in the tests) or
+    ``jax.numpy`` (:func:`register_jax`)."""
+    unit, dunit = _array_unit(slope, ec, xp)
+    n_lag = w.shape[1]
+    gx = sum(w[:, lag, None] * _unshift(gy, lag * n_geo, xp) for lag in range(n_lag))
+    gw = xp.stack([(_unshift(gy, lag * n_geo, xp) * x).sum(axis=1) for lag in range(n_lag)], 1)
+    wv = gx * reach / unit[:, None] * e / (1.0 + e) ** 2
+    norm = -(gx * x).sum(axis=1) / unit * dunit
+    gec = -(wv.sum(axis=1) + norm) * slope / ec
+    gslope = (wv * lr).sum(axis=1) - norm * xp.log(ec)
+    dtype = reach.dtype
+    return gw.astype(dtype), gec.astype(ec.dtype), gslope.astype(slope.dtype)
+
+
+class RFAdstockHill(Op):
+    """``adstock(reach × hill(frequency))`` on channel-first float32 R&F rows.
+
+    Outputs ``(y, e, log_ratio, x)`` (:func:`rf_kernel`); only ``y`` is for the model, the
+    other three are the gradient's saved values. Reach and frequency are data: they get no
+    gradient.
+    """
+
+    __props__ = ("n_geo",)
+
+    def __init__(self, n_geo: int):
+        self.n_geo = int(n_geo)
+
+    def make_node(self, reach, freq, w, ec, slope):
+        ins = [pt.as_tensor_variable(a) for a in (reach, freq, w, ec, slope)]
+        return Apply(self, ins, [ins[0].type() for _ in range(4)])
+
+    def perform(self, node, inputs, outputs):
+        for out, value in zip(outputs, array_forward(*inputs, self.n_geo), strict=True):
+            out[0] = value
+
+    def infer_shape(self, fgraph, node, shapes):
+        return [shapes[0]] * 4
+
+    def connection_pattern(self, node):
+        return [[False] * 4, [False] * 4] + [[True, False, False, False]] * 3
+
+    def pullback(self, inputs, outputs, cotangents):
+        reach, _, w, ec, slope = inputs
+        _, e, lr, x = outputs
+        grads = RFAdstockHillGrad(self.n_geo)(reach, w, ec, slope, e, lr, x, cotangents[0])
+        return [disconnected_type(), disconnected_type(), *grads]
+
+
+class RFAdstockHillGrad(Op):
+    """The vector-Jacobian product of :class:`RFAdstockHill` (first order only)."""
+
+    __props__ = ("n_geo",)
+
+    def __init__(self, n_geo: int):
+        self.n_geo = int(n_geo)
+
+    def make_node(self, reach, w, ec, slope, e, lr, x, gy):
+        ins = [pt.as_tensor_variable(a) for a in (reach, w, ec, slope, e, lr, x, gy)]
+        return Apply(self, ins, [ins[1].type(), ins[2].type(), ins[3].type()])
+
+    def perform(self, node, inputs, outputs):
+        for out, value in zip(outputs, array_grad(*inputs, self.n_geo), strict=True):
+            out[0] = value
+
+    def infer_shape(self, fgraph, node, shapes):
+        return [shapes[1], shapes[2], shapes[3]]
+
+
+@register_funcify_default_op_cache_key(RFAdstockHill)
+def _numba_rf(op, node, **kwargs):
+    n_geo = op.n_geo
+
+    @numba_basic.numba_njit
+    def rf_op(reach, freq, w, ec, slope):
+        return rf_kernel(
+            np.ascontiguousarray(reach),
+            np.ascontiguousarray(freq),
+            np.ascontiguousarray(w),
+            ec,
+            slope,
+            n_geo,
+        )
+
+    return rf_op, KERNEL_VERSION
+
+
+@register_funcify_default_op_cache_key(RFAdstockHillGrad)
+def _numba_rf_grad(op, node, **kwargs):
+    n_geo = op.n_geo
+
+    @numba_basic.numba_njit
+    def rf_grad_op(reach, w, ec, slope, e, lr, x, gy):
+        return rf_grad_kernel(
+            np.ascontiguousarray(reach),
+            np.ascontiguousarray(w),
+            ec,
+            slope,
+            e,
+            lr,
+            x,
+            np.ascontiguousarray(gy),
+            n_geo,
+        )
+
+    return rf_grad_op, KERNEL_VERSION
+
+
+def register_jax() -> None:
+    """Teach pytensor's JAX backend the two ops (``sampler="numpyro"`` on a float32 graph)."""
+    import jax.numpy as jnp
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    @jax_funcify.register(RFAdstockHill)
+    def _jax_rf(op, **kwargs):
+        def rf_op(reach, freq, w, ec, slope):
+            return array_forward(reach, freq, w, ec, slope, op.n_geo, xp=jnp)
+
+        return rf_op
+
+    @jax_funcify.register(RFAdstockHillGrad)
+    def _jax_rf_grad(op, **kwargs):
+        def rf_grad_op(reach, w, ec, slope, e, lr, x, gy):
+            return array_grad(reach, w, ec, slope, e, lr, x, gy, op.n_geo, xp=jnp)
+
+        return rf_grad_op
+
+
+def rf_channel_first(reach, freq, w, ec, slope, n_geo: int):
+    """``adstock(reach × hill(frequency))`` in the graph, dims (rf_channel, date·geo).
+
+    Parameters
+    ----------
+    reach, freq : tensor, dims (rf_channel, date·geo), float32
+        Scaled reach and frequency, date-major, unlagged (the lag-0 rows of
+        :class:`rf.RFDesign`'s stacks).
+    w : tensor, dims (rf_channel, lag)
+    ec, slope : tensor, dims (rf_channel,)
+
+    Same values as :func:`rf.rf_unit_response` in the channel-first layout.
+    """
+    dtype = reach.dtype
+    cast = [pt.cast(a, dtype) for a in (freq, w, ec, slope)]
+    return RFAdstockHill(n_geo)(reach, *cast)[0]
