@@ -46,7 +46,7 @@ from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache
 
 F = np.float32
 #: Bump when a kernel changes: it salts numba's cache key for the compiled graph.
-KERNEL_VERSION = 8
+KERNEL_VERSION = 9
 
 
 @intrinsic

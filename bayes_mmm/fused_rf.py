@@ -80,8 +80,11 @@ def rf_kernel(reach, freq, w, ec, slope, n_geo):
             xc[i] = rc[i] * (r if z >= F(0.0) else ee * r) * inv_unit
         for lag in range(n_lag):
             shift, wl = lag * n_geo, w[c, lag]
-            for i in range(shift, n):
-                yc[i] += wl * xc[i - shift]
+            # slices, not ``xc[i - shift]``: an index that may look negative to numba gets a
+            # wraparound check, and that loop does not vectorise (4.5× slower)
+            yv, xv = yc[shift:], xc[: n - shift]
+            for i in range(n - shift):
+                yv[i] += wl * xv[i]
     return y, e, lr, x
 
 
@@ -109,10 +112,12 @@ def rf_grad_kernel(reach, w, ec, slope, e, lr, x, gy, n_geo):
         gx[:] = F(0.0)
         for lag in range(n_lag):
             shift, wl = lag * n_geo, w[c, lag]
+            gv, gxv, xv = gc[shift:], gx[: n - shift], xc[: n - shift]
             acc = 0.0
             for i in range(n - shift):
-                gx[i] += wl * gc[i + shift]
-                acc += np.float64(gc[i + shift] * xc[i])
+                gxv[i] += wl * gv[i]
+            for i in range(n - shift):
+                acc += np.float64(gv[i] * xv[i])
             gw[c, lag] = F(acc)
         # float64 accumulators: the terms cancel (see fused_hill.adstock_hill_grad_kernel)
         acc_ec = 0.0

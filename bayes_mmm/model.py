@@ -117,7 +117,7 @@ from bayes_mmm.spec import (  # noqa: F401 (re-export)
     SATURATION_PARAMS,
     ModelSpec,
 )
-from bayes_mmm.transforms import graph_data, graph_data_pack, graph_lag_stack
+from bayes_mmm.transforms import graph_data_pack, graph_lag_stack
 
 
 def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
@@ -295,10 +295,11 @@ def _graph_rf(rf: RFDesign | None, dtype: str) -> RFDesign | None:
     """The R&F lag stacks as graph data in the media cube's precision."""
     if rf is None:
         return None
+    # as lag stacks in the media's layout: the fused R&F kernel reads their lag-0 rows
     return RFDesign(
         index=rf.index,
-        reach=graph_data(rf.reach, dtype=dtype),
-        frequency=graph_data(rf.frequency, dtype=dtype),
+        reach=graph_lag_stack(rf.reach.astype(dtype)),
+        frequency=graph_lag_stack(rf.frequency.astype(dtype)),
     )
 
 

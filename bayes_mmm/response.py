@@ -348,8 +348,9 @@ def _fused_unit_hill_rf(stack, weights, params: Mapping, rf: RFDesign):
         by_lag = channel_first_stack(stack)[sel]  # (channel, lag, date·geo)
         parts.insert(0, adstock_hill_channel_first(by_lag, w[sel], ec[sel], slope[sel]))
     order = np.argsort(keep + rf_index)
-    xp = xp_of(stack)
-    out = xp.concatenate(parts, axis=0)[order]
+    out = xp_of(stack).concatenate(parts, axis=0)
+    if np.any(order != np.arange(n_channel)):  # R&F channels not last: a gather (and scatter)
+        out = out[order]
     return channel_first_to_cube(out, n_date, n_geo)
 
 
