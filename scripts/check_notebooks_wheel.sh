@@ -25,9 +25,9 @@ status=0
 "${RUNNER[@]}" --plain --kernel bayes_mmm_plain --out "$WORK/plain" "$@" || status=1
 step "plain install: exit $status"
 if [ "$PLAIN_ONLY" = 0 ]; then
-    size=--ci
-    [ "${FULL:-0}" = 1 ] && size=
-    step "with the extra: every cell runs ${size:-at full size} (kernel $NBPY)"
+    size=--ci words="at CI size"
+    [ "${FULL:-0}" = 1 ] && size= words="at the notebooks' defaults"
+    step "with the extra: every cell runs $words (kernel $NBPY)"
     "${RUNNER[@]}" $size --kernel bayes_mmm_extra --installed-in "$WORK/venv-nb" \
         --out "$WORK/extra" "$@" || status=1
     cat "$WORK/extra/SUMMARY.md"
