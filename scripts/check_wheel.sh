@@ -12,11 +12,28 @@
 #            quick draws did not converge) as a pass: CI checks the package, not the fit
 # Exit status: the demo's (0 converged, 3 not converged), or non-zero when a step fails.
 #
+# Notebooks instead of the demo (make notebooks-wheel):
+#   scripts/check_wheel.sh --notebooks [--plain-only] [RUNNER ARGS...]   e.g. 01 03
+# runs a copy of notebooks/ outside the clone with scripts/run_notebooks_full.py, twice:
+#   plain  the wheel and ipykernel only (a kernel is all any notebook client needs): every
+#          notebook must stop in its first code cell with the extra's one-line install hint;
+#   extra  a second virtualenv with the wheel's [notebooks] extra, as its own kernel: every
+#          cell runs at CI size (FULL=1: the notebooks' defaults, hours) with nothing on
+#          stderr and bayes_mmm imported from that virtualenv (--plain-only skips it).
+# Kernelspecs live in the temporary directory, and the user's Jupyter and IPython
+# directories are replaced by empty ones there, so no other kernel or startup file is used.
+#
 # Cheap enough for CI: the dependencies come from pip's configured indexes and cache (what
 # the CI virtualenv build just used) and are installed without byte-compiling (`--no-compile`;
 # Python compiles only what the demo imports), and the wheel is built without an isolated
 # build environment (setuptools goes into the fresh virtualenv once).
 set -euo pipefail
+
+MODE=demo
+if [ "${1:-}" = --notebooks ]; then
+    MODE=notebooks
+    shift
+fi
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -73,16 +90,21 @@ names = set(zipfile.ZipFile(sys.argv[1]).namelist())
 need = [
     f"bayes_mmm/datasets/{n}"
     for n in ("__init__.py", "demo_geo_panel.csv", "demo_geo_panel_truth.csv",
-              "demo_geo_panel.toml", "demo_geo_panel_quick.toml")
-] + ["bayes_mmm/py.typed", "bayes_mmm/report/templates/report.html.j2"]
+              "demo_geo_panel.toml", "demo_geo_panel_quick.toml",
+              "robyn_dt_simulated_weekly.csv", "robyn_dt_simulated_weekly.LICENSE")
+] + ["bayes_mmm/py.typed", "bayes_mmm/report/templates/report.html.j2", "bayes_mmm/oracle.py"]
 missing = [n for n in need if n not in names]
 if missing:
     sys.exit(f"check_wheel: the wheel lacks {missing}")
-print(f"[check_wheel] the wheel carries {len(names)} files: demo data, configs, templates, py.typed")
+print(f"[check_wheel] the wheel carries {len(names)} files: datasets, configs, templates, py.typed")
 PY
 
 step "installing the wheel and its dependencies"
-"${PIP[@]}" "$WHEEL"
+if [ "$MODE" = notebooks ]; then
+    "${PIP[@]}" "$WHEEL" ipykernel  # no extra: the kernel a plain install runs notebooks in
+else
+    "${PIP[@]}" "$WHEEL"
+fi
 
 mkdir "$WORK/empty"
 cd "$WORK/empty"
@@ -95,6 +117,10 @@ assert not missing, f"public names that do not import: {missing}"
 print("[check_wheel] imports", bayes_mmm.__file__, bayes_mmm.__version__, f"({len(bayes_mmm.__all__)} public names)")
 print("[check_wheel] demo panel", d.path(d.DEMO_PANEL))
 '
+if [ "$MODE" = notebooks ]; then
+    # shellcheck source=scripts/check_notebooks_wheel.sh
+    source "$ROOT/scripts/check_notebooks_wheel.sh"  # exits with the notebooks' status
+fi
 step "bayes-mmm demo $* (in $PWD)"
 set +e
 "$WORK/venv/bin/bayes-mmm" demo "$@"

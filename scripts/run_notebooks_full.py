@@ -19,6 +19,13 @@ Usage::
 The exit status is 1 when a notebook fails, a fit fails a gate, or anything reaches an
 output's stderr, where warnings go (``--ci`` runs are not converged by design, so there
 only failures and stderr count).
+
+``scripts/check_wheel.sh --notebooks`` (``make notebooks-wheel``) drives the same runs
+against an installed wheel: ``--notebooks`` a copy of the folder outside the clone,
+``--kernel`` a kernelspec of the wheel's virtualenv, ``--installed-in`` the prefix the
+kernel must import ``bayes_mmm`` from; ``--plain`` instead checks that on an install
+without the notebooks extra every notebook stops in its first code cell with the one-line
+install hint (``bayes_mmm.extras.MissingExtra``) and runs no later cell.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ NOTEBOOKS = ROOT / "notebooks"
 SIZE_VARS = ("DRAWS", "TUNE", "CHAINS", "GEOS", "WEEKS", "QUICK")
 CI = {"DRAWS": "100", "TUNE": "100", "CHAINS": "2", "GEOS": "4", "WEEKS": "104", "QUICK": "1"}
 MARK = "BAYES_MMM_VERDICTS "
+PACKAGE_MARK = "BAYES_MMM_PACKAGE "
+HINT = "pip install 'bayes_mmm[notebooks]'"
 # Appended to each notebook: every fit in the namespace and its gates, as one JSON line.
 COLLECT = f"""
 import json as _json
@@ -63,28 +72,41 @@ for _name, _obj in list(globals().items()):
         _gates = {{g.name: float(g.value) for g in _fit.convergence.gates}}
         _rows.append({{"fit": _label, "converged": bool(_fit.converged), **_gates}})
 print({MARK!r} + _json.dumps(_rows))
+print({PACKAGE_MARK!r} + _bm.__file__)
 """
 
 
-def run(path: Path, ci: bool, out: Path, timeout: int) -> dict:
-    """Execute one notebook; its verdict rows, coverage lines, warnings and wall time."""
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(COLLECT))
+def _execute(nb, ci: bool, out: Path, timeout: int, kernel: str, cwd: Path):
+    """Run ``nb`` in place in ``kernel`` from ``cwd``; the error that stopped it (None when
+    every cell ran) and the wall time in seconds."""
     env = {k: v for k, v in os.environ.items() if k.removeprefix("BAYES_MMM_") not in SIZE_VARS}
     if ci:
         env.update({f"BAYES_MMM_{k}": v for k, v in CI.items()})
     env.update(MPLBACKEND="Agg", BAYES_MMM_OUT=str(out))
     client = nbclient.NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+        nb, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": str(cwd)}}
     )
     start = time.perf_counter()
     error = None
     try:
         client.execute(env=env)
-    except Exception as exc:  # the summary records it; the remaining notebooks still run
+    except Exception as exc:  # the caller records it; the remaining notebooks still run
         last = str(exc).strip().splitlines()[-1:] or [""]
         error = f"{type(exc).__name__}: {last[0]}"
-    wall = time.perf_counter() - start
+    return error, time.perf_counter() - start
+
+
+def run(
+    path: Path, ci: bool, out: Path, timeout: int, kernel: str = "python3",
+    installed_in: Path | None = None,
+) -> dict:  # fmt: skip
+    """Execute one notebook; its verdict rows, coverage lines, warnings and wall time.
+
+    ``installed_in``: the notebook fails unless its kernel imports ``bayes_mmm`` from
+    under this prefix (an installed wheel, not the source tree)."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(COLLECT))
+    error, wall = _execute(nb, ci, out, timeout, kernel, path.parent)
     (out / "executed").mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out / "executed" / path.name)
     text = _text(nb)
@@ -92,10 +114,36 @@ def run(path: Path, ci: bool, out: Path, timeout: int) -> dict:
     for line in text.splitlines():
         if line.startswith(MARK):
             fits = json.loads(line[len(MARK) :])
+    package = next((ln[len(PACKAGE_MARK) :] for ln in text.splitlines()
+                    if ln.startswith(PACKAGE_MARK)), None)  # fmt: skip
+    if error is None and installed_in is not None:
+        if package is None or not Path(package).resolve().is_relative_to(installed_in.resolve()):
+            error = f"bayes_mmm imported from {package}, not from under {installed_in}"
     coverage = [ln.strip() for ln in text.splitlines() if "true values inside" in ln]
     warned = [ln.strip() for ln in _text(nb, streams=("stderr",)).splitlines() if ln.strip()]
     return {"name": path.stem, "fits": fits, "coverage": coverage, "warnings": warned,
-            "error": error, "wall_s": wall}  # fmt: skip
+            "error": error, "wall_s": wall, "package": package}  # fmt: skip
+
+
+def stops(path: Path, out: Path, timeout: int, kernel: str) -> str | None:
+    """Run one notebook on an install without the notebooks extra: None when it stops in
+    its first code cell with :class:`~bayes_mmm.extras.MissingExtra`, whose message is one
+    line ending in the install command, and no later cell ran; else what went wrong."""
+    nb = nbformat.read(path, as_version=4)
+    error, _ = _execute(nb, True, out, timeout, kernel, path.parent)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    first = [o for o in code[0].outputs if o.get("output_type") == "error"]
+    ran_later = [i for i, c in enumerate(code[1:], 1) if c.execution_count or c.outputs]
+    if error is None:
+        return "every cell ran: the notebooks extra is installed in the kernel"
+    if not first:
+        return f"the first code cell did not stop it: {error}"
+    ename, evalue = first[0]["ename"], first[0]["evalue"]
+    if ename != "MissingExtra" or "\n" in evalue or not evalue.endswith(HINT):
+        return f"the first code cell raised {ename}: {evalue!r}, not the one-line hint"
+    if ran_later:
+        return f"code cells {ran_later} ran after the first one stopped"
+    return None
 
 
 def _text(nb, streams=("stdout", "stderr")) -> str:
@@ -143,6 +191,8 @@ def summary(results: list[dict], ci: bool) -> str:
     lines += ["", "## Coverage, warnings and errors", ""]
     for r in results:
         lines.append(f"**{r['name']}**")
+        if r.get("package"):
+            lines.append(f"- bayes_mmm imported from `{r['package']}`")
         lines += [f"- {c}" for c in r["coverage"]] or ["- coverage: no truth in this notebook"]
         lines += [f"- warning: {w}" for w in r["warnings"]]
         if r["error"]:
@@ -161,15 +211,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ci", action="store_true", help="CI size instead of full size")
     parser.add_argument("--out", type=Path, default=NOTEBOOKS, help="where SUMMARY.md goes")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds per cell")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="the folder to run")
+    parser.add_argument("--kernel", default="python3", help="kernelspec name to run them in")
+    parser.add_argument("--installed-in", type=Path, help="bayes_mmm must import from here")
+    parser.add_argument("--plain", action="store_true", help="expect the extra's hint")
     args = parser.parse_args(argv)
-    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    paths = sorted(args.notebooks.glob("*.ipynb"))
     if args.names:
         paths = [p for p in paths if any(p.name.startswith(n) for n in args.names)]
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.plain:
+        return _plain(paths, args)
     results = []
     for path in paths:
         print(f"running {path.name} …", flush=True)
-        results.append(run(path, args.ci, args.out, args.timeout))
+        results.append(run(path, args.ci, args.out, args.timeout, args.kernel, args.installed_in))
         r = results[-1]
         verdicts = ", ".join(f"{f['fit']} converged={f['converged']}" for f in r["fits"])
         status = r["error"] or verdicts
@@ -180,6 +236,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.ci:
         bad = bad or any(not f["converged"] for r in results for f in r["fits"])
     return int(bad)
+
+
+def _plain(paths: list[Path], args) -> int:
+    """``--plain``: every notebook stops in its first cell with the install hint."""
+    from jupyter_client.kernelspec import get_kernel_spec
+
+    print(f"kernel {args.kernel}: {get_kernel_spec(args.kernel).argv[0]}", flush=True)
+    bad = 0
+    for path in paths:
+        problem = stops(path, args.out, args.timeout, args.kernel)
+        bad += problem is not None
+        print(f"  {path.name}: {problem or 'stops in its first code cell with the hint'}")
+    print(f"{len(paths) - bad} of {len(paths)} notebooks stop in their first cell with {HINT!r}")
+    return int(bad > 0 or not paths)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ SHIPPED = {
     "seed000_truth.csv",
     "seed003_national.csv",
     "seed003_truth.csv",
+    "robyn_dt_simulated_weekly.csv",
+    "robyn_dt_simulated_weekly.LICENSE",
 }
 
 

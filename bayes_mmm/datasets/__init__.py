@@ -15,6 +15,11 @@ editable install or an installed wheel, in any working directory.
 ``seed003_national.csv``       156 national weeks with a mediated channel
                                (``scripts/make_seed003_data.py``)
 ``seed003_truth.csv``          its true effects per driver and mediation path
+``robyn_dt_simulated_weekly``  Robyn's weekly demo (208 national weeks), a panel the
+``.csv``                       package did not generate: Meta Platforms' open-source Robyn
+                               (``R/data/dt_simulated_weekly.RData``), MIT licence
+``robyn_dt_simulated_weekly``  that licence, shipped with the data it covers
+``.LICENSE``
 =============================  ==========================================================
 
 >>> from bayes_mmm import datasets
@@ -42,7 +47,7 @@ DEMO_PANEL = "demo_geo_panel.csv"
 DEMO_TRUTH = "demo_geo_panel_truth.csv"
 DEMO_CONFIG = "demo_geo_panel.toml"
 DEMO_QUICK_CONFIG = "demo_geo_panel_quick.toml"
-SUFFIXES = (".csv", ".toml")
+SUFFIXES = (".csv", ".toml", ".LICENSE")
 
 # Resources that only exist inside an archive (a zipped install) are extracted to temporary
 # files that live until the interpreter exits, so ``path`` can hand out plain paths.
@@ -56,7 +61,8 @@ def names() -> list[str]:
     Returns
     -------
     list of str
-        File names (``.csv`` and ``.toml``), sorted, each accepted by :func:`path`.
+        File names (``.csv``, ``.toml`` and a dataset's ``.LICENSE``), sorted, each
+        accepted by :func:`path`.
     """
     root = resources.files(__name__)
     return sorted(r.name for r in root.iterdir() if r.is_file() and r.name.endswith(SUFFIXES))

@@ -11,8 +11,11 @@ promises, and that nothing reaches stderr (no warnings the user did not cause).
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -109,6 +112,48 @@ def test_notebooks_are_stripped_and_configurable():
                 assert not cell.outputs and cell.execution_count is None, path.name
         first = next(c for c in nb.cells if c.cell_type == "code")
         assert 'require("notebooks")' in first.source, f"{path.name} does not check its extra"
+
+
+def _imported_modules(source: str) -> set[str]:
+    """Top-level names of the absolute imports in a cell's code."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.partition(".")[0])
+    return found
+
+
+def _installed_by(extra: str) -> set[str]:
+    """Distribution names that ``pip install 'bayes_mmm[extra]'`` brings directly: the core
+    dependencies and those of ``extra``, from the installed package's metadata."""
+    dists = set()
+    for req in metadata.requires("bayes_mmm") or []:
+        name, _, marker = req.partition(";")
+        if not marker or f'extra == "{extra}"' in marker.replace("'", '"'):
+            dists.add(re.split(r"[\s<>=!~\[(]", name.strip(), maxsplit=1)[0].lower())
+    return {d.replace("_", "-") for d in dists}
+
+
+def test_notebooks_need_only_the_installed_package_and_the_notebooks_extra():
+    """A notebook run against an installed wheel, from a copy of notebooks/ anywhere, has
+    the package (its shipped datasets), the notebooks extra and nothing of the repository:
+    no code reaches outside its folder, and every module it imports comes from the standard
+    library, bayes_mmm, a core dependency or the extra."""
+    wheel_has = _installed_by("notebooks")
+    dists_of = metadata.packages_distributions()
+    for name in NAMES:
+        nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+        for cell in (c for c in nb.cells if c.cell_type == "code"):
+            for needle in ("../", "sys.path", "Path.cwd", "__file__"):
+                assert needle not in cell.source, f"{name} reaches outside notebooks/: {needle}"
+            for module in _imported_modules(cell.source) - set(sys.stdlib_module_names):
+                dists = {d.lower().replace("_", "-") for d in dists_of.get(module, [])}
+                assert module == "bayes_mmm" or dists & wheel_has, (
+                    f"{name} imports {module} ({sorted(dists)}), which neither the package "
+                    "nor its notebooks extra installs"
+                )
 
 
 @pytest.mark.sampling

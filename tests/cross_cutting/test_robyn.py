@@ -1,6 +1,6 @@
-"""Robyn's public demo data (``data/external/robyn/dt_simulated_weekly.csv``, a copy of
-``../shared/external/robyn/``, MIT licence, Meta Platforms): a dataset the package did not
-generate, fitted with the ordinary API.
+"""Robyn's public demo data (``bayes_mmm/datasets/robyn_dt_simulated_weekly.csv``, a copy
+of ``../shared/external/robyn/``, MIT licence, Meta Platforms, shipped with its licence): a
+dataset the package did not generate, fitted with the ordinary API.
 
 The fast test checks how the columns map onto ``MMMData`` (impressions and clicks paid by
 spend columns, string events to 0/1 columns, an organic newsletter); the ``slow`` one fits it
@@ -8,23 +8,19 @@ at real settings (4 × 1000 draws, ~65 s here) and checks the convergence gates 
 results are sane. ``notebooks/05_robyn_public_data.ipynb`` walks through the same fit.
 """
 
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 
 import bayes_mmm as bm
 
-ROBYN = Path(__file__).resolve().parents[2] / "data" / "external" / "robyn"
-CSV = ROBYN / "dt_simulated_weekly.csv"
+CSV = "robyn_dt_simulated_weekly.csv"
 SPEND = {"tv_S": "tv_S", "ooh_S": "ooh_S", "print_S": "print_S",
          "facebook_I": "facebook_S", "search_clicks_P": "search_S"}  # fmt: skip
 
 
 def robyn_data() -> bm.MMMData:
     """The demo as a national panel: the notebook's column roles."""
-    raw = pd.read_csv(CSV)
+    raw = bm.datasets.read_csv(CSV)
     names = sorted(e for e in raw["events"].unique() if e != "na")
     df = raw.assign(**{e: (raw["events"] == e).astype(float) for e in names})
     return bm.MMMData.from_frame(df, date="DATE", target="revenue", media=list(SPEND),
@@ -34,7 +30,7 @@ def robyn_data() -> bm.MMMData:
 
 def test_robyn_columns_map_onto_the_panel():
     data = robyn_data()
-    raw = pd.read_csv(CSV)
+    raw = bm.datasets.read_csv(CSV)
     assert data.national and data.n_dates == len(raw) == 208
     assert list(data.events) == ["event1", "event2"]
     assert data.event_values[..., 0].sum() == (raw["events"] == "event1").sum() == 1
@@ -42,7 +38,7 @@ def test_robyn_columns_map_onto_the_panel():
     k = list(data.spend_groups).index("facebook_S")
     np.testing.assert_allclose(data.spend[:, 0, k], raw["facebook_S"])
     assert data.channel_group[data.channels.index("newsletter")] is None
-    assert "licen" in (ROBYN / "LICENSE").read_text().lower()
+    assert "MIT License" in bm.datasets.path("robyn_dt_simulated_weekly.LICENSE").read_text()
 
 
 @pytest.mark.slow

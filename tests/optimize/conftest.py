@@ -1,7 +1,7 @@
 """Fixtures of the optimizer tests, and ``benchmarks/`` on ``sys.path`` for its oracle.
 
-The oracle (``benchmarks/oracle.py``: the simulator's truth as a one-draw planner) serves
-the tests and the benchmarks and is not part of the package.
+The oracle (``bayes_mmm.oracle``: the simulator's truth as a one-draw planner) serves the
+tests, the benchmarks and notebook 03; ``benchmarks/oracle.py`` re-exports it as ``oracle``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The regret yardstick (``benchmarks/oracle.py``): the simulator's truth as a one-draw
+"""The regret yardstick (``bayes_mmm.oracle``): the simulator's truth as a one-draw
 planner, and plans scored under it. The regret test fits a small simulated panel and is
 marked slow."""
 
