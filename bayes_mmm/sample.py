@@ -8,6 +8,7 @@ ConvergenceWarning`) when a convergence gate fails.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import warnings
@@ -289,6 +290,19 @@ def tidy(idata: xr.DataTree, data: MMMData, coords: Mapping) -> xr.DataTree:
 def prior_predictive(
     data: MMMData, spec: ModelSpec, samples: int = 500, random_seed: int | None = None
 ) -> xr.DataTree:
-    """Draws from the prior and prior predictive (PyMC), dims (chain, draw, ...)."""
+    """Draws from the prior and prior predictive (PyMC), dims (chain, draw, ...).
+
+    PyMC's progress line ("Sampling: [...]", logged at INFO) and PyTensor's note that numba
+    runs the truncated-normal sampler in object mode are about PyMC's internals, not the
+    user's model, so they are kept out of the user's output (and a notebook's stderr).
+    """
     model = build_model(data, spec)
-    return pm.sample_prior_predictive(draws=samples, model=model, random_seed=random_seed)
+    forward = logging.getLogger("pymc.sampling.forward")
+    level = forward.level
+    forward.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Numba will use object mode", UserWarning)
+            return pm.sample_prior_predictive(draws=samples, model=model, random_seed=random_seed)
+    finally:
+        forward.setLevel(level)

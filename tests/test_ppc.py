@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -50,8 +52,12 @@ def test_crps_matches_normal_closed_form():
 
 
 @pytest.mark.sampling
-def test_prior_posterior_shift(tiny_fit):
-    prior = tiny_fit.prior_predictive(samples=200, random_seed=1)
+def test_prior_posterior_shift(tiny_fit, caplog, recwarn):
+    with caplog.at_level(logging.INFO):
+        prior = tiny_fit.prior_predictive(samples=200, random_seed=1)
+    # PyMC's "Sampling: [...]" line and numba's object-mode note stay out of user output
+    assert not [r for r in caplog.records if r.getMessage().startswith("Sampling")]
+    assert not [w for w in recwarn if "object mode" in str(w.message)]
     table = ppc.prior_posterior_shift(tiny_fit, prior)
     assert {"alpha[tv]", "beta_mu[search]", "sigma[geo_00]"} <= set(table.index)
     assert (table["prior_sd"] > 0).all()
