@@ -37,7 +37,7 @@ F = np.float32
 
 
 @numba.njit(fastmath=True, error_model="numpy", cache=True)
-def rf_kernel(reach, freq, w, ec, slope, n_geo):
+def rf_kernel(reach, freq, w, ec, slope, index, n_geo):
     """``adstock(reach × hill(frequency))`` of channel-first R&F rows.
 
     Parameters
@@ -45,10 +45,14 @@ def rf_kernel(reach, freq, w, ec, slope, n_geo):
     reach, freq : ndarray, dims (rf_channel, date·geo), float32, C-contiguous
         Scaled reach and frequency, date-major (cell ``t · n_geo + g``); frequency is
         positive (1 where reach is 0).
-    w : ndarray, dims (rf_channel, lag)
-        Adstock weights.
-    ec, slope : ndarray, dims (rf_channel,)
-        Hill parameters of frequency.
+    w : ndarray, dims (channel, lag)
+        Adstock weights of every channel.
+    ec, slope : ndarray, dims (channel,)
+        Hill parameters of every channel (of frequency for the R&F ones).
+    index : ndarray of int, dims (rf_channel,)
+        Each R&F channel's position in ``channel``: the parameters are taken there, so
+        the graph selects none (a selection and its gradient's scatter are six more ops
+        to compile).
     n_geo : int
 
     Returns
@@ -65,8 +69,9 @@ def rf_kernel(reach, freq, w, ec, slope, n_geo):
     lr = np.empty_like(y)
     x = np.empty_like(y)
     for c in range(n_channel):
-        s = slope[c]
-        log_ec = logf(ec[c])
+        k = index[c]
+        s = slope[k]
+        log_ec = logf(ec[k])
         inv_unit = F(1.0) / _unit(s, log_ec)[0]
         fc, rc, ec_, lrc, xc, yc = freq[c], reach[c], e[c], lr[c], x[c], y[c]
         for i in range(n):
@@ -79,7 +84,7 @@ def rf_kernel(reach, freq, w, ec, slope, n_geo):
             ec_[i] = ee
             xc[i] = rc[i] * (r if z >= F(0.0) else ee * r) * inv_unit
         for lag in range(n_lag):
-            shift, wl = lag * n_geo, w[c, lag]
+            shift, wl = lag * n_geo, w[k, lag]
             # slices, not ``xc[i - shift]``: an index that may look negative to numba gets a
             # wraparound check, and that loop does not vectorise (4.5× slower)
             yv, xv = yc[shift:], xc[: n - shift]
@@ -89,8 +94,9 @@ def rf_kernel(reach, freq, w, ec, slope, n_geo):
 
 
 @numba.njit(fastmath=True, error_model="numpy", cache=True)
-def rf_grad_kernel(reach, w, ec, slope, e, lr, x, gy, n_geo):
-    """Vector-Jacobian product of :func:`rf_kernel`: ``(gw, gec, gslope)``.
+def rf_grad_kernel(reach, w, ec, slope, index, e, lr, x, gy, n_geo):
+    """Vector-Jacobian product of :func:`rf_kernel`: ``(gw, gec, gslope)``, each of
+    every channel's parameters (0 off ``index``).
 
     The exposure's cotangent is the adstock's transpose (shifted sums forward in time) of
     ``gy``; each cell passes ``reach / h(1) · dh/dz`` on, ``dh/dz`` as
@@ -99,26 +105,27 @@ def rf_grad_kernel(reach, w, ec, slope, e, lr, x, gy, n_geo):
     """
     n_channel, n = reach.shape
     n_lag = w.shape[1]
-    gw = np.zeros((n_channel, n_lag), dtype=reach.dtype)
+    gw = np.zeros_like(w)
     gec = np.zeros_like(ec)
     gslope = np.zeros_like(slope)
     gx = np.empty(n, dtype=reach.dtype)
     for c in range(n_channel):
-        s = slope[c]
-        log_ec = logf(ec[c])
+        k = index[c]
+        s = slope[k]
+        log_ec = logf(ec[k])
         unit, dunit = _unit(s, log_ec)
         inv_unit = F(1.0) / unit
         rc, ec_, lrc, xc, gc = reach[c], e[c], lr[c], x[c], gy[c]
         gx[:] = F(0.0)
         for lag in range(n_lag):
-            shift, wl = lag * n_geo, w[c, lag]
+            shift, wl = lag * n_geo, w[k, lag]
             gv, gxv, xv = gc[shift:], gx[: n - shift], xc[: n - shift]
             acc = 0.0
             for i in range(n - shift):
                 gxv[i] += wl * gv[i]
             for i in range(n - shift):
                 acc += np.float64(gv[i] * xv[i])
-            gw[c, lag] = F(acc)
+            gw[k, lag] = F(acc)
         # float64 accumulators: the terms cancel (see fused_hill.adstock_hill_grad_kernel)
         acc_ec = 0.0
         acc_s = 0.0
@@ -130,8 +137,8 @@ def rf_grad_kernel(reach, w, ec, slope, e, lr, x, gy, n_geo):
             acc_ec += np.float64(wv)
             acc_s += np.float64(wv * lrc[i])
         norm = -acc_x * inv_unit * dunit
-        gec[c] = F(-(acc_ec + norm) * s / ec[c])
-        gslope[c] = F(acc_s - norm * log_ec)
+        gec[k] = F(-(acc_ec + norm) * s / ec[k])
+        gslope[k] = F(acc_s - norm * log_ec)
     return gw, gec, gslope
 
 
@@ -149,8 +156,10 @@ def _unshift(a, shift: int, xp):
     return xp.concatenate([a[:, shift:], xp.zeros_like(a[:, :shift])], axis=1)
 
 
-def array_forward(reach, freq, w, ec, slope, n_geo: int, xp=np):
+def array_forward(reach, freq, w, ec, slope, index, n_geo: int, xp=np):
     """:func:`rf_kernel` with array ops: numpy (``perform``) or ``jax.numpy``."""
+    at = np.asarray(index)
+    w, ec, slope = w[at], ec[at], slope[at]
     lr = xp.log(xp.where(freq > 0, freq, 1.0)) - xp.log(ec)[:, None]
     z = slope[:, None] * lr
     e = xp.exp(-xp.abs(z))
@@ -161,9 +170,12 @@ def array_forward(reach, freq, w, ec, slope, n_geo: int, xp=np):
     return tuple(a.astype(dtype) for a in (y, e, lr, x))
 
 
-def array_grad(reach, w, ec, slope, e, lr, x, gy, n_geo: int, xp=np):
+def array_grad(reach, w, ec, slope, index, e, lr, x, gy, n_geo: int, xp=np):
     """:func:`rf_grad_kernel` with array ops: numpy (``perform``, float64 in the tests) or
     ``jax.numpy`` (:func:`register_jax`)."""
+    at = np.asarray(index)
+    onehot = (at[:, None] == np.arange(ec.shape[0])).astype(reach.dtype)  # (rf, channel)
+    w, ec, slope = w[at], ec[at], slope[at]
     unit, dunit = _array_unit(slope, ec, xp)
     n_lag = w.shape[1]
     gx = sum(w[:, lag, None] * _unshift(gy, lag * n_geo, xp) for lag in range(n_lag))
@@ -173,6 +185,8 @@ def array_grad(reach, w, ec, slope, e, lr, x, gy, n_geo: int, xp=np):
     gec = -(wv.sum(axis=1) + norm) * slope / ec
     gslope = (wv * lr).sum(axis=1) - norm * xp.log(ec)
     dtype = reach.dtype
+    # back on every channel's parameters: a product with the one-hot matrix, for both xp
+    gw, gec, gslope = onehot.T @ gw, onehot.T @ gec, onehot.T @ gslope
     return gw.astype(dtype), gec.astype(ec.dtype), gslope.astype(slope.dtype)
 
 
@@ -181,12 +195,13 @@ class RFAdstockHill(Op):
 
     Outputs ``(y, e, log_ratio, x)`` (:func:`rf_kernel`); only ``y`` is for the model, the
     other three are the gradient's saved values. Reach and frequency are data: they get no
-    gradient.
+    gradient. ``index`` holds the R&F channels' positions in the parameters' ``channel``.
     """
 
-    __props__ = ("n_geo",)
+    __props__ = ("index", "n_geo")
 
-    def __init__(self, n_geo: int):
+    def __init__(self, index, n_geo: int):
+        self.index = tuple(int(i) for i in index)
         self.n_geo = int(n_geo)
 
     def make_node(self, reach, freq, w, ec, slope):
@@ -194,7 +209,8 @@ class RFAdstockHill(Op):
         return Apply(self, ins, [ins[0].type() for _ in range(4)])
 
     def perform(self, node, inputs, outputs):
-        for out, value in zip(outputs, array_forward(*inputs, self.n_geo), strict=True):
+        values = array_forward(*inputs, self.index, self.n_geo)
+        for out, value in zip(outputs, values, strict=True):
             out[0] = value
 
     def infer_shape(self, fgraph, node, shapes):
@@ -206,16 +222,21 @@ class RFAdstockHill(Op):
     def pullback(self, inputs, outputs, cotangents):
         reach, _, w, ec, slope = inputs
         _, e, lr, x = outputs
-        grads = RFAdstockHillGrad(self.n_geo)(reach, w, ec, slope, e, lr, x, cotangents[0])
-        return [disconnected_type(), disconnected_type(), *grads]
+        grad = RFAdstockHillGrad(self.index, self.n_geo)
+        return [
+            disconnected_type(),
+            disconnected_type(),
+            *grad(reach, w, ec, slope, e, lr, x, cotangents[0]),
+        ]
 
 
 class RFAdstockHillGrad(Op):
     """The vector-Jacobian product of :class:`RFAdstockHill` (first order only)."""
 
-    __props__ = ("n_geo",)
+    __props__ = ("index", "n_geo")
 
-    def __init__(self, n_geo: int):
+    def __init__(self, index, n_geo: int):
+        self.index = tuple(int(i) for i in index)
         self.n_geo = int(n_geo)
 
     def make_node(self, reach, w, ec, slope, e, lr, x, gy):
@@ -223,7 +244,9 @@ class RFAdstockHillGrad(Op):
         return Apply(self, ins, [ins[1].type(), ins[2].type(), ins[3].type()])
 
     def perform(self, node, inputs, outputs):
-        for out, value in zip(outputs, array_grad(*inputs, self.n_geo), strict=True):
+        reach, w, ec, slope, *saved = inputs
+        values = array_grad(reach, w, ec, slope, self.index, *saved, self.n_geo)
+        for out, value in zip(outputs, values, strict=True):
             out[0] = value
 
     def infer_shape(self, fgraph, node, shapes):
@@ -232,7 +255,7 @@ class RFAdstockHillGrad(Op):
 
 @register_funcify_default_op_cache_key(RFAdstockHill)
 def _numba_rf(op, node, **kwargs):
-    n_geo = op.n_geo
+    index, n_geo = np.array(op.index, dtype=np.int64), op.n_geo
 
     @numba_basic.numba_njit
     def rf_op(reach, freq, w, ec, slope):
@@ -242,6 +265,7 @@ def _numba_rf(op, node, **kwargs):
             np.ascontiguousarray(w),
             ec,
             slope,
+            index,
             n_geo,
         )
 
@@ -250,7 +274,7 @@ def _numba_rf(op, node, **kwargs):
 
 @register_funcify_default_op_cache_key(RFAdstockHillGrad)
 def _numba_rf_grad(op, node, **kwargs):
-    n_geo = op.n_geo
+    index, n_geo = np.array(op.index, dtype=np.int64), op.n_geo
 
     @numba_basic.numba_njit
     def rf_grad_op(reach, w, ec, slope, e, lr, x, gy):
@@ -259,6 +283,7 @@ def _numba_rf_grad(op, node, **kwargs):
             np.ascontiguousarray(w),
             ec,
             slope,
+            index,
             e,
             lr,
             x,
@@ -277,19 +302,19 @@ def register_jax() -> None:
     @jax_funcify.register(RFAdstockHill)
     def _jax_rf(op, **kwargs):
         def rf_op(reach, freq, w, ec, slope):
-            return array_forward(reach, freq, w, ec, slope, op.n_geo, xp=jnp)
+            return array_forward(reach, freq, w, ec, slope, op.index, op.n_geo, xp=jnp)
 
         return rf_op
 
     @jax_funcify.register(RFAdstockHillGrad)
     def _jax_rf_grad(op, **kwargs):
         def rf_grad_op(reach, w, ec, slope, e, lr, x, gy):
-            return array_grad(reach, w, ec, slope, e, lr, x, gy, op.n_geo, xp=jnp)
+            return array_grad(reach, w, ec, slope, op.index, e, lr, x, gy, op.n_geo, xp=jnp)
 
         return rf_grad_op
 
 
-def rf_channel_first(reach, freq, w, ec, slope, n_geo: int):
+def rf_channel_first(reach, freq, w, ec, slope, index, n_geo: int):
     """``adstock(reach × hill(frequency))`` in the graph, dims (rf_channel, date·geo).
 
     Parameters
@@ -297,11 +322,14 @@ def rf_channel_first(reach, freq, w, ec, slope, n_geo: int):
     reach, freq : tensor, dims (rf_channel, date·geo), float32
         Scaled reach and frequency, date-major, unlagged (the lag-0 rows of
         :class:`rf.RFDesign`'s stacks).
-    w : tensor, dims (rf_channel, lag)
-    ec, slope : tensor, dims (rf_channel,)
+    w : tensor, dims (channel, lag)
+        Adstock weights of every channel.
+    ec, slope : tensor, dims (channel,)
+    index : sequence of int, dims (rf_channel,)
+        The R&F channels' positions in ``channel``.
 
     Same values as :func:`rf.rf_unit_response` in the channel-first layout.
     """
     dtype = reach.dtype
     cast = [pt.cast(a, dtype) for a in (freq, w, ec, slope)]
-    return RFAdstockHill(n_geo)(reach, *cast)[0]
+    return RFAdstockHill(index, n_geo)(reach, *cast)[0]

@@ -339,8 +339,7 @@ def _fused_unit_hill_rf(stack, weights, params: Mapping, rf: RFDesign):
     def rows(x):  # lag-0 row of an R&F stack (lag, date, geo, rf_channel) → (rf, date·geo)
         return x[0].transpose(2, 0, 1).reshape((len(rf_index), n_date * n_geo))
 
-    at = np.array(rf_index)
-    parts = [rf_channel_first(rows(rf.reach), rows(rf.frequency), w[at], ec[at], slope[at], n_geo)]
+    parts = [rf_channel_first(rows(rf.reach), rows(rf.frequency), w, ec, slope, rf_index, n_geo)]
     if keep:
         # a run of channels is a view of the shared stack; a list would copy it every call
         run = keep == list(range(keep[0], keep[-1] + 1))

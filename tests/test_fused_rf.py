@@ -36,29 +36,34 @@ def test_kernel_and_its_gradient_match_the_reference():
     reach = rng.gamma(2.0, 0.5, (n_channel, n)).astype(F)
     reach[:, :30] = 0.0
     freq = np.where(reach > 0, 10 ** rng.uniform(-1.5, 2, (n_channel, n)), 1.0).astype(F)
-    w = rng.dirichlet(np.ones(n_lag), n_channel).astype(F)
-    ec = rng.uniform(0.3, 3, n_channel).astype(F)
-    slope = rng.uniform(0.5, 3, n_channel).astype(F)
-    y, e, lr, x = fused_rf.rf_kernel(reach, freq, w, ec, slope, N_GEO)
+    # parameters of five channels; the three R&F channels sit at positions 4, 0 and 2
+    index = np.array([4, 0, 2])
+    w = rng.dirichlet(np.ones(n_lag), 5).astype(F)
+    ec = rng.uniform(0.3, 3, 5).astype(F)
+    slope = rng.uniform(0.5, 3, 5).astype(F)
+    y, e, lr, x = fused_rf.rf_kernel(reach, freq, w, ec, slope, index, N_GEO)
     r64, f64, w64, ec64, sl64 = (a.astype(float) for a in (reach, freq, w, ec, slope))
-    ref = _reference(r64, f64, w64, ec64, sl64)
+
+    def reference(w_, ec_, sl_):
+        return _reference(r64, f64, w_[index], ec_[index], sl_[index])
+
+    ref = reference(w64, ec64, sl64)
     np.testing.assert_allclose(y, ref, rtol=2e-5, atol=1e-6)
-    np.testing.assert_allclose(
-        fused_rf.array_forward(r64, f64, w64, ec64, sl64, N_GEO)[0], ref, rtol=1e-12
-    )
+    fwd = fused_rf.array_forward(r64, f64, w64, ec64, sl64, index, N_GEO)
+    np.testing.assert_allclose(fwd[0], ref, rtol=1e-12)
     gy = rng.normal(size=y.shape).astype(F)
-    got = fused_rf.rf_grad_kernel(reach, w, ec, slope, e, lr, x, gy, N_GEO)
-    fwd = fused_rf.array_forward(r64, f64, w64, ec64, sl64, N_GEO)
-    want = fused_rf.array_grad(r64, w64, ec64, sl64, *fwd[1:], gy.astype(float), N_GEO)
+    got = fused_rf.rf_grad_kernel(reach, w, ec, slope, index, e, lr, x, gy, N_GEO)
+    want = fused_rf.array_grad(r64, w64, ec64, sl64, index, *fwd[1:], gy.astype(float), N_GEO)
     for name, g, ww in zip(("w", "ec", "slope"), got, want, strict=True):
         np.testing.assert_allclose(g, ww, rtol=2e-3, atol=1e-5 * np.abs(ww).max(), err_msg=name)
+        assert np.all(g[[1, 3]] == 0) and np.all(ww[[1, 3]] == 0), name  # not R&F channels
 
     def loss(w_, ec_, sl_):
-        return float((_reference(r64, f64, w_, ec_, sl_) * gy).sum())
+        return float((reference(w_, ec_, sl_) * gy).sum())
 
     eps = 1e-6
-    for c in range(n_channel):
-        one = np.arange(n_channel) == c
+    for c in index:
+        one = np.arange(5) == c
         fd_ec = (loss(w64, ec64 + eps * one, sl64) - loss(w64, ec64 - eps * one, sl64)) / 2 / eps
         fd_sl = (loss(w64, ec64, sl64 + eps * one) - loss(w64, ec64, sl64 - eps * one)) / 2 / eps
         step = np.zeros_like(w64)
