@@ -45,6 +45,7 @@ from bayes_mmm.errors import SpecError
 from bayes_mmm.optimize.allocate import allocate
 from bayes_mmm.optimize.constraints import Constraints
 from bayes_mmm.optimize.factory import gate
+from bayes_mmm.optimize.geo_split import solve_bounded, solve_shares
 from bayes_mmm.optimize.kernels import grouped_saturation
 from bayes_mmm.optimize.rf_window import frequency_gain
 from bayes_mmm.optimize.window import Planner, exposure_inputs, plain_planner
@@ -416,11 +417,24 @@ def fixed_plan_cells(plan: Planner, totals: np.ndarray) -> np.ndarray:
 
 
 def _solve(model: WeekModel, limits: tuple, y0: np.ndarray) -> np.ndarray:
-    """SLSQP on the weekly spend (scaled by the budget), from ``y0`` (dims of the plan:
-    (period, spend_group), or (period, geo, spend_group) with ``by_geo``)."""
+    """The weekly plan from ``y0`` (dims of the plan: (period, spend_group), or (period,
+    geo, spend_group) with ``by_geo``): SLSQP on the national plan's few variables, the
+    structured solvers of ``optimize.geo_split`` on a by-geo plan's cells."""
     budget, lo, hi, max_change, by_geo = limits
     if by_geo and max_change is None and not (lo > 0).any() and ((hi == 0) | (hi >= budget)).all():
-        return _solve_cells(model, budget, hi > 0, y0)
+        return solve_shares(model, budget, hi > 0, y0)
+    if by_geo:
+        x = solve_bounded(model, budget, lo, hi, max_change, y0)
+        if _meets(x, limits) and model.revenue(x).mean() > model.revenue(y0).mean():
+            return x
+        return y0 if _meets(y0, limits) else _slsqp(model, limits, y0)
+    return _slsqp(model, limits, y0)
+
+
+def _slsqp(model: WeekModel, limits: tuple, y0: np.ndarray) -> np.ndarray:
+    """SLSQP on the weekly spend (scaled by the budget) with every limit as a linear
+    constraint, from ``y0``."""
+    budget, lo, hi, max_change, by_geo = limits
     shape = y0.shape
     norm = max(abs(float(model.revenue(y0).mean())), 1e-12)
 
@@ -456,37 +470,6 @@ def _solve(model: WeekModel, limits: tuple, y0: np.ndarray) -> np.ndarray:
     )
     low, high = np.array(bounds).T
     return np.clip(res.x, low, high).reshape(shape) * budget
-
-
-def _solve_cells(model: WeekModel, budget: float, open_: np.ndarray, y0: np.ndarray):
-    """A by-geo plan whose only limits are the budget and dark weeks (``open_``, dims
-    (period, spend_group), False where dark): L-BFGS-B on softmax logits of the open
-    cells' shares of the budget. SLSQP's dense quadratic subproblems cost seconds per
-    iteration at hundreds of cells; here an iteration costs one revenue evaluation.
-    The start mixes ``y0`` (dims (period, geo, spend_group)) with an even spread
-    (1e-3 of the budget) so that no cell starts at zero, and the result is kept only
-    when it beats ``y0`` on these draws."""
-    shape = y0.shape
-    mask = np.broadcast_to(open_[:, None, :], shape).ravel()
-    share = 0.999 * y0.ravel()[mask] / budget + 1e-3 / mask.sum()
-    norm = max(abs(float(model.revenue(y0).mean())), 1e-12)
-
-    def cells(theta):
-        w = np.exp(theta - theta.max())
-        x = np.zeros(mask.size)
-        x[mask] = w / w.sum()
-        return x
-
-    def fun(theta):
-        x = cells(theta)
-        rev, g = model.revenue(x.reshape(shape) * budget, grad=True)
-        w, gm = x[mask], g.ravel()[mask] * budget
-        return -rev.mean() / norm, -w * (gm - w @ gm) / norm
-
-    opts = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-10}
-    res = minimize(fun, np.log(share), jac=True, method="L-BFGS-B", options=opts)
-    x = cells(res.x).reshape(shape) * budget
-    return x if model.revenue(x).mean() > model.revenue(y0).mean() else y0
 
 
 def _linear(a: np.ndarray, b: np.ndarray) -> dict:
