@@ -265,8 +265,9 @@ def test_group_totals_split_like_history_are_the_national_plan(tiny_fit, page, t
     model = _model_from_page(path)
     spend = (np.array(model["current"]) * np.array([0.8, 1.3, 1.1])).tolist()
     share = np.array(model["share"]).reshape(len(model["geos"]), -1)
-    national, = _node(model, [spend], tmp_path)
-    (per_geo,) = _node(model, [(share * np.array(spend)[None]).ravel().tolist()], tmp_path, cells=True)
+    (national,) = _node(model, [spend], tmp_path)
+    split = (share * np.array(spend)[None]).ravel().tolist()
+    (per_geo,) = _node(model, [split], tmp_path, cells=True)
     np.testing.assert_allclose(per_geo["change"], national["change"], rtol=1e-12, atol=1e-6)
     np.testing.assert_allclose(per_geo["mroi"], national["mroi"], rtol=1e-12)
 
