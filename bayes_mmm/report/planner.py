@@ -108,13 +108,7 @@ def planner_model(
     current = pl.history_spend.sum(axis=0)
     tot = pl.history_spend.sum(axis=0, keepdims=True)
     share = np.where(tot > 0, pl.history_spend / np.where(tot > 0, tot, 1.0), 1 / len(data.geos))
-    optimal = optimal_cells = None
-    if plan is not None:
-        s = plan.spend.sum(axis=0) if isinstance(plan.spend, pd.DataFrame) else plan.spend
-        optimal = s.reindex(pl.labels).to_numpy(dtype=float).tolist()
-        if isinstance(plan.spend, pd.DataFrame):
-            cells = plan.spend.reindex(index=list(data.geos), columns=pl.labels)
-            optimal_cells = cells.to_numpy(dtype=float).ravel().tolist()
+    optimal, optimal_cells = _optimal(plan, pl)
     model = {
         "labels": list(pl.labels),
         "channels": list(data.channels),
@@ -137,6 +131,20 @@ def planner_model(
         "optimal_cells": optimal_cells,
     }
     return model, pl
+
+
+def _optimal(plan: Allocation | None, pl: Planner) -> tuple[list | None, list | None]:
+    """The optimizer's plan per spend group, dims (spend_group,), and for a ``by_geo``
+    plan per cell, dims (geo, spend_group) flattened; None where it does not apply."""
+    if plan is None:
+        return None, None
+    by_geo = isinstance(plan.spend, pd.DataFrame)
+    totals = plan.spend.sum(axis=0) if by_geo else plan.spend
+    optimal = totals.reindex(pl.labels).to_numpy(dtype=float).tolist()
+    if not by_geo:
+        return optimal, None
+    cells = plan.spend.reindex(index=list(pl.data.geos), columns=pl.labels)
+    return optimal, cells.to_numpy(dtype=float).ravel().tolist()
 
 
 def _kinds_and_params(pl: Planner) -> tuple[list[str], list[dict]]:

@@ -9,6 +9,7 @@ installed; each test skips otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -151,20 +152,28 @@ def _launch(p):
     pytest.skip(f"no Chromium for Playwright: {reason}")
 
 
+@contextlib.contextmanager
+def _open_page(path: Path, requests: list):
+    """The page loaded in headless Chromium, every request it makes appended to
+    ``requests``."""
+    with _chromium()() as p:
+        browser = _launch(p)
+        pg = browser.new_page()
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.goto(path.as_uri())
+        pg.wait_for_function("window.plannerResult !== undefined")
+        yield pg
+        browser.close()
+
+
 def test_page_in_chromium_makes_no_request_and_matches(tiny_fit, page, tmp_path):
-    sync_playwright = _chromium()
     path, plan = page
     # The test leaves tracked files alone; BAYES_MMM_SCREENSHOT=1 refreshes the
     # screenshot the benchmarks page shows.
     repo_shot = Path(__file__).resolve().parents[2] / "benchmarks" / "planner.png"
     shot = repo_shot if os.environ.get("BAYES_MMM_SCREENSHOT") == "1" else tmp_path / "planner.png"
-    with sync_playwright() as p:
-        browser = _launch(p)
-        pg = browser.new_page()
-        requests = []
-        pg.on("request", lambda r: requests.append(r.url))
-        pg.goto(path.as_uri())
-        pg.wait_for_function("window.plannerResult !== undefined")
+    requests = []
+    with _open_page(path, requests) as pg:
         before = pg.evaluate("window.plannerResult.changeSummary.mean")
         pg.click("#load-optimal")
         got = pg.evaluate("window.plannerResult")
@@ -175,7 +184,6 @@ def test_page_in_chromium_makes_no_request_and_matches(tiny_fit, page, tmp_path)
         assert after != before
         pg.click("#load-optimal")
         pg.screenshot(path=str(shot), full_page=True)
-        browser.close()
     assert [u for u in requests if not u.startswith("file:")] == []
     _, pl = planner_model(tiny_fit)
     share = pl.history_spend / pl.history_spend.sum(axis=0)
@@ -289,17 +297,11 @@ def test_per_geo_sliders_in_chromium_match_scenarios(tiny_fit, page):
     """Pick a geo, move its sliders, read the displayed change: it is ``fit.scenarios``'
     uplift of the same per-geo plan (the page's own number exactly, the displayed one to
     its rounding), and the national view follows the group totals."""
-    sync_playwright = _chromium()
     path, _ = page
     cells = _cell_plan(tiny_fit)
     geos = [str(g) for g in tiny_fit.data.geos]
-    with sync_playwright() as p:
-        browser = _launch(p)
-        pg = browser.new_page()
-        requests = []
-        pg.on("request", lambda r: requests.append(r.url))
-        pg.goto(path.as_uri())
-        pg.wait_for_function("window.plannerResult !== undefined")
+    requests = []
+    with _open_page(path, requests) as pg:
         for g, k in [(2, 0), (2, 2), (1, 1)]:
             pg.select_option("#geo", label=geos[g])
             row = f"#geo-groups tr:nth-child({k + 1})"
@@ -314,7 +316,6 @@ def test_per_geo_sliders_in_chromium_match_scenarios(tiny_fit, page):
         result = pg.evaluate("window.plannerResult")
         shown = _shown(pg.inner_text("#change"))
         group_box = pg.input_value("#groups tr:nth-child(1) input[type=number]")
-        browser.close()
     assert [u for u in requests if not u.startswith("file:")] == []
     np.testing.assert_allclose(np.reshape(result["cells"], cells.shape), cells, rtol=1e-12)
     uplift = _scenarios_uplift(tiny_fit, cells)
