@@ -23,7 +23,10 @@ With ``by_geo=True`` the plan is per (period, geo, spend group): the geo split i
 and the comparator is the best fixed flighting of free (geo, spend group) cells
 (``allocate`` with ``Constraints(by_geo=True)``), so the reported gain is the gain of
 re-timing alone. Caps, floors, dark weeks and ``max_change`` then bound each group's
-weekly total over geos, as in the national plan.
+weekly total over geos, as in the national plan, and the cells are solved by the
+structured solvers of ``optimize.geo_split`` (L-BFGS-B; the limits couple geos only
+through the weekly totals), not by SLSQP, whose dense subproblems are slow at hundreds of
+cells.
 
 Seasonality of the media effect is not modelled (the media coefficients do not vary over
 time), so the gain comes from carryover into and out of the window and from saturation.
@@ -186,7 +189,7 @@ def _limits(weeks, labels, budget, caps, floors, dark, max_change=None):
     """Lower and upper spend per (period, spend group), dims (period, spend_group).
 
     Raises ``SpecError`` when no weekly plan meets the budget within the limits, including
-    ``max_change`` (checked as a linear feasibility problem, so SLSQP never starts from an
+    ``max_change`` (checked as a linear feasibility problem, so no solver starts from an
     empty feasible set and returns a plan that breaks a limit).
     """
     lo, hi = np.zeros((weeks, len(labels))), np.full((weeks, len(labels)), float(budget))
@@ -358,7 +361,7 @@ def _plans(
 ) -> tuple[np.ndarray, str, np.ndarray]:
     """The weekly plan and the best fixed plan (flighting, group totals or, with
     ``by_geo``, cells) on draws ``index``; ``limits`` is (budget, lower, upper,
-    max_change, by_geo). SLSQP starts from the best flat plan, or from ``start`` (dims of
+    max_change, by_geo). The solver starts from the best flat plan, or from ``start`` (dims of
     the plan) when that meets the limits and earns more on these draws."""
     budget, lo, hi, _, by_geo = limits
     fixed = {}

@@ -17,19 +17,24 @@ cost about a second per iteration at 650 cells (13 weeks × 10 geos × 5 groups)
 
 Each iteration costs one revenue evaluation with its gradient (``model.revenue(x,
 grad=True)``, ``x`` dims (period, geo, spend_group)), and no matrix over all cells is
-formed. On the tiny fit's 3 × 3 cells with active caps, floors and ``max_change`` the
-bounded solver reaches SLSQP's optimum to 1e-10 of the revenue in a tenth to a third of
-its CPU time (``tests/optimize/test_flighting.py``; ``benchmarks/FLIGHTING.md`` has the
-10-geo figure). On the budget alone the softmax solver is the faster of the two (about
-three times on the tiny fit), since a softmax parameterisation needs no multiplier; with
-box constraints it is not used, since logits approach a bound only in the limit and
-L-BFGS-B then needs thousands of iterations.
+formed. L-BFGS-B runs with one BLAS thread (``search.one_blas_thread``): its many tiny
+vector operations cost ten times more CPU when BLAS threads spin between them.
+
+On the tiny fit's 3 × 3 cells with binding caps, floors and ``max_change`` the bounded
+solver reaches the optimum of SLSQP on every cell to 1e-10 of the revenue in a tenth to a
+third of its CPU time (``tests/optimize/test_flighting.py``); ``benchmarks/FLIGHTING.md``
+has the 650-cell figure. On the budget alone the softmax solver is the faster of the two
+(about three times on the tiny fit), since a softmax needs no multiplier; with box
+constraints it is not used, since logits reach a bound only in the limit and L-BFGS-B then
+needs thousands of iterations.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
+
+from bayes_mmm.optimize.search import one_blas_thread
 
 _LBFGS = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-10}
 
@@ -69,7 +74,8 @@ def solve_shares(model, budget: float, open_: np.ndarray, y0: np.ndarray) -> np.
         w, gm = x[mask], g.ravel()[mask] * budget
         return -rev.mean() / norm, -w * (gm - w @ gm) / norm
 
-    res = minimize(fun, np.log(share), jac=True, method="L-BFGS-B", options=_LBFGS)
+    with one_blas_thread():
+        res = minimize(fun, np.log(share), jac=True, method="L-BFGS-B", options=_LBFGS)
     x = cells(res.x).reshape(shape) * budget
     return x if model.revenue(x).mean() > model.revenue(y0).mean() else y0
 
@@ -126,7 +132,8 @@ def solve_bounded(
             g_t = (lam + rho * h + a.T @ act).reshape(weeks, 1, groups) * (scale / budget)
             return f, (-g * (scale / norm) + g_t).ravel()
 
-        y = minimize(merit, y, jac=True, method="L-BFGS-B", bounds=bounds, options=_LBFGS).x
+        with one_blas_thread():
+            y = minimize(merit, y, jac=True, method="L-BFGS-B", bounds=bounds, options=_LBFGS).x
         t = totals(y)
         h, c = t.sum() - 1.0, a @ t - b
         violation = max(abs(h), float(c.max(initial=0.0)))
