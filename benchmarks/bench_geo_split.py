@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--fit", default="runs/h22/fits/fit_s25")
     ap.add_argument("--draws", type=int, default=100)
     ap.add_argument("--weeks", type=int, default=13)
-    ap.add_argument("--cap", type=float, default=1.1)
+    ap.add_argument("--cap", type=float, default=1.1, help="0: no caps (the softmax solver)")
     args = ap.parse_args()
     fit = bm.load(args.fit)
     post = thinned(fit, args.draws)
@@ -35,14 +35,15 @@ def main() -> None:
     budget = float(window.sum())
     weekly_mean = np.asarray(window).sum(axis=(0, 1)) @ fit.data.group_matrix / args.weeks
     caps = {g: args.cap * float(m) for g, m in zip(fit.data.group_labels, weekly_mean)}
+    caps = caps if args.cap > 0 else {}
     cpu, wall = time.process_time(), time.perf_counter()
     plan = bm.optimize.weekly(
         post, budget, args.weeks, caps=caps, by_geo=True, honest=False, allow_unconverged=True
     )
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    x = plan.spend.to_numpy().reshape(args.weeks, -1, len(caps))
+    x = plan.spend.to_numpy().reshape(args.weeks, -1, plan.spend.shape[1])
     totals = x.sum(axis=1)
-    cap = np.array(list(caps.values()))
+    cap = np.array(list(caps.values())) if caps else np.full(totals.shape[1], np.inf)
     binding = int((totals >= cap - 1e-6 * budget).sum())
     print(
         f"draws {args.draws}  geos {x.shape[1]}  groups {x.shape[2]}  cells {x.size}  "
