@@ -23,7 +23,10 @@ With ``by_geo=True`` the plan is per (period, geo, spend group): the geo split i
 and the comparator is the best fixed flighting of free (geo, spend group) cells
 (``allocate`` with ``Constraints(by_geo=True)``), so the reported gain is the gain of
 re-timing alone. Caps, floors, dark weeks and ``max_change`` then bound each group's
-weekly total over geos, as in the national plan.
+weekly total over geos, as in the national plan, and the cells are solved by the
+structured solvers of ``optimize.geo_split`` (L-BFGS-B; the limits couple geos only
+through the weekly totals), not by SLSQP, whose dense subproblems are slow at hundreds of
+cells.
 
 Seasonality of the media effect is not modelled (the media coefficients do not vary over
 time), so the gain comes from carryover into and out of the window and from saturation.
@@ -45,6 +48,7 @@ from bayes_mmm.errors import SpecError
 from bayes_mmm.optimize.allocate import allocate
 from bayes_mmm.optimize.constraints import Constraints
 from bayes_mmm.optimize.factory import gate
+from bayes_mmm.optimize.geo_split import solve_bounded, solve_shares
 from bayes_mmm.optimize.kernels import grouped_saturation
 from bayes_mmm.optimize.rf_window import frequency_gain
 from bayes_mmm.optimize.window import Planner, exposure_inputs, plain_planner
@@ -185,7 +189,7 @@ def _limits(weeks, labels, budget, caps, floors, dark, max_change=None):
     """Lower and upper spend per (period, spend group), dims (period, spend_group).
 
     Raises ``SpecError`` when no weekly plan meets the budget within the limits, including
-    ``max_change`` (checked as a linear feasibility problem, so SLSQP never starts from an
+    ``max_change`` (checked as a linear feasibility problem, so no solver starts from an
     empty feasible set and returns a plan that breaks a limit).
     """
     lo, hi = np.zeros((weeks, len(labels))), np.full((weeks, len(labels)), float(budget))
@@ -357,7 +361,7 @@ def _plans(
 ) -> tuple[np.ndarray, str, np.ndarray]:
     """The weekly plan and the best fixed plan (flighting, group totals or, with
     ``by_geo``, cells) on draws ``index``; ``limits`` is (budget, lower, upper,
-    max_change, by_geo). SLSQP starts from the best flat plan, or from ``start`` (dims of
+    max_change, by_geo). The solver starts from the best flat plan, or from ``start`` (dims of
     the plan) when that meets the limits and earns more on these draws."""
     budget, lo, hi, _, by_geo = limits
     fixed = {}
@@ -416,11 +420,24 @@ def fixed_plan_cells(plan: Planner, totals: np.ndarray) -> np.ndarray:
 
 
 def _solve(model: WeekModel, limits: tuple, y0: np.ndarray) -> np.ndarray:
-    """SLSQP on the weekly spend (scaled by the budget), from ``y0`` (dims of the plan:
-    (period, spend_group), or (period, geo, spend_group) with ``by_geo``)."""
+    """The weekly plan from ``y0`` (dims of the plan: (period, spend_group), or (period,
+    geo, spend_group) with ``by_geo``): SLSQP on the national plan's few variables, the
+    structured solvers of ``optimize.geo_split`` on a by-geo plan's cells."""
     budget, lo, hi, max_change, by_geo = limits
     if by_geo and max_change is None and not (lo > 0).any() and ((hi == 0) | (hi >= budget)).all():
-        return _solve_cells(model, budget, hi > 0, y0)
+        return solve_shares(model, budget, hi > 0, y0)
+    if by_geo:
+        x = solve_bounded(model, budget, lo, hi, max_change, y0)
+        if _meets(x, limits) and model.revenue(x).mean() > model.revenue(y0).mean():
+            return x
+        return y0 if _meets(y0, limits) else _slsqp(model, limits, y0)
+    return _slsqp(model, limits, y0)
+
+
+def _slsqp(model: WeekModel, limits: tuple, y0: np.ndarray) -> np.ndarray:
+    """SLSQP on the weekly spend (scaled by the budget) with every limit as a linear
+    constraint, from ``y0``."""
+    budget, lo, hi, max_change, by_geo = limits
     shape = y0.shape
     norm = max(abs(float(model.revenue(y0).mean())), 1e-12)
 
@@ -456,37 +473,6 @@ def _solve(model: WeekModel, limits: tuple, y0: np.ndarray) -> np.ndarray:
     )
     low, high = np.array(bounds).T
     return np.clip(res.x, low, high).reshape(shape) * budget
-
-
-def _solve_cells(model: WeekModel, budget: float, open_: np.ndarray, y0: np.ndarray):
-    """A by-geo plan whose only limits are the budget and dark weeks (``open_``, dims
-    (period, spend_group), False where dark): L-BFGS-B on softmax logits of the open
-    cells' shares of the budget. SLSQP's dense quadratic subproblems cost seconds per
-    iteration at hundreds of cells; here an iteration costs one revenue evaluation.
-    The start mixes ``y0`` (dims (period, geo, spend_group)) with an even spread
-    (1e-3 of the budget) so that no cell starts at zero, and the result is kept only
-    when it beats ``y0`` on these draws."""
-    shape = y0.shape
-    mask = np.broadcast_to(open_[:, None, :], shape).ravel()
-    share = 0.999 * y0.ravel()[mask] / budget + 1e-3 / mask.sum()
-    norm = max(abs(float(model.revenue(y0).mean())), 1e-12)
-
-    def cells(theta):
-        w = np.exp(theta - theta.max())
-        x = np.zeros(mask.size)
-        x[mask] = w / w.sum()
-        return x
-
-    def fun(theta):
-        x = cells(theta)
-        rev, g = model.revenue(x.reshape(shape) * budget, grad=True)
-        w, gm = x[mask], g.ravel()[mask] * budget
-        return -rev.mean() / norm, -w * (gm - w @ gm) / norm
-
-    opts = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-10}
-    res = minimize(fun, np.log(share), jac=True, method="L-BFGS-B", options=opts)
-    x = cells(res.x).reshape(shape) * budget
-    return x if model.revenue(x).mean() > model.revenue(y0).mean() else y0
 
 
 def _linear(a: np.ndarray, b: np.ndarray) -> dict:

@@ -18,9 +18,15 @@ draw's ``coef`` and saturation parameters complete the model; the page therefore
 reproduces ``Planner.revenue`` (and ``optimize.what_if``) on the same draws to rounding
 (tested to 1e-9).
 
-A slider sets a spend group's window total; it is split across geos like the last
-``weeks`` weeks of history (the current plan's split). A ``by_geo`` plan is shown by its
-group totals.
+The page's plan is spend per (geo, spend group) cell. A spend group's slider sets its
+window total and scales that group's cells alike, so from the current plan it splits the
+total across geos like the last ``weeks`` weeks of history. The per-geo view (a geo
+selector and a slider per spend group) sets one geo's cells and leaves the other geos'
+spend as it is; the page then shows each cell's ROI and marginal ROI, the totals the same
+way as for group spend, and exports the cells as the geo × spend-group table
+``fit.plan_frame`` reads. A ``by_geo`` optimizer plan is marked by its cells, any other
+by its group totals split like history. The per-geo view needs no further draws: the
+page already keeps every (sample, geo, channel) term of the revenue.
 """
 
 from __future__ import annotations
@@ -76,7 +82,8 @@ def planner_model(
         ``weights`` (sample, lag, channel), ``coef`` (sample, geo, channel), ``params``
         per channel ``{name: (sample,)}``; ``gain`` (sample, lag + date, geo, channel) with
         reach-and-frequency channels, else None; ``share`` (geo, spend_group), ``groups``
-        (channel → spend-group index or -1), ``current``/``optimal`` (spend_group,).
+        (channel → spend-group index or -1), ``current``/``optimal`` (spend_group,), and
+        ``optimal_cells`` (geo, spend_group) for a ``by_geo`` plan, else None.
     planner : Planner
         The window problem on the same draws: ``planner.revenue`` is what the page computes.
 
@@ -101,10 +108,7 @@ def planner_model(
     current = pl.history_spend.sum(axis=0)
     tot = pl.history_spend.sum(axis=0, keepdims=True)
     share = np.where(tot > 0, pl.history_spend / np.where(tot > 0, tot, 1.0), 1 / len(data.geos))
-    optimal = None
-    if plan is not None:
-        s = plan.spend.sum(axis=0) if isinstance(plan.spend, pd.DataFrame) else plan.spend
-        optimal = s.reindex(pl.labels).to_numpy(dtype=float).tolist()
+    optimal, optimal_cells = _optimal(plan, pl)
     model = {
         "labels": list(pl.labels),
         "channels": list(data.channels),
@@ -124,8 +128,23 @@ def planner_model(
         "share": share.ravel().tolist(),
         "current": current.tolist(),
         "optimal": optimal,
+        "optimal_cells": optimal_cells,
     }
     return model, pl
+
+
+def _optimal(plan: Allocation | None, pl: Planner) -> tuple[list | None, list | None]:
+    """The optimizer's plan per spend group, dims (spend_group,), and for a ``by_geo``
+    plan per cell, dims (geo, spend_group) flattened; None where it does not apply."""
+    if plan is None:
+        return None, None
+    by_geo = isinstance(plan.spend, pd.DataFrame)
+    totals = plan.spend.sum(axis=0) if by_geo else plan.spend
+    optimal = totals.reindex(pl.labels).to_numpy(dtype=float).tolist()
+    if not by_geo:
+        return optimal, None
+    cells = plan.spend.reindex(index=list(pl.data.geos), columns=pl.labels)
+    return optimal, cells.to_numpy(dtype=float).ravel().tolist()
 
 
 def _kinds_and_params(pl: Planner) -> tuple[list[str], list[dict]]:

@@ -39,21 +39,30 @@ function prepare(m) {
     return out;
   };
   const model = { m, dims, base: adstock(m.base_in), unit: adstock(m.unit_in) };
-  model.zero = channelRevenue(model, new Array(K).fill(0), false).rev;
+  model.zero = cellRevenue(model, new Float64Array(G * K), false).rev; // (sample, geo, channel)
   return model;
 }
 
-// Per draw and channel: revenue (and d revenue / d channel spend) of group spend `spend`.
-function channelRevenue(model, spend, grad) {
+// Group totals `spend` (spend_group,) split across geos like history: cells (geo, spend_group).
+function cellsFromTotals(model, spend) {
+  const { G, K } = model.dims, share = model.m.share;
+  const cells = new Float64Array(G * K);
+  for (let g = 0; g < G; g++) for (let k = 0; k < K; k++) cells[g * K + k] = share[g * K + k] * spend[k];
+  return cells;
+}
+
+// Per draw, geo and channel: revenue (and d revenue / d cell spend) of cell spend `cells`
+// (geo, spend_group), both dims (sample, geo, channel).
+function cellRevenue(model, cells, grad) {
   const { m, dims, base, unit } = model;
   const { S, D, G, C, K } = dims;
   const perChannel = new Float64Array(G * C);
   for (let g = 0; g < G; g++)
     for (let c = 0; c < C; c++) {
       const k = m.groups[c];
-      perChannel[g * C + c] = k < 0 ? 0 : m.share[g * K + k] * spend[k];
+      perChannel[g * C + c] = k < 0 ? 0 : cells[g * K + k];
     }
-  const rev = new Float64Array(S * C), dRev = grad ? new Float64Array(S * G * C) : null;
+  const rev = new Float64Array(S * G * C), dRev = grad ? new Float64Array(S * G * C) : null;
   for (let s = 0; s < S; s++)
     for (let g = 0; g < G; g++)
       for (let c = 0; c < C; c++) {
@@ -66,10 +75,21 @@ function channelRevenue(model, spend, grad) {
           dsum += dv * unit[i];
         }
         const coef = m.coef[(s * G + g) * C + c];
-        rev[s * C + c] += sum * coef;
+        rev[(s * G + g) * C + c] = sum * coef;
         if (grad) dRev[(s * G + g) * C + c] = dsum * coef;
       }
   return { rev, dRev };
+}
+
+// Per draw and channel: revenue (dims (sample, channel)) of group spend `spend` split like
+// history, and d revenue / d cell spend (sample, geo, channel).
+function channelRevenue(model, spend, grad) {
+  const { S, G, C } = model.dims;
+  const { rev, dRev } = cellRevenue(model, cellsFromTotals(model, spend), grad);
+  const out = new Float64Array(S * C);
+  for (let s = 0; s < S; s++)
+    for (let g = 0; g < G; g++) for (let c = 0; c < C; c++) out[s * C + c] += rev[(s * G + g) * C + c];
+  return { rev: out, dRev };
 }
 
 function quantile(sorted, q) {
@@ -84,37 +104,67 @@ function summary(x, prob) {
   return { mean, lower: quantile(sorted, (1 - prob) / 2), upper: quantile(sorted, (1 + prob) / 2) };
 }
 
-// Everything the page shows for group spend `spend`, against the current plan.
+// Everything the page shows for group spend `spend` (split across geos like history),
+// against the current plan.
 function evaluate(model, spend) {
+  return evaluateCells(model, cellsFromTotals(model, spend));
+}
+
+// Everything the page shows for cell spend `cells` (geo, spend_group), against the current
+// plan: totals, per spend group (ROI and marginal ROI of its total under the plan's own geo
+// split) and per cell (``cells[g][k]``: ROI and marginal ROI of that geo's spend).
+function evaluateCells(model, cells) {
   const { m, dims } = model;
   const { S, G, C, K } = dims;
   const total = (rev) => {
     const out = new Float64Array(S);
-    for (let s = 0; s < S; s++) for (let c = 0; c < C; c++) out[s] += rev[s * C + c];
+    for (let s = 0; s < S; s++) for (let i = 0; i < G * C; i++) out[s] += rev[s * G * C + i];
     return out;
   };
-  if (!model.currentRevenue) model.currentRevenue = total(channelRevenue(model, m.current, false).rev);
-  const { rev, dRev } = channelRevenue(model, spend, true);
-  const revenue = total(rev), zero = total(model.zero);
+  if (!model.currentRevenue)
+    model.currentRevenue = total(cellRevenue(model, cellsFromTotals(model, m.current), false).rev);
+  if (!model.zeroTotal) model.zeroTotal = total(model.zero);
+  const { rev, dRev } = cellRevenue(model, cells, true);
+  const revenue = total(rev), zero = model.zeroTotal;
   const incremental = revenue.map((v, s) => v - zero[s]);
   const change = revenue.map((v, s) => v - model.currentRevenue[s]);
-  const groups = m.labels.map((label, k) => {
-    const roi = new Float64Array(S), mroi = new Float64Array(S);
-    for (let s = 0; s < S; s++) {
-      let gain = 0;
+  const spend = m.labels.map((_, k) => {
+    let t = 0;
+    for (let g = 0; g < G; g++) t += cells[g * K + k];
+    return t;
+  });
+  // one cell's (geo g, group k) gain over no window spend and marginal revenue, per draw
+  const cellStats = (g, k, roi, mroi) => {
+    for (let s = 0; s < S; s++)
       for (let c = 0; c < C; c++) {
         if (m.groups[c] !== k) continue;
-        gain += rev[s * C + c] - model.zero[s * C + c];
-        for (let g = 0; g < G; g++) mroi[s] += m.share[g * K + k] * dRev[(s * G + g) * C + c];
+        const i = (s * G + g) * C + c;
+        roi[s] += rev[i] - model.zero[i];
+        mroi[s] += dRev[i];
       }
-      roi[s] = spend[k] > 0 ? gain / spend[k] : NaN;
+  };
+  const groups = m.labels.map((label, k) => {
+    const roi = new Float64Array(S), mroi = new Float64Array(S);
+    for (let g = 0; g < G; g++) {
+      // d revenue / d group total at the plan's geo split (history's when the total is 0)
+      const split = spend[k] > 0 ? cells[g * K + k] / spend[k] : m.share[g * K + k];
+      const r = new Float64Array(S), d = new Float64Array(S);
+      cellStats(g, k, r, d);
+      for (let s = 0; s < S; s++) { roi[s] += r[s]; mroi[s] += split * d[s]; }
     }
+    for (let s = 0; s < S; s++) roi[s] = spend[k] > 0 ? roi[s] / spend[k] : NaN;
     return { label, spend: spend[k], roi: summary(roi, m.hdi_prob), mroi: summary(mroi, m.hdi_prob) };
   });
+  const geoCells = m.geos.map((geo, g) => m.labels.map((label, k) => {
+    const roi = new Float64Array(S), mroi = new Float64Array(S), x = cells[g * K + k];
+    cellStats(g, k, roi, mroi);
+    for (let s = 0; s < S; s++) roi[s] = x > 0 ? roi[s] / x : NaN;
+    return { geo, label, spend: x, roi: summary(roi, m.hdi_prob), mroi: summary(mroi, m.hdi_prob) };
+  }));
   let better = 0;
   for (const v of change) better += v > 0 ? 1 / S : 0;
   return {
-    revenue, incremental, change, groups,
+    revenue, incremental, change, groups, geoCells,
     incrementalSummary: summary(incremental, m.hdi_prob),
     changeSummary: summary(change, m.hdi_prob),
     probBetter: better,
@@ -127,8 +177,19 @@ function csv(model, spend) {
   return ["channel,current,optimal", ...rows].join("\n") + "\n";
 }
 
+// Cell spend (geo, spend_group) as the geo × group table `fit.plan_frame` reads
+// (`pd.read_csv(path, index_col="geo")`).
+function csvCells(model, cells) {
+  const { G, K } = model.dims;
+  const rows = model.m.geos.map((geo, g) =>
+    [geo, ...Array.from({ length: K }, (_, k) => cells[g * K + k])].join(","));
+  return [["geo", ...model.m.labels].join(","), ...rows].join("\n") + "\n";
+}
+
 if (typeof module !== "undefined" && module.exports) {
-  module.exports = { prepare, evaluate, channelRevenue, summary, csv };
+  module.exports = {
+    prepare, evaluate, evaluateCells, cellsFromTotals, channelRevenue, cellRevenue, summary, csv, csvCells,
+  };
 } else {
   window.addEventListener("DOMContentLoaded", () => startPage(JSON.parse(
     document.getElementById("planner-model").textContent)));
@@ -136,37 +197,86 @@ if (typeof module !== "undefined" && module.exports) {
 
 function startPage(m) {
   const model = prepare(m);
-  const spend = m.current.slice();
+  const { G, K } = model.dims;
+  // the plan is cell spend (geo, spend_group); a group's slider scales its geo split
+  let cells = cellsFromTotals(model, m.current);
+  const totals = () => m.labels.map((_, k) => {
+    let t = 0;
+    for (let g = 0; g < G; g++) t += cells[g * K + k];
+    return t;
+  });
   const fmt = (v) => Number.isFinite(v) ? v.toLocaleString("en", { maximumFractionDigits: 0 }) : "–";
   const fmt2 = (v) => Number.isFinite(v) ? v.toFixed(2) : "–";
-  const rows = document.getElementById("groups");
+  const interval = (x) => `${fmt2(x.mean)} (${fmt2(x.lower)} to ${fmt2(x.upper)})`;
+  const slider = (tbody, label, top, marks, id, shown) => {
+    const tr = document.createElement("tr");
+    const opts = marks.map((v) => `<option value="${v}"></option>`).join("");
+    tr.innerHTML = `<th>${label}</th><td><input type="range" min="0" max="${top}" step="any" list="${id}">` +
+      `<datalist id="${id}">${opts}</datalist></td>` +
+      `<td><input type="number" min="0" step="any"></td><td class="roi"></td><td class="mroi"></td>` +
+      `<td class="cur">${fmt(shown[0])}</td><td class="opt">${shown[1] === null ? "–" : fmt(shown[1])}</td>`;
+    tbody.appendChild(tr);
+    const [range, num] = tr.querySelectorAll("input");
+    return { range, num, tr };
+  };
+  const bind = (inp, set) => {
+    inp.range.addEventListener("input", () => set(inp.range.value));
+    inp.num.addEventListener("change", () => set(inp.num.value));
+  };
+  const optimalCells = m.optimal_cells ? Float64Array.from(m.optimal_cells)
+    : m.optimal ? cellsFromTotals(model, m.optimal) : null;
+  const currentCells = cellsFromTotals(model, m.current);
   const inputs = m.labels.map((label, k) => {
     const top = 3 * Math.max(m.current[k], m.optimal ? m.optimal[k] : 0, 1);
-    const tr = document.createElement("tr");
-    const marks = [m.current[k], ...(m.optimal ? [m.optimal[k]] : [])]
-      .map((v) => `<option value="${v}"></option>`).join("");
-    tr.innerHTML = `<th>${label}</th><td><input type="range" min="0" max="${top}" step="any" list="marks-${k}">` +
-      `<datalist id="marks-${k}">${marks}</datalist></td>` +
-      `<td><input type="number" min="0" step="any"></td><td class="roi"></td><td class="mroi"></td>` +
-      `<td class="cur">${fmt(m.current[k])}</td><td class="opt">${m.optimal ? fmt(m.optimal[k]) : "–"}</td>`;
-    rows.appendChild(tr);
-    const [range, num] = tr.querySelectorAll("input");
-    const set = (v) => { spend[k] = Math.max(0, Number(v) || 0); update(); };
-    range.addEventListener("input", () => set(range.value));
-    num.addEventListener("change", () => set(num.value));
-    return { range, num, tr };
+    const marks = [m.current[k], ...(m.optimal ? [m.optimal[k]] : [])];
+    const inp = slider(document.getElementById("groups"), label, top, marks, `marks-${k}`,
+      [m.current[k], m.optimal ? m.optimal[k] : null]);
+    bind(inp, (v) => {
+      const value = Math.max(0, Number(v) || 0), old = totals()[k];
+      for (let g = 0; g < G; g++)
+        cells[g * K + k] = old > 0 ? cells[g * K + k] * value / old : m.share[g * K + k] * value;
+      update();
+    });
+    return inp;
   });
+  // per-geo view: the selected geo's spend per group, the other geos held where they are
+  const geoSelect = document.getElementById("geo");
+  const geoBody = document.getElementById("geo-groups");
+  let geo = 0, geoInputs = [];
+  const buildGeo = () => {
+    geoBody.innerHTML = "";
+    geoInputs = m.labels.map((label, k) => {
+      const i = geo * K + k, cur = currentCells[i], opt = optimalCells ? optimalCells[i] : null;
+      const inp = slider(geoBody, label, 3 * Math.max(cur, opt || 0, 1), [cur, ...(opt === null ? [] : [opt])],
+        `geo-marks-${k}`, [cur, opt]);
+      bind(inp, (v) => { cells[geo * K + k] = Math.max(0, Number(v) || 0); update(); });
+      return inp;
+    });
+  };
+  if (G > 1) {
+    m.geos.forEach((name, g) => {
+      const o = document.createElement("option");
+      o.value = String(g);
+      o.textContent = name;
+      geoSelect.appendChild(o);
+    });
+    geoSelect.addEventListener("change", () => { geo = Number(geoSelect.value); buildGeo(); update(); });
+    buildGeo();
+  } else {
+    document.getElementById("by-geo").hidden = true;
+  }
   function update() {
     const t0 = performance.now();
-    const r = evaluate(model, spend);
+    const r = evaluateCells(model, cells);
     const ms = performance.now() - t0;
-    inputs.forEach((inp, k) => {
-      inp.range.value = spend[k];
-      inp.num.value = Math.round(100 * spend[k]) / 100;
-      const g = r.groups[k];
-      inp.tr.querySelector(".roi").textContent = `${fmt2(g.roi.mean)} (${fmt2(g.roi.lower)} to ${fmt2(g.roi.upper)})`;
-      inp.tr.querySelector(".mroi").textContent = `${fmt2(g.mroi.mean)} (${fmt2(g.mroi.lower)} to ${fmt2(g.mroi.upper)})`;
-    });
+    const show = (inp, x, row) => {
+      inp.range.value = x;
+      inp.num.value = Math.round(100 * x) / 100;
+      inp.tr.querySelector(".roi").textContent = interval(row.roi);
+      inp.tr.querySelector(".mroi").textContent = interval(row.mroi);
+    };
+    inputs.forEach((inp, k) => show(inp, r.groups[k].spend, r.groups[k]));
+    geoInputs.forEach((inp, k) => show(inp, cells[geo * K + k], r.geoCells[geo][k]));
     const pct = Math.round(100 * m.hdi_prob);
     const i = r.incrementalSummary, c = r.changeSummary;
     document.getElementById("budget").textContent = fmt(r.budget);
@@ -174,18 +284,22 @@ function startPage(m) {
     document.getElementById("change").textContent = `${fmt(c.mean)} (${pct}% interval ${fmt(c.lower)} to ${fmt(c.upper)})`;
     document.getElementById("prob").textContent = `${Math.round(100 * r.probBetter)}%`;
     document.getElementById("timing").textContent = `${ms.toFixed(1)} ms`;
-    window.plannerResult = { spend: spend.slice(), ...r, ms };
+    const spend = r.groups.map((g) => g.spend);
+    window.plannerResult = { spend, cells: Array.from(cells), ...r, ms };
   }
-  const load = (values) => { values.forEach((v, k) => { spend[k] = v; }); update(); };
-  document.getElementById("load-current").addEventListener("click", () => load(m.current));
+  const load = (values) => { cells = Float64Array.from(values); update(); };
+  document.getElementById("load-current").addEventListener("click", () => load(currentCells));
   const opt = document.getElementById("load-optimal");
-  if (m.optimal) opt.addEventListener("click", () => load(m.optimal)); else opt.disabled = true;
-  document.getElementById("export").addEventListener("click", () => {
+  if (optimalCells) opt.addEventListener("click", () => load(optimalCells)); else opt.disabled = true;
+  const download = (text, name) => {
     const a = document.createElement("a");
-    a.href = "data:text/csv;charset=utf-8," + encodeURIComponent(csv(model, spend));
-    a.download = "plan.csv";
+    a.href = "data:text/csv;charset=utf-8," + encodeURIComponent(text);
+    a.download = name;
     a.click();
-  });
-  window.plannerSet = (values) => load(values);
+  };
+  document.getElementById("export").addEventListener("click", () => download(csv(model, totals()), "plan.csv"));
+  document.getElementById("export-geo").addEventListener("click", () => download(csvCells(model, cells), "plan_by_geo.csv"));
+  window.plannerSet = (values) => load(cellsFromTotals(model, values));
+  window.plannerSetCells = (values) => load(values);
   update();
 }
