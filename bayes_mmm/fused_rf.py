@@ -332,4 +332,5 @@ def rf_channel_first(reach, freq, w, ec, slope, index, n_geo: int):
     """
     dtype = reach.dtype
     cast = [pt.cast(a, dtype) for a in (freq, w, ec, slope)]
-    return RFAdstockHill(index, n_geo)(reach, *cast)[0]
+    outputs = RFAdstockHill(index, n_geo).make_node(reach, *cast).outputs
+    return outputs[0]

@@ -146,7 +146,7 @@ def solve_bounded(
     x = y.reshape(y0.shape) * scale
     tot = x.sum(axis=1)
     diff = _week_diff(weeks, groups) if max_change is not None and weeks > 1 else None
-    step = 0.0 if diff is None else max_change / budget
+    step = 0.0 if diff is None or max_change is None else max_change / budget
     t = _project((tot / budget).ravel(), (lo / budget).ravel(), (hi / budget).ravel(), diff, step)
     split = np.where(tot[:, None] > 0, x / np.where(tot > 0, tot, 1.0)[:, None], 1 / n_geos)
     return t.reshape(weeks, 1, groups) * budget * split
