@@ -87,6 +87,8 @@ storing a (chain, draw, date, geo, channel) tensor.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -117,7 +119,7 @@ from bayes_mmm.spec import (  # noqa: F401 (re-export)
     SATURATION_PARAMS,
     ModelSpec,
 )
-from bayes_mmm.transforms import graph_data_pack, graph_lag_stack
+from bayes_mmm.transforms import graph_data, graph_data_pack, graph_lag_stack
 
 
 def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
@@ -295,11 +297,13 @@ def _graph_rf(rf: RFDesign | None, dtype: str) -> RFDesign | None:
     """The R&F lag stacks as graph data in the media cube's precision."""
     if rf is None:
         return None
-    # as lag stacks in the media's layout: the fused R&F kernel reads their lag-0 rows
+    # float32: the media's channel-first layout, whose lag-0 rows the fused R&F kernel
+    # reads; float64 keeps the plain (lag, date, geo, rf_channel) input, and its draws
+    place = graph_lag_stack if dtype == "float32" else partial(graph_data, dtype=dtype)
     return RFDesign(
         index=rf.index,
-        reach=graph_lag_stack(rf.reach.astype(dtype)),
-        frequency=graph_lag_stack(rf.frequency.astype(dtype)),
+        reach=place(rf.reach.astype(dtype)),
+        frequency=place(rf.frequency.astype(dtype)),
     )
 
 
