@@ -46,7 +46,7 @@ from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache
 
 F = np.float32
 #: Bump when a kernel changes: it salts numba's cache key for the compiled graph.
-KERNEL_VERSION = 9
+KERNEL_VERSION = 10
 
 
 @intrinsic
@@ -130,6 +130,33 @@ def _unit(s, log_ec):
     return (r if z1 >= F(0.0) else e1 * r), e1 * r * r
 
 
+@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
+def hill_channel(stack_c, w_c, ec, s, yc, ec_, lrc, adc):
+    """One channel of :func:`adstock_hill_kernel`: fills ``yc``, ``ec_``, ``lrc`` and
+    ``adc`` (dims (date·geo,); ``adc`` zeroed) from its lag rows ``stack_c`` (dims (lag,
+    date·geo)) and weights ``w_c`` (dims (lag,))."""
+    n_lag, n = stack_c.shape
+    log_ec = logf(ec)
+    inv_unit = F(1.0) / _unit(s, log_ec)[0]
+    for lag in range(n_lag):
+        row, wl = stack_c[lag], w_c[lag]
+        for i in range(n):
+            adc[i] += row[i] * wl
+    # log and exp in two loops: one loop with both vectorises worse (134 against
+    # 113 µs for the whole kernel on Meridian's panel).
+    for i in range(n):
+        v = adc[i]
+        lrc[i] = logf(v if v > F(0.0) else F(1.0)) - log_ec
+    for i in range(n):
+        z = s * lrc[i]
+        # exp of a non-positive argument only: no overflow, exact 0 far below ec.
+        ee = expf(-abs(z))
+        r = F(1.0) / (F(1.0) + ee)
+        pos = adc[i] > F(0.0)  # 0 media: exactly 0 out, and e = 0 passes no gradient
+        yc[i] = ((r if z >= F(0.0) else ee * r) * inv_unit) if pos else F(0.0)
+        ec_[i] = ee if pos else F(0.0)
+
+
 @numba.njit(fastmath=True, error_model="numpy", cache=True)
 def adstock_hill_kernel(stack, w, ec, slope):
     """Hill of adstocked channel-first media.
@@ -148,35 +175,48 @@ def adstock_hill_kernel(stack, w, ec, slope):
         what :func:`adstock_hill_grad_kernel` needs: ``exp(-|z|)``, ``log(ad / ec)`` and
         the adstocked media ``ad``.
     """
-    n_channel, n_lag, n = stack.shape
+    n_channel, _, n = stack.shape
     y = np.empty((n_channel, n), dtype=stack.dtype)
     e = np.empty_like(y)
     lr = np.empty_like(y)
     ad = np.zeros_like(y)
     for c in range(n_channel):
-        s = slope[c]
-        log_ec = logf(ec[c])
-        inv_unit = F(1.0) / _unit(s, log_ec)[0]
-        adc = ad[c]
-        for lag in range(n_lag):
-            row, wl = stack[c, lag], w[c, lag]
-            for i in range(n):
-                adc[i] += row[i] * wl
-        yc, ec_, lrc = y[c], e[c], lr[c]
-        # log and exp in two loops: one loop with both vectorises worse (134 against
-        # 113 µs for the whole kernel on Meridian's panel).
-        for i in range(n):
-            v = adc[i]
-            lrc[i] = logf(v if v > F(0.0) else F(1.0)) - log_ec
-        for i in range(n):
-            z = s * lrc[i]
-            # exp of a non-positive argument only: no overflow, exact 0 far below ec.
-            ee = expf(-abs(z))
-            r = F(1.0) / (F(1.0) + ee)
-            pos = adc[i] > F(0.0)  # 0 media: exactly 0 out, and e = 0 passes no gradient
-            yc[i] = ((r if z >= F(0.0) else ee * r) * inv_unit) if pos else F(0.0)
-            ec_[i] = ee if pos else F(0.0)
+        hill_channel(stack[c], w[c], ec[c], slope[c], y[c], e[c], lr[c], ad[c])
     return y, e, lr, ad
+
+
+@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
+def hill_grad_channel(stack_c, ec, s, yc, ec_, lrc, adc, gc, gad, gw_c):
+    """One channel of :func:`adstock_hill_grad_kernel`: fills ``gw_c`` (dims (lag,)) and
+    returns ``(gec, gslope)``; ``gad`` (dims (date·geo,)) is scratch."""
+    n_lag, n = stack_c.shape
+    log_ec = logf(ec)
+    unit, dunit = _unit(s, log_ec)
+    inv_unit = F(1.0) / unit
+    # The sums over date·geo accumulate in float64: their terms cancel, and a float32
+    # sum of thousands of them loses digits.
+    acc_ec = 0.0
+    acc_s = 0.0
+    acc_y = 0.0
+    for i in range(n):
+        one_e = F(1.0) + ec_[i]
+        g = gc[i] * inv_unit
+        wv = g * ec_[i] / (one_e * one_e)  # gy · dy/dz; 0 where ad = 0 (e = 0)
+        acc_y += np.float64(gc[i] * yc[i])
+        # Divide by at least the smallest normal float: 1 / a subnormal overflows to
+        # inf, and fast-math may form that reciprocal (0 · inf is nan).
+        gad[i] = wv * s / max(adc[i], F(1.17549435e-38))
+        acc_ec += np.float64(wv)
+        acc_s += np.float64(wv * lrc[i])
+    # h(1) = sigmoid(z1), z1 = -slope · log(ec): dz1/dec = -slope / ec, dz1/dslope = -log(ec)
+    norm = -acc_y * inv_unit * dunit
+    for lag in range(n_lag):
+        row = stack_c[lag]
+        acc = 0.0
+        for i in range(n):
+            acc += np.float64(gad[i] * row[i])
+        gw_c[lag] = F(acc)
+    return F(-(acc_ec + norm) * s / ec), F(acc_s - norm * log_ec)
 
 
 @numba.njit(fastmath=True, error_model="numpy", cache=True)
@@ -196,36 +236,9 @@ def adstock_hill_grad_kernel(stack, ec, slope, y, e, lr, ad, gy):
     gslope = np.zeros_like(slope)
     gad = np.empty(n, dtype=stack.dtype)
     for c in range(n_channel):
-        s = slope[c]
-        log_ec = logf(ec[c])
-        unit, dunit = _unit(s, log_ec)
-        inv_unit = F(1.0) / unit
-        yc, ec_, lrc, adc, gc = y[c], e[c], lr[c], ad[c], gy[c]
-        # The sums over date·geo accumulate in float64: their terms cancel, and a float32
-        # sum of thousands of them loses digits.
-        acc_ec = 0.0
-        acc_s = 0.0
-        acc_y = 0.0
-        for i in range(n):
-            one_e = F(1.0) + ec_[i]
-            g = gc[i] * inv_unit
-            wv = g * ec_[i] / (one_e * one_e)  # gy · dy/dz; 0 where ad = 0 (e = 0)
-            acc_y += np.float64(gc[i] * yc[i])
-            # Divide by at least the smallest normal float: 1 / a subnormal overflows to
-            # inf, and fast-math may form that reciprocal (0 · inf is nan).
-            gad[i] = wv * s / max(adc[i], F(1.17549435e-38))
-            acc_ec += np.float64(wv)
-            acc_s += np.float64(wv * lrc[i])
-        # h(1) = sigmoid(z1), z1 = -slope · log(ec): dz1/dec = -slope / ec, dz1/dslope = -log(ec)
-        norm = -acc_y * inv_unit * dunit
-        gec[c] = F(-(acc_ec + norm) * s / ec[c])
-        gslope[c] = F(acc_s - norm * log_ec)
-        for lag in range(n_lag):
-            row = stack[c, lag]
-            acc = 0.0
-            for i in range(n):
-                acc += np.float64(gad[i] * row[i])
-            gw[c, lag] = F(acc)
+        gec[c], gslope[c] = hill_grad_channel(
+            stack[c], ec[c], slope[c], y[c], e[c], lr[c], ad[c], gy[c], gad, gw[c]
+        )
     return gw, gec, gslope
 
 

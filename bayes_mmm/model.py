@@ -119,7 +119,7 @@ from bayes_mmm.spec import (  # noqa: F401 (re-export)
     SATURATION_PARAMS,
     ModelSpec,
 )
-from bayes_mmm.transforms import graph_data, graph_data_pack, graph_lag_stack
+from bayes_mmm.transforms import graph_data, graph_data_pack, graph_lag_stack, graph_lag_stacks
 
 
 def parameter_names(data: MMMData, spec: ModelSpec) -> list[str]:
@@ -272,12 +272,10 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
     if weights is not None:
         small["centring"] = weights
     packed = graph_data_pack(small, "model_data")
+    dtype = "float32" if spec.use_float32(len(data.geos)) else "float64"
+    stack, rf = _graph_media(design.stack.astype(dtype, copy=False), design.rf)
     tensors = Design(
-        stack=graph_lag_stack(
-            design.stack.astype(
-                "float32" if spec.use_float32(len(data.geos)) else "float64", copy=False
-            )
-        ),
+        stack=stack,
         trend=packed["trend"],
         fourier=packed["fourier"],
         controls=packed["controls"],
@@ -287,24 +285,33 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
         if design.control_stack is None
         else graph_lag_stack(design.control_stack),
         control_adstock_index=design.control_adstock_index,
-        rf=_graph_rf(design.rf, "float32" if spec.use_float32(len(data.geos)) else "float64"),
+        rf=rf,
         weekday=packed.get("weekday"),
     )
     return tensors, packed
 
 
-def _graph_rf(rf: RFDesign | None, dtype: str) -> RFDesign | None:
-    """The R&F lag stacks as graph data in the media cube's precision."""
+def _graph_media(stack: np.ndarray, rf: RFDesign | None):
+    """The media lag stack and the R&F lag stacks as graph data, in the stack's precision.
+
+    Float32 R&F graphs hold one input (:func:`transforms.graph_lag_stacks`): the media
+    stack's channel-first layout, whose R&F channels' rows are their reach, with the
+    frequency rows after it; the fused kernel (:mod:`bayes_mmm.fused_rf`) reads it whole.
+    Float64 graphs keep the plain (lag, date, geo, rf_channel) R&F inputs, and their draws.
+    """
     if rf is None:
-        return None
-    # float32: the media's channel-first layout, whose lag-0 rows the fused R&F kernel
-    # reads; float64 keeps the plain (lag, date, geo, rf_channel) input, and its draws
-    place = graph_lag_stack if dtype == "float32" else partial(graph_data, dtype=dtype)
-    return RFDesign(
-        index=rf.index,
-        reach=place(rf.reach.astype(dtype)),
-        frequency=place(rf.frequency.astype(dtype)),
-    )
+        return graph_lag_stack(stack), None
+    dtype = str(stack.dtype)
+    if dtype != "float32":
+        place = partial(graph_data, dtype=dtype)
+        return graph_lag_stack(stack), RFDesign(
+            index=rf.index,
+            reach=place(rf.reach.astype(dtype)),
+            frequency=place(rf.frequency.astype(dtype)),
+        )
+    packed, (media, frequency) = graph_lag_stacks([stack, rf.frequency.astype(dtype)])
+    reach = media[..., list(rf.index)]  # the media stack's R&F columns are their reach
+    return media, RFDesign(index=rf.index, reach=reach, frequency=frequency, packed=packed)
 
 
 def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, weights=None) -> dict:

@@ -276,7 +276,7 @@ def _unit_media_response(stack, params: Mapping, spec: ModelSpec, rf: RFDesign |
     """Adstocked, saturated media at beta = 1, dims (..., date, geo, channel); R&F
     channels take ``adstock(reach × saturation(frequency))``."""
     weights = adstock_weights(params, spec)
-    if rf is not None and _fused_hill_applies(stack, params, spec):
+    if rf is not None and rf.packed is not None and _fused_hill_applies(stack, params, spec):
         return _fused_unit_hill_rf(stack, weights, params, rf)
     unit = _unit_response(stack, weights, params, spec)
     if rf is not None:
@@ -323,33 +323,16 @@ def _fused_unit_hill(stack, weights, params: Mapping):
 
 
 def _fused_unit_hill_rf(stack, weights, params: Mapping, rf: RFDesign):
-    """:func:`_fused_unit_hill` with R&F channels: the impressions channels through the
-    fused adstock + Hill kernel, the R&F channels through :mod:`bayes_mmm.fused_rf` (on
-    the lag-0 rows of their stacks: each lag is the same series shifted), and neither
-    computes the other's channels. Same values as ``merge_rf`` of the two reference paths.
+    """:func:`_fused_unit_hill` with R&F channels: every channel through one op of
+    :mod:`bayes_mmm.fused_rf` on the graph's packed input (``rf.packed``: the media stack
+    and the frequency stacks, whose lag-0 rows are all the R&F channels need, each lag
+    being the same series shifted). Same values as ``merge_rf`` of the two reference paths.
     """
-    from bayes_mmm.fused_hill import adstock_hill_channel_first
-    from bayes_mmm.fused_rf import rf_channel_first
+    from bayes_mmm.fused_rf import media_channel_first
 
-    _, n_date, n_geo, n_channel = static_shape(stack)
-    rf_index = list(rf.index)
-    keep = [c for c in range(n_channel) if c not in rf_index]
-    w, ec, slope = weights.T, params["ec"], params["slope"]  # (channel, lag), (channel,)
-
-    def rows(x):  # lag-0 row of an R&F stack (lag, date, geo, rf_channel) → (rf, date·geo)
-        return x[0].transpose(2, 0, 1).reshape((len(rf_index), n_date * n_geo))
-
-    parts = [rf_channel_first(rows(rf.reach), rows(rf.frequency), w, ec, slope, rf_index, n_geo)]
-    if keep:
-        # a run of channels is a view of the shared stack; a list would copy it every call
-        run = keep == list(range(keep[0], keep[-1] + 1))
-        sel = slice(keep[0], keep[-1] + 1) if run else np.array(keep)
-        by_lag = channel_first_stack(stack)[sel]  # (channel, lag, date·geo)
-        parts.insert(0, adstock_hill_channel_first(by_lag, w[sel], ec[sel], slope[sel]))
-    order = np.argsort(keep + rf_index)
-    out = xp_of(stack).concatenate(parts, axis=0)
-    if np.any(order != np.arange(n_channel)):  # R&F channels not last: a gather (and scatter)
-        out = out[order]
+    _, n_date, n_geo, _ = static_shape(stack)
+    w, ec, slope = weights.T, params["ec"], params["slope"]
+    out = media_channel_first(rf.packed, w, ec, slope, rf.index, n_geo)
     return channel_first_to_cube(out, n_date, n_geo)
 
 

@@ -36,6 +36,7 @@ through the counterfactual path, per draw.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,11 +56,16 @@ class RFDesign:
         Scaled reach (0 before the first date and in the tail).
     frequency : array, dims (lag, date, geo, rf_channel)
         Scaled frequency (1 where reach is 0: its value there is multiplied by 0).
+    packed : tensor, dims (channel + rf_channel, lag, date·geo), or None
+        In a float32 model graph only: the one shared input behind the media stack, these
+        stacks and the fused kernel (:func:`transforms.graph_lag_stacks`): the channel-first
+        media stack (an R&F channel's rows are its reach) with the frequency rows after it.
     """
 
     index: tuple[int, ...]
     reach: np.ndarray
     frequency: np.ndarray
+    packed: Any = None
 
 
 def rf_design(

@@ -83,16 +83,38 @@ def graph_lag_stack(stack: np.ndarray):
     """
     n_lag, n_date, n_geo, n_channel = stack.shape
     if lag_major(stack):
-        by_channel = graph_data(
-            np.transpose(stack, (3, 0, 1, 2)).reshape(n_channel, n_lag, n_date * n_geo),
-            dtype=stack.dtype,
-        )
-        return by_channel.reshape((n_channel, n_lag, n_date, n_geo)).transpose(1, 2, 3, 0)
+        return graph_lag_stacks([stack])[1][0]
     by_channel = graph_data(
         np.transpose(stack, (3, 1, 2, 0)).reshape(n_channel, n_date * n_geo, n_lag),
         dtype=stack.dtype,
     )
     return by_channel.reshape((n_channel, n_date, n_geo, n_lag)).transpose(3, 1, 2, 0)
+
+
+def graph_lag_stacks(stacks: list[np.ndarray]):
+    """Float32 lag stacks (each dims (lag, date, geo, channel), one date and geo grid) as
+    one shared input, and a :func:`graph_lag_stack` view of each.
+
+    The input is the stacks' channel-first layouts one after the other, dims (channel
+    summed over the stacks, lag, date·geo): one input rather than several, because each
+    shared input costs the sampler's compiled wrapper its own extraction and shape check
+    (:func:`graph_data_pack`).
+
+    Returns
+    -------
+    shared : tensor, dims (channel + ..., lag, date·geo)
+    views : list of tensor, each dims (lag, date, geo, channel)
+    """
+    n_lag, n_date, n_geo, _ = stacks[0].shape
+    parts = [np.transpose(s, (3, 0, 1, 2)).reshape(-1, n_lag, n_date * n_geo) for s in stacks]
+    shared = graph_data(np.concatenate(parts), dtype=stacks[0].dtype)
+    views, start = [], 0
+    for s in stacks:
+        n = s.shape[-1]
+        part = shared if len(stacks) == 1 else shared[start : start + n]
+        views.append(part.reshape((n, n_lag, n_date, n_geo)).transpose(1, 2, 3, 0))
+        start += n
+    return shared, views
 
 
 def graph_data_pack(arrays: dict, name: str) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.traversal import ancestors
 
 import bayes_mmm as bm
@@ -28,41 +29,58 @@ def _reference(reach, freq, w, ec, slope):
     return out
 
 
+def _hill_reference(stack, w, ec, slope):
+    """float64 Hill of adstocked channel-first media, dims (channel, date·geo)."""
+    ad = np.einsum("cln,cl->cn", stack, w)
+    return (
+        transforms.hill(ad, ec[:, None], slope[:, None])
+        / transforms.hill(np.ones_like(ec), ec, slope)[:, None]
+    )
+
+
 def test_kernel_and_its_gradient_match_the_reference():
-    """Values and the vector-Jacobian product against float64 numpy and central finite
-    differences, with zero reach (frequency 1 there) and saturated frequencies."""
+    """Values and the vector-Jacobian product of the one-op kernel (two impressions
+    channels, three R&F channels) against float64 numpy and central finite differences,
+    with zero reach (frequency 1 there) and saturated frequencies."""
     rng = np.random.default_rng(1)
-    n_channel, n_lag, n = 3, 5, N_GEO * 120
-    reach = rng.gamma(2.0, 0.5, (n_channel, n)).astype(F)
-    reach[:, :30] = 0.0
-    freq = np.where(reach > 0, 10 ** rng.uniform(-1.5, 2, (n_channel, n)), 1.0).astype(F)
-    # parameters of five channels; the three R&F channels sit at positions 4, 0 and 2
+    n_rf, n_lag, n = 3, 5, N_GEO * 120
+    # five channels; the three R&F channels sit at positions 4, 0 and 2
     index = np.array([4, 0, 2])
+    stack = rng.gamma(1.5, 0.6, (5, n_lag, n)).astype(F)
+    stack[:, :, :20] = 0.0
+    reach = stack[index, 0]  # an R&F channel's media rows are its reach
+    reach[:, :30] = 0.0
+    freq = np.where(reach > 0, 10 ** rng.uniform(-1.5, 2, (n_rf, n)), 1.0).astype(F)
+    packed = np.concatenate([stack, np.repeat(freq[:, None], n_lag, axis=1)])
+    packed[index, 0] = reach
     w = rng.dirichlet(np.ones(n_lag), 5).astype(F)
     ec = rng.uniform(0.3, 3, 5).astype(F)
     slope = rng.uniform(0.5, 3, 5).astype(F)
-    y, e, lr, x = fused_rf.rf_kernel(reach, freq, w, ec, slope, index, N_GEO)
-    r64, f64, w64, ec64, sl64 = (a.astype(float) for a in (reach, freq, w, ec, slope))
+    slot = fused_rf._slots(5, index)
+    y, e, lr, ad = fused_rf.media_kernel(packed, w, ec, slope, slot, N_GEO)
+    p64, w64, ec64, sl64 = (a.astype(float) for a in (packed, w, ec, slope))
+    s64, r64, f64 = p64[:5], p64[index, 0], p64[5:, 0]
 
     def reference(w_, ec_, sl_):
-        return _reference(r64, f64, w_[index], ec_[index], sl_[index])
+        out = _hill_reference(s64, w_, ec_, sl_)
+        out[index] = _reference(r64, f64, w_[index], ec_[index], sl_[index])
+        return out
 
     ref = reference(w64, ec64, sl64)
     np.testing.assert_allclose(y, ref, rtol=2e-5, atol=1e-6)
-    fwd = fused_rf.array_forward(r64, f64, w64, ec64, sl64, index, N_GEO)
+    fwd = fused_rf.array_forward(p64, w64, ec64, sl64, index, N_GEO)
     np.testing.assert_allclose(fwd[0], ref, rtol=1e-12)
     gy = rng.normal(size=y.shape).astype(F)
-    got = fused_rf.rf_grad_kernel(reach, w, ec, slope, index, e, lr, x, gy, N_GEO)
-    want = fused_rf.array_grad(r64, w64, ec64, sl64, index, *fwd[1:], gy.astype(float), N_GEO)
+    got = fused_rf.media_grad_kernel(packed, w, ec, slope, slot, y, e, lr, ad, gy, N_GEO)
+    want = fused_rf.array_grad(p64, w64, ec64, sl64, index, *fwd, gy.astype(float), N_GEO)
     for name, g, ww in zip(("w", "ec", "slope"), got, want, strict=True):
         np.testing.assert_allclose(g, ww, rtol=2e-3, atol=1e-5 * np.abs(ww).max(), err_msg=name)
-        assert np.all(g[[1, 3]] == 0) and np.all(ww[[1, 3]] == 0), name  # not R&F channels
 
     def loss(w_, ec_, sl_):
         return float((reference(w_, ec_, sl_) * gy).sum())
 
     eps = 1e-6
-    for c in index:
+    for c in range(5):  # R&F and impressions channels
         one = np.arange(5) == c
         fd_ec = (loss(w64, ec64 + eps * one, sl64) - loss(w64, ec64 - eps * one, sl64)) / 2 / eps
         fd_sl = (loss(w64, ec64, sl64 + eps * one) - loss(w64, ec64, sl64 - eps * one)) / 2 / eps
@@ -87,17 +105,19 @@ def _ops(model):
 @pytest.mark.sampling
 @pytest.mark.parametrize("mode", ["NUMBA", "FAST_COMPILE"])
 def test_float32_rf_graph_uses_both_kernels_and_keeps_the_density(rf_panel, mode, monkeypatch):
-    """A float32 R&F graph holds the fused R&F op and the fused Hill op (for the
-    impressions channel only); its log density and gradient equal the reference float32
-    graph's, through numba and through ``perform``."""
+    """A float32 R&F graph holds one fused op for every channel, no separate Hill op, and
+    one media input (the packed stacks); its log density and gradient equal the reference
+    float32 graph's, through numba and through ``perform``."""
     spec = bm.ModelSpec(float32=True, l_max=4, trend=False, yearly_seasonality=0)
     fused = bm.build_model(rf_panel, spec)
     ops = _ops(fused)
-    assert any(isinstance(op, fused_rf.RFAdstockHill) for op in ops)
-    assert any(isinstance(op, fused_hill.AdstockHill) for op in ops)
+    assert sum(isinstance(op, fused_rf.MediaAdstockHill) for op in ops) == 1
+    assert not any(isinstance(op, fused_hill.AdstockHill) for op in ops)
+    shared = [v for v in ancestors([fused.logp()]) if isinstance(v, SharedVariable)]
+    assert len([v for v in shared if v.ndim == 3]) == 1  # media and frequency: one input
     monkeypatch.setattr(response, "FUSED_HILL", False)
     plain = bm.build_model(rf_panel, spec)
-    assert not any(isinstance(op, fused_rf.RFAdstockHill) for op in _ops(plain))
+    assert not any(isinstance(op, fused_rf.MediaAdstockHill) for op in _ops(plain))
     rng = np.random.default_rng(2)
     point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in plain.initial_point().items()}
     lp = [m.compile_logp(mode=mode)(point) for m in (fused, plain)]
