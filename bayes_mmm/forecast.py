@@ -19,6 +19,11 @@ against the fitted panel by :func:`future_panel` and appended to the history
 The expected target is ``response.expected_response`` on that design (the media response of
 the direct effects; a mediator's own media enter as given in the frame). Predictive draws
 add the likelihood's noise (``results.predictive_noise``). Intervals are equal-tailed.
+
+Accuracy. On simulated 10-geo × 5-channel panels fitted on 130 weeks at the defaults, the
+posterior-mean expected target of the next 26 weeks is within 0.85–1.25% of the truth on
+average over the cells, and the 90% predictive interval covers 88–92% of the held-out
+observations (``benchmarks/FORECAST.md``).
 """
 
 from __future__ import annotations
