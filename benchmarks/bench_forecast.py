@@ -30,6 +30,11 @@ weeks, and forecast the last ``future`` weeks from their true inputs (``bm.predi
   whose truth drifts (``baseline_drift=0.08, media_seasonality=0.35``, as
   ``bench_time_varying.py``), same folds and seeds: the time-varying spec should have the
   lower out-of-sample CRPS (``bm.compare(cv=...)``'s ``cv_rank``).
+- **Demo refresh** (``--demo-refresh``): the refresh checks on the shipped demo panel
+  itself (``bayes_mmm/datasets/demo_geo_panel.csv``, split ``weeks - future`` +
+  ``future``), at the spec of its shipped config (``demo_geo_panel.toml``). The truth of
+  the changed channel comes from the panel's generator, ``bm.simulate(10, 156, 5,
+  seed=1)`` (``scripts/make_demo_data.py``; the CSV holds it to 4 decimals).
 - **Demo CV** (``--demo-cv``): ``bm.cross_validate`` on the shipped demo panel
   (``--folds`` × ``--horizon``, the quick config's spec) on a ``LocalCluster``.
 
@@ -87,8 +92,11 @@ def true_media_change(data, truth, n_train: int, factor: float) -> tuple[np.ndar
     return change[n_train : data.n_dates], float(change[n_train:].sum())
 
 
-def refresh_check(seed: int, a, frame, truth, data, fit, run) -> dict:
-    """Warm refresh vs cold fit on the full panel, and the flags of a changed effect."""
+def refresh_check(seed: int, a, frame, truth, data, fit, run, spec=None) -> dict:
+    """Warm refresh vs cold fit on the full panel, and the flags of a changed effect.
+
+    ``spec`` (default ``truth.spec``) is the cold fit's spec, the training fit's.
+    """
 
     n_train = a.weeks - a.future
     with warnings.catch_warnings():
@@ -97,7 +105,7 @@ def refresh_check(seed: int, a, frame, truth, data, fit, run) -> dict:
         warm = fit.refresh(data, random_seed=seed + 1, progress=False)
         warm_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        cold = bm.fit(data, truth.spec, random_seed=seed + 1, **run)
+        cold = bm.fit(data, spec or truth.spec, random_seed=seed + 1, **run)
         cold_s = time.perf_counter() - t0
     rw, rc = warm.roi(), cold.roi()
     overlap = (rw["lower"] <= rc["upper"]) & (rc["lower"] <= rw["upper"])
@@ -178,6 +186,35 @@ def rank_check(seed: int, a, run) -> dict:
         "rank_fold_crps": {n: cv.folds["crps"].round(1).tolist() for n, cv in cvs.items()},
         "time_varying_ranks_first": crps["time_varying"] < crps["static"],
     }
+
+
+DEMO_SEED = 1  # scripts/make_demo_data.py: bm.simulate(10, 156, 5, seed=1)
+
+
+def demo_refresh(a, run) -> dict:
+    """The refresh checks on the shipped demo panel, at its shipped config's spec."""
+    config = load_config(bm.datasets.path("demo_geo_panel.toml"))
+    frame = bm.datasets.demo_panel()
+    frame["date"] = np.asarray(frame["date"], dtype="datetime64[ns]")
+    data = bm.MMMData.from_frame(frame, **config["data"])
+    sim, truth = bm.simulate(len(data.geos), data.n_dates, len(data.channels), seed=DEMO_SEED)
+    gap = np.abs(sim[list(data.channels)].to_numpy() - frame[list(data.channels)].to_numpy())
+    assert gap.max() < 1e-4, "the demo panel is not bm.simulate(10, 156, 5, seed=1)"
+    spec = bm.ModelSpec.from_dict(config["model"])
+    n_train = data.n_dates - a.future
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        t0 = time.perf_counter()
+        fit = bm.fit(data.truncate(n_train), spec, random_seed=DEMO_SEED, **run)
+    out = {
+        "panel": "demo_geo_panel.csv",
+        "train_weeks": n_train,
+        "train_s": round(time.perf_counter() - t0, 1),
+        "train_converged": bool(fit.converged),
+        "roi_true": truth.roi.round(3).to_dict(),
+    }
+    a = argparse.Namespace(**vars(a) | {"weeks": data.n_dates})
+    return out | refresh_check(DEMO_SEED, a, frame, truth, data, fit, run, spec=spec)
 
 
 def demo_cv(a, run) -> dict:
@@ -294,6 +331,9 @@ def main(argv=None) -> None:
         "--rank-only", action="store_true", help="only the static vs time-varying CV per seed"
     )
     p.add_argument("--demo-cv", action="store_true", help="also the demo panel's CV")
+    p.add_argument(
+        "--demo-refresh", action="store_true", help="also the refresh checks on the demo panel"
+    )
     p.add_argument("--client", choices=["none", "local"], default="none")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args(argv)
@@ -306,6 +346,11 @@ def main(argv=None) -> None:
             continue
         rows.append(one_seed(seed, a))
         print(json.dumps(rows[-1]), flush=True)
+    refresh_demo = None
+    if a.demo_refresh:
+        run = {"draws": a.draws, "tune": a.tune, "chains": a.chains, "progress": False}
+        refresh_demo = demo_refresh(a, run)
+        print(json.dumps(refresh_demo), flush=True)
     if a.demo_cv:
         run = {"draws": a.draws, "tune": a.tune, "chains": a.chains, "progress": False}
         rows.append(demo_cv(a, run))
@@ -323,7 +368,8 @@ def main(argv=None) -> None:
             json.dumps(
                 {"args": vars(a) | {"out": str(a.out)}, "rows": rows}
                 | ({"demo": demo} if a.demo_cv else {})
-                | ({"rank": ranks} if ranks else {}),
+                | ({"rank": ranks} if ranks else {})
+                | ({"demo_refresh": refresh_demo} if refresh_demo else {}),
                 indent=1,
                 default=str,
             )

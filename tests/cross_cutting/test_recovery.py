@@ -70,11 +70,15 @@ def _check(fit, frame, truth, r_hat_max, ess_min):
 @pytest.fixture(scope="module")
 def ci_fit(make_panel):
     """The regular suite's recovery fit: 2 geos × 104 weeks × 2 channels, simulator seed 2,
-    NUTS seed 2, 4 chains × 1000 draws after 1000 tuning steps.
+    NUTS seed 2, 4 chains × 1000 draws after 1000 tuning steps, ``target_accept=0.99``.
 
-    ``target_accept=0.95``: at 0.9 this small panel gave 2–3 divergences. Measured: R-hat
-    1.004, min bulk ESS 1151, 0 divergences, both true ROIs inside their 90% HDIs; 66–150 s
-    on a loaded 2-core machine, compile included (it passes with an empty numba cache).
+    Two geos make the geo-spread scales a funnel, and the gate of zero divergences sits on
+    a knife edge at lower ``target_accept``: at 0.95, NUTS seeds 0–7 give one divergence
+    on seed 2 with warm caches, and seed 3 gives none warm but three from empty numba and
+    PyTensor caches (a cold compile's log density differs in its last bits,
+    ``benchmarks/RESULTS.md`` §3). At 0.99, seeds 0–5 give no divergence, R-hat ≤ 1.0048
+    and min bulk ESS ≥ 1,097 (pymc 6.3.2, pytensor 3.3.8, nutpie 0.16.11, numba 0.68.0),
+    and seed 2 passes from empty caches too. ~25 s warm, ~85 s cold, on 2 cores.
     """
     return _fit(
         make_panel,
@@ -85,7 +89,7 @@ def ci_fit(make_panel):
         tune=1000,
         chains=4,
         seed=2,
-        target_accept=0.95,
+        target_accept=0.99,
     )
 
 
@@ -98,7 +102,7 @@ def test_recovery_at_the_package_gates(ci_fit):
 def test_plan_quality_under_the_truth(ci_fit):
     """The posterior's 13-week plan at the current budget earns ≥ 85% of the uplift of the
     plan that is optimal under the true response (the simulator's parameters); measured
-    0.898 (0.889 for the geo × channel plan)."""
+    0.884 on ``ci_fit`` (2026-12-04)."""
     fit, truth, _ = ci_fit
     oracle = true_planner(fit.data, truth)
     budget = oracle.current().sum()
