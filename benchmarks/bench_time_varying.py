@@ -26,6 +26,7 @@ for the prior's shortest length scale at that ``c`` (``m = ⌈3.2 c S / ℓ_5%�
 et al. 2022), in place of ``bayes_mmm.hsgp.basis``'s PyMC heuristic over the prior's 5%–95%
 length scales (on 156 weeks with ``l_max`` 8 that heuristic gives ``c`` 7.3 and ``m`` 40,
 clipped). An experiment on the basis's conditioning, not a package option.
+``--adaptation A`` passes nutpie's mass-matrix adaptation (e.g. ``low_rank``) to every fit.
 
 Writes ``--out/results.json`` (one record per fit, appended as each finishes) and prints a
 markdown table.
@@ -85,6 +86,19 @@ def conditioning(fit) -> dict:
     return out
 
 
+def amplitudes_at_divergences(fit) -> dict:
+    """Each HSGP amplitude's posterior median and its values at the divergent draws."""
+    post, stats = fit.idata["posterior"], fit.idata["sample_stats"]
+    div = stats["diverging"].values.reshape(-1).astype(bool)
+    out = {}
+    for name in ("tv_intercept_eta", "tv_media_eta"):
+        if name in post:
+            v = post[name].values.reshape(-1)
+            out[f"{name}_median"] = round(float(np.median(v)), 4)
+            out[f"{name}_at_divergences"] = [round(float(x), 4) for x in v[div]]
+    return out
+
+
 def score(fit, truth) -> dict:
     """Convergence, ROI coverage, error and interval width of one fit."""
     diag = fit.diagnostics()
@@ -99,6 +113,8 @@ def score(fit, truth) -> dict:
         "max_r_hat": round(float(diag["r_hat"].max()), 4),
         "min_ess_bulk": round(float(diag["ess_bulk"].min())),
         "divergences": int(diag.attrs["divergences"]),
+        "slowest": str(diag["r_hat"].idxmax()),
+        **amplitudes_at_divergences(fit),
         "steps_per_draw": round(float(stats["n_steps"].mean()), 1) if "n_steps" in stats else None,
         "roi_covered": f"{int(inside.sum())}/{len(inside)}",
         "roi_missed": [str(c) for c in inside.index[~inside]],
@@ -130,6 +146,7 @@ def run(args) -> list[dict]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     records = []
+    sampler_kwargs = {"adaptation": args.adaptation} if args.adaptation else None
     for kind in args.kind:
         for seed in args.seeds:
             data, truth = panel(kind, args.geos, args.weeks, seed)
@@ -140,9 +157,10 @@ def run(args) -> list[dict]:
                     warnings.simplefilter("ignore")
                     fits[name] = bm.fit(
                         data, spec, draws=args.draws, tune=args.tune, chains=args.chains,
-                        random_seed=seed, progress=False,
+                        random_seed=seed, progress=False, sampler_kwargs=sampler_kwargs,
                     )  # fmt: skip
                 rec = {"panel": kind, "seed": seed, "model": name, "c_max": args.c_max}
+                rec["adaptation"] = fits[name].meta["adaptation"]
                 rec.update(score(fits[name], truth), wall_s=round(time.perf_counter() - t0, 1))
                 records.append(rec)
             with warnings.catch_warnings():
@@ -181,6 +199,7 @@ def main() -> None:
     p.add_argument("--kind", nargs="+", default=["drift", "static"], choices=list(DRIFT))
     p.add_argument("--out", default=os.path.join("runs", "time_varying"))
     p.add_argument("--c-max", type=float, default=None, help="cap the HSGP boundary factor")
+    p.add_argument("--adaptation", default=None, help="nutpie's mass-matrix adaptation")
     records = run(p.parse_args())
     print(markdown(records))
     static = [r for r in records if r["panel"] == "static"]
