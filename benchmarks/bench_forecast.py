@@ -158,6 +158,11 @@ TV_SPECS = {
 DRIFT = dict(baseline_drift=0.08, media_seasonality=0.35)
 
 
+def _run(a) -> dict:
+    """``bm.fit``'s sampler settings from the command line."""
+    return {"draws": a.draws, "tune": a.tune, "chains": a.chains, "progress": False}
+
+
 def _client(a):
     return "local" if a.client == "local" else None
 
@@ -244,7 +249,7 @@ def one_seed(seed: int, a) -> dict:
     data, _ = simulated(a.geos, a.weeks, a.channels, seed)
     n_train = a.weeks - a.future
     spec = truth.spec
-    run = {"draws": a.draws, "tune": a.tune, "chains": a.chains, "progress": False}
+    run = _run(a)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bm.ConvergenceWarning)
@@ -340,20 +345,17 @@ def main(argv=None) -> None:
     rows, ranks = [], []
     for seed in a.seeds:
         if a.rank_only:
-            run = {"draws": a.draws, "tune": a.tune, "chains": a.chains, "progress": False}
-            ranks.append({"seed": seed, **rank_check(seed, a, run)})
+            ranks.append({"seed": seed, **rank_check(seed, a, _run(a))})
             print(json.dumps(ranks[-1]), flush=True)
             continue
         rows.append(one_seed(seed, a))
         print(json.dumps(rows[-1]), flush=True)
     refresh_demo = None
     if a.demo_refresh:
-        run = {"draws": a.draws, "tune": a.tune, "chains": a.chains, "progress": False}
-        refresh_demo = demo_refresh(a, run)
+        refresh_demo = demo_refresh(a, _run(a))
         print(json.dumps(refresh_demo), flush=True)
     if a.demo_cv:
-        run = {"draws": a.draws, "tune": a.tune, "chains": a.chains, "progress": False}
-        rows.append(demo_cv(a, run))
+        rows.append(demo_cv(a, _run(a)))
         print(json.dumps(rows[-1]), flush=True)
         rows, demo = rows[:-1], rows[-1]
     if rows:

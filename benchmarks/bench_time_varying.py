@@ -42,7 +42,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pymc as pm
 from scipy import stats
 
 import bayes_mmm as bm
@@ -88,8 +87,8 @@ def conditioning(fit) -> dict:
 
 def amplitudes_at_divergences(fit) -> dict:
     """Each HSGP amplitude's posterior median and its values at the divergent draws."""
-    post, stats = fit.idata["posterior"], fit.idata["sample_stats"]
-    div = stats["diverging"].values.reshape(-1).astype(bool)
+    post, sample_stats = fit.idata["posterior"], fit.idata["sample_stats"]
+    div = sample_stats["diverging"].values.reshape(-1).astype(bool)
     out = {}
     for name in ("tv_intercept_eta", "tv_media_eta"):
         if name in post:
@@ -105,7 +104,7 @@ def score(fit, truth) -> dict:
     roi = fit.roi(hdi_prob=0.9)
     true = truth.roi.reindex(roi.index)
     inside = (roi["lower"] <= true) & (true <= roi["upper"])
-    stats = fit.idata["sample_stats"]
+    sample_stats = fit.idata["sample_stats"]
     return conditioning(fit) | {
         "compile_s": round(fit.meta["compile_s"], 1),
         "sample_s": round(fit.meta["sample_s"], 1),
@@ -115,7 +114,9 @@ def score(fit, truth) -> dict:
         "divergences": int(diag.attrs["divergences"]),
         "slowest": str(diag["r_hat"].idxmax()),
         **amplitudes_at_divergences(fit),
-        "steps_per_draw": round(float(stats["n_steps"].mean()), 1) if "n_steps" in stats else None,
+        "steps_per_draw": round(float(sample_stats["n_steps"].mean()), 1)
+        if "n_steps" in sample_stats
+        else None,
         "roi_covered": f"{int(inside.sum())}/{len(inside)}",
         "roi_missed": [str(c) for c in inside.index[~inside]],
         "roi_abs_rel_err": round(float((abs(roi["mean"] - true) / true).mean()), 3),
@@ -125,16 +126,15 @@ def score(fit, truth) -> dict:
 
 def capped_basis(c_max: float):
     """``hsgp.basis`` with the boundary factor capped at ``c_max`` (see the module doc)."""
+    default = hsgp.basis
+    q05 = stats.gamma.ppf(0.05, hsgp.LS_SHAPE, scale=1.0 / hsgp.LS_RATE)
 
     def basis(n_dates: int, l_max: int) -> hsgp.Basis:
-        floor = hsgp.length_scale_floor(l_max)
-        q = stats.gamma.ppf([0.05, 0.95], hsgp.LS_SHAPE, scale=1.0 / hsgp.LS_RATE)
-        lo, hi = floor * (1.0 + q)
+        b = default(n_dates, l_max)
         half = max(n_dates - 1, 1) / 2.0
-        _, c = pm.gp.hsgp_approx.approx_hsgp_hyperparams([0.0, 2 * half], [lo, hi], "matern52")
-        c = min(float(c), c_max)
-        m = int(np.clip(np.ceil(3.2 * c * half / lo), hsgp.M_MIN, hsgp.M_MAX))
-        return hsgp.Basis(m=m, L=c * half, floor=floor)
+        c = min(b.L / half, c_max)
+        m = int(np.clip(np.ceil(3.2 * c * half / (b.floor * (1.0 + q05))), hsgp.M_MIN, hsgp.M_MAX))
+        return hsgp.Basis(m=m, L=c * half, floor=b.floor)
 
     return basis
 
