@@ -87,6 +87,38 @@ def _weights(data: MMMData, spec: ModelSpec) -> np.ndarray:
     return np.where(w < SNAP, 0.0, np.where(w > 1.0 - SNAP, 1.0, w))
 
 
+def process_contributions(data: MMMData, spec: ModelSpec) -> np.ndarray:
+    """Each media process's typical contribution to the scaled target, dims (date, geo,
+    tv_process), for the time-varying media's centring (``bayes_mmm.hsgp``).
+
+    A process multiplies the media contribution of its channels, so the data measure it
+    at a date in proportion to that contribution. Estimated as ``sum over the process's
+    channels of beta_hat[g, c] · unit[t, g, c]``: the unit responses at the priors' medians
+    (:func:`unit_responses`) scaled by each cell's coefficient, the least-squares estimate
+    (:func:`geo_regressions`) shrunk through the model's own geo hierarchy and priors
+    (``_grid_posterior``'s posterior geometric mean, as :func:`relative_errors` does). The
+    shrinkage keeps an always-on channel, whose per-geo estimates are noisy and may be
+    negative, at a plausible positive size; a channel with fewer than two measurable geos
+    takes the prior's median ``exp(beta_mu mean)``. Like the centring weights, the
+    estimate changes the sampling geometry only, never the model.
+    """
+    spec = spec.for_channels(data.channels)
+    names, index = spec.media_processes(data.channels)
+    b, se = geo_regressions(data, spec)
+    mu_prior, sigma_prior = _hyperprior(spec)
+    beta = np.full(b.shape, np.exp(mu_prior[0]))
+    for c in range(b.shape[1]):
+        ok = np.isfinite(se[:, c])
+        if ok.sum() >= 2:
+            beta[ok, c] = np.exp(_grid_posterior(b[ok, c], se[ok, c], mu_prior, sigma_prior)[0])
+    unit = unit_responses(data, spec) * beta[None, :, :]
+    out = np.zeros((*unit.shape[:2], len(names)))
+    for c, k in enumerate(index):
+        if k >= 0:
+            out[..., k] += unit[..., c]
+    return out
+
+
 def unit_responses(data: MMMData, spec: ModelSpec, design=None) -> np.ndarray:
     """Each channel's response at ``beta = 1`` and its priors' medians, dims (date, geo,
     channel), on the scaled problem (``design``: ``make_design(data, spec)``)."""

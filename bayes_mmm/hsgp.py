@@ -4,8 +4,10 @@ Both time-varying parts of the model (``ModelSpec.time_varying_intercept`` and
 ``ModelSpec.time_varying_media``) are batches of Matérn-5/2 Gaussian processes over the
 period index, built with PyMC's own Hilbert-space approximation
 (``pm.gp.HSGP(...).prior_linearized``): a fixed basis ``phi`` (date, basis) and the square
-root of the kernel's spectral density, so that a batch of ``k`` processes is one matrix
-product ``phi @ (sqrt_psd * z)`` with ``z ~ Normal(0, 1)`` of dims (basis, k). The batch
+root of the kernel's spectral density, so that a batch of processes is one matrix
+product, ``phi @ (sqrt_psd * z)`` with ``z ~ Normal(0, 1)`` in PyMC's coordinates and
+``values @ chol(S) @ e`` in the history-aligned ones the model samples ("Sampling
+coordinates" below). The batch
 shares one length scale and one amplitude: per geo for the baseline (a geo panel pools
 the drift's length scale and amplitude), per channel group for media. One batched product
 instead of one GP per geo keeps the graph, and its compile time, independent of the
@@ -45,6 +47,64 @@ the CPU time (320 s and 113 s there, with the load at ~14 on 2 cores).
 The processes are centred over the history (``phi`` minus its time-mean), so a baseline
 process has mean 0 over the observed dates and never trades off with the geo's level
 (``bayes_mmm.model``, centred baseline).
+
+Sampling coordinates
+--------------------
+The model samples the process in coordinates aligned with the history, not in PyMC's
+basis coefficients. The prior is PyMC's HSGP prior unchanged; only the coordinates differ.
+
+- **Why.** The basis is built for the prior's longest length scales, so ``L`` is several
+  half-spans, and its sine functions are close to polynomials on the history. On 156
+  weekly dates with ``l_max`` 8, the 40 centred functions span only about 10 directions
+  that carry variance: the rest sit below 1e-10 of it, and the Gram matrix is singular to
+  machine precision. The data then pin a few *oblique* combinations of 40 unit-normal
+  coefficients, and NUTS with a diagonal mass matrix needs long trajectories to move
+  along them (210 leapfrog steps per draw on a 10-geo drift panel, against 32 for the
+  static model; ``benchmarks/KINDS.md``).
+- **How** (:func:`frame`, numpy, once per panel shape). The centred basis is factored
+  ``phi_c = U M`` (thin SVD, ``U`` orthonormal on the history). The coefficients' prior
+  covariance ``M diag(psd) M'`` at the prior's median length scale is diagonalised
+  (``W``). The directions whose variance is below :data:`FRAME_TOL` of the largest at
+  each of the prior's 5%, 50% and 95% length scales are dropped.
+  This keeps ``k`` directions: ``values = U W_k`` (date, k), orthonormal on the history,
+  and ``loadings = W_k' M`` (k, m).
+- **In the graph.** The process is ``eta · values @ chol(S) @ e`` with ``e ~ Normal(0, 1)``
+  of dims (k, batch), where ``S = (loadings · sqrt_psd) (loadings · sqrt_psd)'`` is the
+  coefficients' prior covariance at the sampled length scale, plus a jitter of
+  :data:`JITTER` times its largest diagonal term. This is the same distribution as
+  ``phi_c @ (sqrt_psd · z)``, less the dropped variance.
+- **The effect.** At the median length scale ``S`` is diagonal and each ``e`` is one
+  orthogonal direction on the history. Where the data weigh every date alike (the
+  baseline), the posterior is then close to axis-aligned, which a diagonal mass matrix
+  adapts to. Away from the median, ``S``'s Cholesky factor mixes neighbouring
+  directions only.
+
+Centring from the data
+----------------------
+Non-centred coefficients suit directions the data barely measure. Where the data pin a
+direction down, its unit normal and the amplitude ``eta`` trade off along a funnel, and
+``eta`` mixes slowly (R-hat 1.039 on ``tv_intercept_eta`` on the 10-geo drift panel).
+The baseline's directions are therefore sampled partly centred, with the weight of
+Gorinova, Moore & Hoffman (2020) that :mod:`bayes_mmm.centring` uses for the geo
+hierarchy: ``z ~ Normal(0, r**w)`` and ``e = z / r**w``, where ``r = tau / s`` and
+``w = tau**2 / (tau**2 + s**2)``.
+
+- ``tau = eta · chol(S)[j, j]`` is direction ``j``'s prior standard deviation.
+- ``s`` is the standard error with which the data measure it. The directions are
+  orthonormal over the dates, so for a geo's baseline ``s`` is that geo's observation
+  noise ``sigma``.
+
+``w`` is computed in the graph from the current ``eta``, length scale and ``sigma``. The
+model is unchanged for any ``w``: ``e`` is a unit normal given those parameters, and only
+the geometry moves. With ``r`` measured against ``s``, the funnel's first-order slope
+left by a ``w`` that moves with ``tau`` is at most 0.45, against up to 2 for the
+non-centred form (``d log Var(z | data) / d log tau``).
+
+A media process multiplies its channels' contributions, so the data measure it at a date
+in proportion to the contribution there. Its ``s`` comes from each date's precision
+``sum_g (contribution[t, g] / sigma_g)**2``, weighted by the direction's squared values,
+with the contributions estimated once before sampling
+(``bayes_mmm.centring.process_contributions``).
 """
 
 from __future__ import annotations
@@ -60,6 +120,11 @@ from bayes_mmm.spec import TV_FLOOR_LAGS, ModelSpec
 from bayes_mmm.transforms import graph_data
 
 M_MIN, M_MAX = 8, 40
+#: Directions of the centred basis with less than this share of the largest direction's
+#: prior variance, at the prior's 5% length scale, are dropped (:func:`frame`).
+FRAME_TOL = 1e-10
+#: Jitter on the coefficients' prior covariance, relative to its largest diagonal term.
+JITTER = 1e-9
 #: Shape and rate of the Gamma prior on the length-scale excess ``r`` (``ls = floor (1 + r)``).
 LS_SHAPE, LS_RATE = 2.0, 1.0
 
@@ -102,13 +167,58 @@ def basis(n_dates: int, l_max: int) -> Basis:
     return Basis(m=int(np.clip(m, M_MIN, M_MAX)), L=float(c * span / 2.0), floor=floor)
 
 
-def latent_processes(name: str, n_dates: int, l_max: int, eta, ls_excess, dim: str):
+@dataclass(frozen=True)
+class Frame:
+    """History-aligned coordinates of a centred HSGP (see the module docstring).
+
+    Attributes
+    ----------
+    values : ndarray, dims (date, k)
+        Orthonormal directions on the history, each with mean 0 over it.
+    loadings : ndarray, dims (k, m)
+        The process is ``values @ loadings @ (sqrt_psd · z)`` for PyMC's basis
+        coefficients ``z``, up to the dropped directions.
+    """
+
+    values: np.ndarray
+    loadings: np.ndarray
+
+
+def _hsgp(b: Basis, n_dates: int, ls):
+    """PyMC's basis (date, m), the HSGP centred on the history, and ``sqrt_psd`` (m) at
+    length scale ``ls`` with unit amplitude."""
+    gp = pm.gp.HSGP(m=[b.m], L=[b.L], cov_func=pm.gp.cov.Matern52(1, ls=ls))
+    return gp.prior_linearized(np.arange(n_dates, dtype=float)[:, None])
+
+
+def frame(n_dates: int, l_max: int) -> Frame:
+    """The history-aligned coordinates of the processes over ``n_dates`` periods."""
+    b = basis(n_dates, l_max)
+    quantiles = b.floor * (1.0 + stats.gamma.ppf([0.05, 0.5, 0.95], LS_SHAPE, scale=1.0 / LS_RATE))
+    phi = np.asarray(_hsgp(b, n_dates, quantiles[1])[0].eval())
+    psd = np.stack([np.asarray(_hsgp(b, n_dates, ls)[1].eval()) ** 2 for ls in quantiles])
+    u, s, vt = np.linalg.svd(phi - phi.mean(axis=0, keepdims=True), full_matrices=False)
+    m = s[:, None] * vt  # phi_c = u @ m
+    lam, w = np.linalg.eigh((m * psd[1]) @ m.T)
+    w = w[:, np.argsort(lam)[::-1]]
+    load = w.T @ m  # (directions, m)
+    var = psd @ (load**2).T  # (quantile, direction)
+    keep = (var >= FRAME_TOL * var.max(axis=1, keepdims=True)).any(axis=0)
+    return Frame(values=u @ w[:, keep], loadings=load[keep])
+
+
+def latent_processes(name: str, n_dates: int, l_max: int, eta, ls_excess, dim: str, precision=None):
     """A batch of centred Matérn-5/2 HSGPs over the history (inside a model context).
+
+    Sampled in the history-aligned coordinates of :func:`frame` (module docstring),
+    non-centred unless ``precision`` is given, then partly centred per direction and
+    process (module docstring, "Centring from the data").
 
     Parameters
     ----------
     name : str
-        Prefix of the basis-coefficient variable ``{name}_z`` (dims (``{name}_basis``, dim)).
+        Prefix of the coefficient variable ``{name}_z`` (dims (``{name}_basis``, dim)): one
+        unit normal per history-aligned direction and process.
     n_dates : int
         Length of the history.
     l_max : int
@@ -119,6 +229,9 @@ def latent_processes(name: str, n_dates: int, l_max: int, eta, ls_excess, dim: s
         ``r`` in ``ls = floor · (1 + r)``, shared by the batch.
     dim : str
         The model dim that indexes the batch (``geo``, ``tv_process``).
+    precision : tensor, dims (date, dim), optional
+        How precisely the data measure each process at each date (one over the squared
+        standard error): for a geo's baseline ``1 / sigma**2``.
 
     Returns
     -------
@@ -126,29 +239,39 @@ def latent_processes(name: str, n_dates: int, l_max: int, eta, ls_excess, dim: s
         The processes, each with mean 0 over the history.
     """
     b = basis(n_dates, l_max)
-    ls = b.floor * (1.0 + ls_excess)
-    cov = eta**2 * pm.gp.cov.Matern52(1, ls=ls)
-    gp = pm.gp.HSGP(m=[b.m], L=[b.L], cov_func=cov)
-    x = np.arange(n_dates, dtype=float)[:, None]
-    phi, sqrt_psd = gp.prior_linearized(x)
-    # The basis depends on the dates only: evaluated once here and handed to the graph as
+    fr = frame(n_dates, l_max)
+    _, sqrt_psd = _hsgp(b, n_dates, b.floor * (1.0 + ls_excess))
+    # The frame depends on the dates only: computed once here and handed to the graph as
     # data, so the compiler does not constant-fold PyMC's eigenfunction graph op by op
     # (that folding tripled the compile time of a tiny panel), and a compiled model is
     # reused for any panel of the same shape.
-    phi = np.asarray(phi.eval())
-    phi = graph_data(phi - phi.mean(axis=0, keepdims=True), f"{name}_basis_values")
+    values = graph_data(fr.values, f"{name}_basis_values")
+    scaled = fr.loadings * sqrt_psd[None, :]
+    cov = pt.dot(scaled, scaled.T)
+    cov = cov + JITTER * pt.max(pt.diag(cov)) * pt.eye(fr.loadings.shape[0])
+    chol = pt.linalg.cholesky(cov)
     model = pm.modelcontext(None)
-    model.add_coord(f"{name}_basis", np.arange(b.m))
-    z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=(f"{name}_basis", dim))
-    return pt.dot(phi, sqrt_psd[:, None] * z)
+    model.add_coord(f"{name}_basis", np.arange(fr.loadings.shape[0]))
+    dims = (f"{name}_basis", dim)
+    if precision is None:
+        unit = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
+    else:
+        # tau / s per (direction, process): each direction's information is its squared
+        # values' weighted sum of the dates' precisions
+        info = pt.dot(pt.as_tensor(fr.values**2).T, precision)
+        ratio = eta * pt.diag(chol)[:, None] * pt.sqrt(info)
+        scale = ratio ** (ratio**2 / (1.0 + ratio**2))  # (tau / s) ** w
+        unit = pm.Normal(f"{name}_z", 0.0, scale, dims=dims) / scale
+    return eta * pt.dot(values, pt.dot(chol, unit))
 
 
-def tv_intercept(spec: ModelSpec, n_dates: int):
+def tv_intercept(spec: ModelSpec, n_dates: int, sigma):
     """The time-varying baseline ``tv_intercept`` (inside a model context).
 
     One process per geo with the shared hyperparameters ``tv_intercept_eta`` and
     ``tv_intercept_ls``, on the scaled target (a share of the geo's mean revenue), mean 0
-    over the history.
+    over the history. ``sigma`` (dims (geo,)), the observation noise of the scaled target,
+    sets how centred each direction is sampled (module docstring).
 
     Returns
     -------
@@ -156,11 +279,12 @@ def tv_intercept(spec: ModelSpec, n_dates: int):
     """
     eta = spec.prior("tv_intercept_eta").create_variable("tv_intercept_eta")
     excess = spec.prior("tv_intercept_ls").create_variable("tv_intercept_ls")
-    f = latent_processes("tv_intercept", n_dates, spec.l_max, eta, excess, "geo")
+    precision = pt.broadcast_to(sigma[None, :] ** -2, (n_dates, sigma.shape[0]))
+    f = latent_processes("tv_intercept", n_dates, spec.l_max, eta, excess, "geo", precision)
     return pm.Deterministic("tv_intercept", f, dims=("date", "geo"))
 
 
-def media_multiplier(spec: ModelSpec, channels, n_dates: int):
+def media_multiplier(spec: ModelSpec, channels, n_dates: int, sigma, contribution):
     """The media multiplier ``media_multiplier`` (inside a model context).
 
     ``exp(f) / mean_t exp(f)`` for each process ``f`` of ``spec.media_processes`` (dim
@@ -168,6 +292,12 @@ def media_multiplier(spec: ModelSpec, channels, n_dates: int):
     static channels. Mean 1 over the history: the channel coefficient stays the average
     effect over the history and the multiplier only moves it in time, so the two do not
     trade off.
+
+    ``sigma`` (dims (geo,)) and ``contribution`` (dims (date, geo, tv_process), each
+    process's typical contribution to the scaled target,
+    ``bayes_mmm.centring.process_contributions``) set how centred each direction is
+    sampled: ``f`` moves the expected target by about ``contribution · f``, so the data
+    measure it at a date with precision ``sum_g (contribution / sigma)**2``.
 
     Returns
     -------
@@ -177,7 +307,8 @@ def media_multiplier(spec: ModelSpec, channels, n_dates: int):
     pm.modelcontext(None).add_coord("tv_process", names)
     eta = spec.prior("tv_media_eta").create_variable("tv_media_eta")
     excess = spec.prior("tv_media_ls").create_variable("tv_media_ls")
-    f = latent_processes("tv_media", n_dates, spec.l_max, eta, excess, "tv_process")
+    precision = (contribution**2 / sigma[None, :, None] ** 2).sum(axis=1)
+    f = latent_processes("tv_media", n_dates, spec.l_max, eta, excess, "tv_process", precision)
     ef = pt.exp(f)
     mult = ef / ef.mean(axis=0, keepdims=True)
     full = pt.concatenate([mult, pt.ones((n_dates, 1))], axis=1)  # last column: static

@@ -95,7 +95,7 @@ import pytensor.tensor as pt
 from pymc_extras.prior import Prior
 
 from bayes_mmm import hsgp
-from bayes_mmm.centring import centring_weights
+from bayes_mmm.centring import centring_weights, process_contributions
 from bayes_mmm.data import MMMData
 from bayes_mmm.errors import DataError
 from bayes_mmm.kinds import mixed_dim_channels
@@ -226,12 +226,12 @@ def build_model(data: MMMData, spec: ModelSpec | None = None) -> pm.Model:
     design = make_design(data, spec)
     with pm.Model(coords=coords(data, spec)) as model:
         tensors, packed = _graph_inputs(data, spec, design)
-        params = _media_parameters(data, spec, design, packed.get("centring"))
+        params = _media_parameters(data, spec, design, packed)
         media = _graph_media_response(tensors.stack, params, spec, tensors.rf)
         contribution = media * design.target_scale[None, :, None]  # target units
         pm.Deterministic("channel_contribution", contribution, dims=("date", "geo", "channel"))
         mu = _expected_target(data, spec, tensors, params, media)
-        _target_likelihood(spec, mu, packed["y"])
+        _target_likelihood(spec, mu, packed["y"], params.get("sigma"))
         if spec.mediators:
             _mediator_likelihood(data, spec, tensors, params, packed["mediator"])
         if spec.lift_tests:
@@ -271,6 +271,8 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
     weights = centring(data, spec)
     if weights is not None:
         small["centring"] = weights
+    if spec.time_varying_media:
+        small["tv_media_contribution"] = process_contributions(data, spec)
     packed = graph_data_pack(small, "model_data")
     dtype = "float32" if spec.use_float32(len(data.geos)) else "float64"
     stack, rf = _graph_media(design.stack.astype(dtype, copy=False), design.rf)
@@ -314,10 +316,13 @@ def _graph_media(stack: np.ndarray, rf: RFDesign | None):
     return media, RFDesign(index=rf.index, reach=reach, frequency=frequency, packed=packed)
 
 
-def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, weights=None) -> dict:
-    """Every sampled parameter but the level, noise and mediator ones (inside a model
-    context): baseline terms, adstock, saturation, events and the coefficients ``beta``.
-    ``weights`` (dims (geo, channel), graph data) are the hierarchy's centring weights."""
+def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, packed: dict) -> dict:
+    """Every sampled parameter but the level and mediator ones (inside a model context):
+    baseline terms, adstock, saturation, events, the time-varying processes and the
+    coefficients ``beta``, and the noise ``sigma`` when a process needs it first.
+    ``packed``: :func:`_graph_inputs`' graph data (its ``centring``, dims (geo, channel),
+    are the hierarchy's centring weights)."""
+    weights = packed.get("centring")
     params = {}
     if spec.trend:
         params["trend"] = spec.prior("trend").create_variable("trend")
@@ -333,10 +338,15 @@ def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, weights=No
         params[name] = _transform_prior(spec, name).create_variable(name)
     if design.events is not None:
         params["event_coef"] = _event_coefficients(spec, len(data.geos))
+    if spec.time_varying_intercept or spec.time_varying_media:
+        # the noise scale first: it sets how centred the processes are sampled
+        params["sigma"] = spec.prior("sigma").create_variable("sigma")
     if spec.time_varying_intercept:
-        params["tv_intercept"] = hsgp.tv_intercept(spec, data.n_dates)
+        params["tv_intercept"] = hsgp.tv_intercept(spec, data.n_dates, params["sigma"])
     if spec.time_varying_media:
-        params["media_multiplier"] = hsgp.media_multiplier(spec, data.channels, data.n_dates)
+        params["media_multiplier"] = hsgp.media_multiplier(
+            spec, data.channels, data.n_dates, params["sigma"], packed["tv_media_contribution"]
+        )
     pooling = spec.resolved_pooling(len(data.geos))
     params["beta"] = _channel_coefficients(
         spec, pooling, len(data.geos), group_index=_group_index(data), centring=weights
@@ -360,9 +370,11 @@ def _expected_target(data: MMMData, spec: ModelSpec, tensors: Design, params: di
     return rest + params["intercept"][None, :]
 
 
-def _target_likelihood(spec: ModelSpec, mu, observed) -> None:
-    """The observed scaled target ``y`` (dims (date, geo)) around ``mu``."""
-    sigma = spec.prior("sigma").create_variable("sigma")
+def _target_likelihood(spec: ModelSpec, mu, observed, sigma=None) -> None:
+    """The observed scaled target ``y`` (dims (date, geo)) around ``mu``, with noise
+    ``sigma`` (dims (geo,)), created here unless the baseline process made it first."""
+    if sigma is None:
+        sigma = spec.prior("sigma").create_variable("sigma")
     if spec.likelihood == "normal":
         pm.Normal("y", mu=mu, sigma=sigma[None, :], observed=observed, dims=("date", "geo"))
     else:

@@ -3,7 +3,9 @@
 Panels: ``bm.simulate(n_geos=G, n_weeks=W, seed=s, baseline_drift=B, media_seasonality=M)``
 (5 paid channels, one control). ``--drift`` panels have a drifting baseline (``B``) and a
 seasonal media multiplier (``M``); ``--static`` panels have neither (B = M = 0), the check
-that the time-varying model costs little when there is nothing to find. Each panel is
+that the time-varying model costs little when there is nothing to find. ``--kind demo``
+fits the shipped demo panel (``bayes_mmm.datasets.demo_panel``, a static truth), the
+panel of the issue's speed line. Each panel is
 fitted twice with the same sampler settings and seed:
 
 - ``static``: ``ModelSpec()`` (linear trend, constant effects);
@@ -40,22 +42,31 @@ import os
 import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from scipy import stats
 
 import bayes_mmm as bm
-from bayes_mmm import hsgp
+from bayes_mmm import datasets, hsgp
 
 SPECS = {
     "static": bm.ModelSpec(),
     "tv": bm.ModelSpec(time_varying_intercept=True, time_varying_media=True),
 }
-DRIFT = {"drift": dict(baseline_drift=0.08, media_seasonality=0.35), "static": {}}
+DRIFT = {"drift": dict(baseline_drift=0.08, media_seasonality=0.35), "static": {}, "demo": {}}
 
 
 def panel(kind: str, n_geos: int, n_weeks: int, seed: int):
-    """The simulated panel and its truth."""
+    """The simulated panel and its truth; ``demo``: the shipped demo panel (its truth's ROI
+    only; the panel, the size and the seed of ``--geos``/``--weeks``/``--seeds`` aside)."""
+    if kind == "demo":
+        channels = ["tv", "search", "social", "display", "radio"]
+        data = bm.MMMData.from_frame(
+            datasets.demo_panel(), date="date", target="revenue", media=channels, geo="geo",
+            controls=["price_index"],
+        )  # fmt: skip
+        return data, SimpleNamespace(roi=datasets.demo_truth())
     frame, truth = bm.simulate(n_geos=n_geos, n_weeks=n_weeks, seed=seed, **DRIFT[kind])
     channels = [str(c) for c in truth.contributions.channel.values]
     geo = "geo" if n_geos > 1 else None
@@ -66,10 +77,10 @@ def panel(kind: str, n_geos: int, n_weeks: int, seed: int):
 
 
 def conditioning(fit) -> dict:
-    """Smallest eigenvalue of the posterior correlation of each HSGP's basis coefficients
-    (``tv_media_z``: all processes; ``tv_intercept_z``: the smallest over geos). Near 0: the
-    basis functions are close to collinear on the history, a narrow direction NUTS needs
-    long trajectories to cross."""
+    """Smallest eigenvalue of the posterior correlation of each HSGP's sampled unit
+    normals (``tv_media_z``: all processes; ``tv_intercept_z``: the smallest over geos), one
+    per history-aligned direction (``bayes_mmm.hsgp.frame``). Near 0: the data pin an
+    oblique combination of them, a narrow direction NUTS needs long trajectories to cross."""
     post = fit.idata["posterior"]
     out = {}
     for name in ("tv_media_z", "tv_intercept_z"):

@@ -11,6 +11,7 @@ import pytest
 import bayes_mmm as bm
 from bayes_mmm import drift, hsgp, plot
 from bayes_mmm.analysis import roi_draws
+from bayes_mmm.centring import process_contributions
 from bayes_mmm.errors import SpecError
 from bayes_mmm.model import build_model, parameter_names
 from bayes_mmm.optimize.window import plain_planner, window_baseline
@@ -68,6 +69,31 @@ def test_basis_follows_pymc_heuristic_clipped(n_dates, l_max):
     assert hsgp.M_MIN <= b.m <= hsgp.M_MAX
     assert b.floor == 3 * l_max
     assert b.L >= 1.2 * (n_dates - 1) / 2  # PyMC's c >= 1.2
+
+
+@pytest.mark.parametrize("n_dates,l_max", [(156, 8), (104, 4)])
+@pytest.mark.parametrize("excess", [0.36, 1.68, 4.74])  # the prior's 5%, 50%, 95%
+def test_aligned_coordinates_keep_pymc_hsgp_prior(n_dates, l_max, excess):
+    """The history-aligned coordinates change the sampling geometry, not the prior: the
+    graph's process covariance equals PyMC's centred HSGP covariance, computed here from
+    ``pm.gp.HSGP`` directly, at the prior's short, median and long length scales."""
+    b = hsgp.basis(n_dates, l_max)
+    ls = b.floor * (1.0 + excess)
+    gp = pm.gp.HSGP(m=[b.m], L=[b.L], cov_func=pm.gp.cov.Matern52(1, ls=ls))
+    phi, sqrt_psd = gp.prior_linearized(np.arange(n_dates, dtype=float)[:, None])
+    phi = phi.eval()
+    phi_c = phi - phi.mean(axis=0)
+    reference = (phi_c * sqrt_psd.eval() ** 2) @ phi_c.T
+    fr = hsgp.frame(n_dates, l_max)
+    k = fr.values.shape[1]
+    assert k < b.m  # the centred basis spans fewer directions than it has functions
+    np.testing.assert_allclose(fr.values.T @ fr.values, np.eye(k), atol=1e-10)
+    np.testing.assert_allclose(fr.values.mean(axis=0), 0.0, atol=1e-10)
+    with pm.Model(coords={"batch": np.arange(k)}) as model:
+        f = hsgp.latent_processes("t", n_dates, l_max, 1.0, np.float64(excess), "batch")
+    jac = f.eval({model["t_z"]: np.eye(k)})  # f is linear in z: its columns span the prior
+    # equal up to the dropped directions (< FRAME_TOL of the variance) and the jitter
+    np.testing.assert_allclose(jac @ jac.T, reference, atol=1e-5 * reference.max())
 
 
 # ---------------------------------------------------------------------- graph
@@ -168,6 +194,24 @@ def test_drifting_truths_follow_the_model_conventions(make_panel):
     _, static, _ = make_panel()
     assert set(truth.params) >= {"tv_intercept", "media_multiplier"}
     assert not np.allclose(truth.roi.values, static.roi.values)
+
+
+def test_process_contributions_track_the_true_media_contributions(make_panel):
+    """The media processes' centring uses each process's typical contribution, estimated
+    before sampling from least squares. It needs the right order of magnitude, not
+    precision: on a simulated 10-geo panel every channel's estimate is within a factor
+    of 3 of the truth's (0.38–1.43 here: the always-on channels are the loose ones), and
+    the estimates follow the truth across dates, geos and channels."""
+    data, truth, _ = make_panel(n_geos=10, n_weeks=104, n_channels=5, seed=2)
+    spec = bm.ModelSpec(time_varying_media=list(data.channels))
+    est = process_contributions(data, spec)  # (date, geo, tv_process), scaled target
+    assert est.shape == (data.n_dates, len(data.geos), 5) and (est >= 0).all()
+    true = truth.contributions.values / data.scaling.target[None, :, None]
+    ratio = est.mean(axis=(0, 1)) / true.mean(axis=(0, 1))
+    assert ((ratio > 1 / 3) & (ratio < 3.0)).all(), ratio
+    assert np.corrcoef(est.ravel(), true.ravel())[0, 1] > 0.7
+    shared = process_contributions(data, bm.ModelSpec(time_varying_media=True))
+    np.testing.assert_allclose(shared[..., 0], est.sum(axis=-1), rtol=1e-12)
 
 
 # ---------------------------------------------------------------------- a real fit
