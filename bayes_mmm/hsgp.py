@@ -55,12 +55,13 @@ basis coefficients. The prior is PyMC's HSGP prior unchanged; only the coordinat
 
 - **Why.** The basis is built for the prior's longest length scales, so ``L`` is several
   half-spans, and its sine functions are close to polynomials on the history. On 156
-  weekly dates with ``l_max`` 8, the 40 centred functions span only about 10 directions
-  that carry variance: the rest sit below 1e-10 of it, and the Gram matrix is singular to
-  machine precision. The data then pin a few *oblique* combinations of 40 unit-normal
+  weekly dates with ``l_max`` 8, the 40 centred functions span only 12 directions that
+  carry more than 1e-10 of the variance, and their Gram matrix is singular to machine
+  precision. The data then pin a few *oblique* combinations of 40 unit-normal
   coefficients, and NUTS with a diagonal mass matrix needs long trajectories to move
-  along them (210 leapfrog steps per draw on a 10-geo drift panel, against 32 for the
-  static model; ``benchmarks/KINDS.md``).
+  along them: sampled in PyMC's coefficients, a 10-geo drift panel takes 210 leapfrog
+  steps per draw, and 31 in these coordinates, as many as the static model
+  (``benchmarks/KINDS.md``).
 - **How** (:func:`frame`, numpy, once per panel shape). The centred basis is factored
   ``phi_c = U M`` (thin SVD, ``U`` orthonormal on the history). The coefficients' prior
   covariance ``M diag(psd) M'`` at the prior's median length scale is diagonalised
@@ -84,7 +85,7 @@ Centring from the data
 Non-centred coefficients suit directions the data barely measure. Where the data pin a
 direction down, its unit normal and the amplitude ``eta`` trade off along a funnel, and
 ``eta`` mixes slowly (R-hat 1.039 on ``tv_intercept_eta`` on the 10-geo drift panel).
-The baseline's directions are therefore sampled partly centred, with the weight of
+Every process's directions are therefore sampled partly centred, with the weight of
 Gorinova, Moore & Hoffman (2020) that :mod:`bayes_mmm.centring` uses for the geo
 hierarchy: ``z ~ Normal(0, r**w)`` and ``e = z / r**w``, where ``r = tau / s`` and
 ``w = tau**2 / (tau**2 + s**2)``.
@@ -105,6 +106,11 @@ in proportion to the contribution there. Its ``s`` comes from each date's precis
 ``sum_g (contribution[t, g] / sigma_g)**2``, weighted by the direction's squared values,
 with the contributions estimated once before sampling
 (``bayes_mmm.centring.process_contributions``).
+
+On 10-geo panels at the defaults, time-varying fits of static truths converge (3 of 3
+seeds and the demo panel); fits of drifting truths do not yet (R-hat 1.016–1.036 on
+three seeds). There the media amplitude's posterior is as wide as its mean and the
+chains cross it slowly (``benchmarks/KINDS.md``), and ``bm.fit`` says so.
 """
 
 from __future__ import annotations

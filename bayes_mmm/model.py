@@ -317,11 +317,9 @@ def _graph_media(stack: np.ndarray, rf: RFDesign | None):
 
 
 def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, packed: dict) -> dict:
-    """Every sampled parameter but the level and mediator ones (inside a model context):
-    baseline terms, adstock, saturation, events, the time-varying processes and the
-    coefficients ``beta``, and the noise ``sigma`` when a process needs it first.
-    ``packed``: :func:`_graph_inputs`' graph data (its ``centring``, dims (geo, channel),
-    are the hierarchy's centring weights)."""
+    """Every sampled parameter but the level and mediator ones (inside a model context),
+    ``sigma`` only where a time-varying process needs it first. ``packed``: the graph data
+    of :func:`_graph_inputs` (``centring``: the hierarchy's weights, dims (geo, channel))."""
     weights = packed.get("centring")
     params = {}
     if spec.trend:
@@ -338,8 +336,7 @@ def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, packed: di
         params[name] = _transform_prior(spec, name).create_variable(name)
     if design.events is not None:
         params["event_coef"] = _event_coefficients(spec, len(data.geos))
-    if spec.time_varying_intercept or spec.time_varying_media:
-        # the noise scale first: it sets how centred the processes are sampled
+    if spec.time_varying_intercept or spec.time_varying_media:  # sigma sets their centring
         params["sigma"] = spec.prior("sigma").create_variable("sigma")
     if spec.time_varying_intercept:
         params["tv_intercept"] = hsgp.tv_intercept(spec, data.n_dates, params["sigma"])
@@ -371,8 +368,7 @@ def _expected_target(data: MMMData, spec: ModelSpec, tensors: Design, params: di
 
 
 def _target_likelihood(spec: ModelSpec, mu, observed, sigma=None) -> None:
-    """The observed scaled target ``y`` (dims (date, geo)) around ``mu``, with noise
-    ``sigma`` (dims (geo,)), created here unless the baseline process made it first."""
+    """The scaled target ``y`` (dims (date, geo)) around ``mu``; ``sigma`` made here if None."""
     if sigma is None:
         sigma = spec.prior("sigma").create_variable("sigma")
     if spec.likelihood == "normal":
