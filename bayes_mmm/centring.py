@@ -104,13 +104,8 @@ def process_contributions(data: MMMData, spec: ModelSpec) -> np.ndarray:
     """
     spec = spec.for_channels(data.channels)
     names, index = spec.media_processes(data.channels)
-    b, se = geo_regressions(data, spec)
-    mu_prior, sigma_prior = _hyperprior(spec)
-    beta = np.full(b.shape, np.exp(mu_prior[0]))
-    for c in range(b.shape[1]):
-        ok = np.isfinite(se[:, c])
-        if ok.sum() >= 2:
-            beta[ok, c] = np.exp(_grid_posterior(b[ok, c], se[ok, c], mu_prior, sigma_prior)[0])
+    log_beta, _ = _shrunk_log_beta(*geo_regressions(data, spec), spec)
+    beta = np.exp(np.where(np.isnan(log_beta), _hyperprior(spec)[0][0], log_beta))
     unit = unit_responses(data, spec) * beta[None, :, :]
     out = np.zeros((*unit.shape[:2], len(names)))
     for c, k in enumerate(index):
@@ -244,18 +239,26 @@ def relative_errors(b: np.ndarray, se: np.ndarray, spec: ModelSpec):
     sigma : ndarray, dims (channel,)
         The posterior root-mean-square of ``sigma``.
     """
-    n_channel = b.shape[1]
+    log_beta, sigma = _shrunk_log_beta(b, se, spec)
     s = np.full(b.shape, np.inf)
-    sigma = np.zeros(n_channel)
-    mu_prior, sigma_prior = _hyperprior(spec)
-    for c in range(n_channel):
-        ok = np.isfinite(se[:, c])
-        if ok.sum() < 2:
-            sigma[c] = SIGMA_FLOOR
-            continue
-        log_beta, sigma[c] = _grid_posterior(b[ok, c], se[ok, c], mu_prior, sigma_prior)
-        s[ok, c] = se[ok, c] / np.exp(log_beta)
+    ok = np.isfinite(log_beta)
+    s[ok] = se[ok] / np.exp(log_beta[ok])
     return s, sigma
+
+
+def _shrunk_log_beta(b: np.ndarray, se: np.ndarray, spec: ModelSpec):
+    """Each cell's posterior mean ``log beta`` under the model's hierarchy (dims (geo,
+    channel), NaN where the geo's data cannot measure it or the channel has fewer than two
+    measurable geos) and each channel's posterior root-mean-square ``sigma`` (``SIGMA_FLOOR``
+    for those channels), from :func:`_grid_posterior`."""
+    log_beta = np.full(b.shape, np.nan)
+    sigma = np.full(b.shape[1], SIGMA_FLOOR)
+    mu_prior, sigma_prior = _hyperprior(spec)
+    for c in range(b.shape[1]):
+        ok = np.isfinite(se[:, c])
+        if ok.sum() >= 2:
+            log_beta[ok, c], sigma[c] = _grid_posterior(b[ok, c], se[ok, c], mu_prior, sigma_prior)
+    return log_beta, sigma
 
 
 MU_GRID, SIGMA_GRID, NODES = 41, 40, 24

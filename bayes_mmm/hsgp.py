@@ -115,6 +115,7 @@ chains cross it slowly (``benchmarks/KINDS.md``), and ``bm.fit`` says so.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,7 +128,8 @@ from bayes_mmm.transforms import graph_data
 
 M_MIN, M_MAX = 8, 40
 #: Directions of the centred basis with less than this share of the largest direction's
-#: prior variance, at the prior's 5% length scale, are dropped (:func:`frame`).
+#: prior variance at each of the prior's 5%, 50% and 95% length scales are dropped
+#: (:func:`frame`).
 FRAME_TOL = 1e-10
 #: Jitter on the coefficients' prior covariance, relative to its largest diagonal term.
 JITTER = 1e-9
@@ -197,8 +199,12 @@ def _hsgp(b: Basis, n_dates: int, ls):
     return gp.prior_linearized(np.arange(n_dates, dtype=float)[:, None])
 
 
+@functools.lru_cache(maxsize=8)
 def frame(n_dates: int, l_max: int) -> Frame:
-    """The history-aligned coordinates of the processes over ``n_dates`` periods."""
+    """The history-aligned coordinates of the processes over ``n_dates`` periods.
+
+    Remembered per panel shape: a model with both processes, and every fold of a
+    cross-validation or refit of one shape, shares one (its arrays are read-only)."""
     b = basis(n_dates, l_max)
     quantiles = b.floor * (1.0 + stats.gamma.ppf([0.05, 0.5, 0.95], LS_SHAPE, scale=1.0 / LS_RATE))
     phi = np.asarray(_hsgp(b, n_dates, quantiles[1])[0].eval())
@@ -210,7 +216,10 @@ def frame(n_dates: int, l_max: int) -> Frame:
     load = w.T @ m  # (directions, m)
     var = psd @ (load**2).T  # (quantile, direction)
     keep = (var >= FRAME_TOL * var.max(axis=1, keepdims=True)).any(axis=0)
-    return Frame(values=u @ w[:, keep], loadings=load[keep])
+    values, loadings = u @ w[:, keep], load[keep]
+    values.setflags(write=False)
+    loadings.setflags(write=False)
+    return Frame(values=values, loadings=loadings)
 
 
 def latent_processes(name: str, n_dates: int, l_max: int, eta, ls_excess, dim: str, precision=None):

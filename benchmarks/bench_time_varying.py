@@ -99,15 +99,16 @@ def conditioning(fit) -> dict:
 
 
 def amplitudes_at_divergences(fit) -> dict:
-    """Each HSGP amplitude's posterior median and its values at the divergent draws."""
+    """Each HSGP amplitude's posterior median and its values at the divergent draws (the
+    largest over processes where each process has its own)."""
     post, sample_stats = fit.idata["posterior"], fit.idata["sample_stats"]
     div = sample_stats["diverging"].values.reshape(-1).astype(bool)
     out = {}
     for name in ("tv_intercept_eta", "tv_media_eta"):
         if name in post:
-            v = post[name].values.reshape(-1)
+            v = post[name].values.reshape(div.size, -1)  # (draw, process): one or per process
             out[f"{name}_median"] = round(float(np.median(v)), 4)
-            out[f"{name}_at_divergences"] = [round(float(x), 4) for x in v[div]]
+            out[f"{name}_at_divergences"] = [round(float(x), 4) for x in v[div].max(axis=1)]
     return out
 
 
