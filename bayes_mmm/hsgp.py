@@ -121,6 +121,7 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pytensor.tensor.slinalg import solve_triangular
 from scipy import stats
 
 from bayes_mmm.spec import TV_FLOOR_LAGS, ModelSpec
@@ -222,7 +223,41 @@ def frame(n_dates: int, l_max: int) -> Frame:
     return Frame(values=values, loadings=loadings)
 
 
-def latent_processes(name: str, n_dates: int, l_max: int, eta, ls_excess, dim: str, precision=None):
+def residual_information(spec: ModelSpec, contribution: np.ndarray, design) -> np.ndarray:
+    """How much each media process's directions are measured beyond what the additive
+    terms can copy, dims (tv_process_basis, geo, tv_process): ``‖(I - P) (c_gp ·
+    v_j)‖²``, with ``c_gp`` the process's contribution in geo ``g`` (date,
+    ``bayes_mmm.centring.process_contributions``), ``v_j`` direction ``j`` of
+    :func:`frame` and ``P`` the projection onto the level, the trend or the baseline
+    process's directions, and the seasonality (``design``: the model's design).
+
+    An always-on channel's smooth multiplier moves the target by a smooth curve that
+    these terms copy. What the data measure of the multiplier is what they cannot copy,
+    so the media processes' centring (module docstring) divides it by each geo's noise.
+    """
+    n_dates = contribution.shape[0]
+    fr = frame(n_dates, spec.l_max)
+    cols = [np.ones((n_dates, 1)), np.asarray(design.fourier).reshape(n_dates, -1)]
+    cols.append(
+        fr.values if spec.time_varying_intercept else np.reshape(design.trend, (n_dates, -1))[:, :1]
+    )
+    q, _ = np.linalg.qr(np.concatenate(cols, axis=1))
+    x = contribution[:, None] * fr.values[:, :, None, None]  # (date, k, geo, process)
+    resid = x - np.einsum("tq,sq,skgp->tkgp", q, q, x)
+    return (resid**2).sum(axis=0)
+
+
+def latent_processes(
+    name: str,
+    n_dates: int,
+    l_max: int,
+    eta,
+    ls_excess,
+    dim: str,
+    precision=None,
+    shift=None,
+    info: bool = False,
+):
     """A batch of centred Matérn-5/2 HSGPs over the history (inside a model context).
 
     Sampled in the history-aligned coordinates of :func:`frame` (module docstring),
@@ -246,7 +281,12 @@ def latent_processes(name: str, n_dates: int, l_max: int, eta, ls_excess, dim: s
         The model dim that indexes the batch (``geo``, ``tv_process``).
     precision : tensor, dims (date, dim), optional
         How precisely the data measure each process at each date (one over the squared
-        standard error): for a geo's baseline ``1 / sigma**2``.
+        standard error): for a geo's baseline ``1 / sigma**2``. With ``info``, dims
+        (``{name}_basis``, dim): each direction's precision itself.
+    shift : tensor, dims (date, dim), optional
+        An additive curve the data cannot tell from the process (with ``precision``
+        only): each direction is then sampled net of it, by the direction's centring
+        weight (module docstring, "Shearing off the multiplier's confounds").
 
     Returns
     -------
@@ -273,20 +313,75 @@ def latent_processes(name: str, n_dates: int, l_max: int, eta, ls_excess, dim: s
     else:
         # tau / s per (direction, process): each direction's information is its squared
         # values' weighted sum of the dates' precisions
-        info = pt.dot(pt.as_tensor(fr.values**2).T, precision)
+        info = precision if info else pt.dot(pt.as_tensor(fr.values**2).T, precision)
         ratio = eta * pt.diag(chol)[:, None] * pt.sqrt(info)
-        scale = ratio ** (ratio**2 / (1.0 + ratio**2))  # (tau / s) ** w
-        unit = pm.Normal(f"{name}_z", 0.0, scale, dims=dims) / scale
+        weight = ratio**2 / (1.0 + ratio**2)
+        scale = ratio**weight  # (tau / s) ** w
+        if shift is None:
+            unit = pm.Normal(f"{name}_z", 0.0, scale, dims=dims) / scale
+        else:
+            # unit + x ~ Normal(x, 1): the shift in unit coordinates, by the weight
+            x = weight * solve_triangular(chol, pt.dot(values.T, shift), lower=True) / eta
+            unit = pm.Normal(f"{name}_z", x * scale, scale, dims=dims) / scale - x
     return eta * pt.dot(values, pt.dot(chol, unit))
 
 
-def tv_intercept(spec: ModelSpec, n_dates: int, sigma):
+def processes(spec: ModelSpec, channels, n_dates: int, params: dict, packed: dict) -> None:
+    """The time-varying parts of the model, added to ``params`` (inside a model context).
+
+    ``sigma`` first (it sets the processes' centring), then ``media_multiplier``, the
+    seasonality ``season`` and ``tv_intercept``, in that order: with a media process the
+    other two are sampled net of the multiplier's first-order effect (module docstring,
+    "Shearing off the multiplier's confounds"). ``packed``: the model's graph data
+    (``fourier``, dims (date, fourier); ``tv_media_contribution``).
+    """
+    params["sigma"] = sigma = spec.prior("sigma").create_variable("sigma")
+    effect = None  # the multiplier's first-order effect on the scaled target, (date, geo)
+    if spec.time_varying_media:
+        contribution = packed["tv_media_contribution"]
+        params["media_multiplier"], f = media_multiplier(
+            spec, channels, n_dates, sigma, packed["tv_media_information"]
+        )
+        effect = (contribution * f[:, None, :]).sum(axis=-1)
+    if spec.yearly_seasonality and spec.time_varying_media:
+        params["season"], seasonal = _season(spec, packed["fourier"], effect)
+        if effect is not None:
+            effect = effect - seasonal[:, None]
+    if spec.time_varying_intercept:
+        params["tv_intercept"] = tv_intercept(spec, n_dates, sigma, effect)
+
+
+def _season(spec: ModelSpec, fourier, effect):
+    """The seasonality coefficients ``season`` (dims (fourier,)) and the seasonal curve
+    (date,) the data cannot tell from the multiplier's ``effect`` (dims (date, geo)): the
+    least-squares fit of its mean over geos on ``fourier``.
+
+    Where the prior is a plain ``Normal`` the sampled variable is ``season_net = season +
+    that fit``, whose prior given the multiplier is ``Normal(mu + fit, sigma)``: the same
+    joint prior as ``season ~ Normal(mu, sigma)``. Otherwise (or without ``effect``) the
+    prior is used as it is and the curve is 0.
+    """
+    prior = spec.prior("season")
+    mu, sd = (prior.parameters.get(k) for k in ("mu", "sigma"))
+    plain = prior.distribution == "Normal" and all(
+        isinstance(v, int | float | np.ndarray) for v in (mu, sd)
+    )
+    if effect is None or not plain:
+        return prior.create_variable("season"), pt.zeros(fourier.shape[0])
+    fit = pt.linalg.solve(pt.dot(fourier.T, fourier), pt.dot(fourier.T, effect.mean(axis=1)))
+    net = pm.Normal("season_net", mu + fit, sd, dims=prior.dims)
+    return pm.Deterministic("season", net - fit, dims=prior.dims), pt.dot(fourier, fit)
+
+
+def tv_intercept(spec: ModelSpec, n_dates: int, sigma, effect=None):
     """The time-varying baseline ``tv_intercept`` (inside a model context).
 
     One process per geo with the shared hyperparameters ``tv_intercept_eta`` and
     ``tv_intercept_ls``, on the scaled target (a share of the geo's mean revenue), mean 0
     over the history. ``sigma`` (dims (geo,)), the observation noise of the scaled target,
-    sets how centred each direction is sampled (module docstring).
+    sets how centred each direction is sampled, and ``effect`` (dims (date, geo)), the
+    media multiplier's first-order effect left after the seasonality, what each geo's
+    process is sampled net of (module docstring).
 
     Returns
     -------
@@ -295,11 +390,13 @@ def tv_intercept(spec: ModelSpec, n_dates: int, sigma):
     eta = spec.prior("tv_intercept_eta").create_variable("tv_intercept_eta")
     excess = spec.prior("tv_intercept_ls").create_variable("tv_intercept_ls")
     precision = pt.broadcast_to(sigma[None, :] ** -2, (n_dates, sigma.shape[0]))
-    f = latent_processes("tv_intercept", n_dates, spec.l_max, eta, excess, "geo", precision)
+    f = latent_processes(
+        "tv_intercept", n_dates, spec.l_max, eta, excess, "geo", precision, shift=effect
+    )
     return pm.Deterministic("tv_intercept", f, dims=("date", "geo"))
 
 
-def media_multiplier(spec: ModelSpec, channels, n_dates: int, sigma, contribution):
+def media_multiplier(spec: ModelSpec, channels, n_dates: int, sigma, information):
     """The media multiplier ``media_multiplier`` (inside a model context).
 
     ``exp(f) / mean_t exp(f)`` for each process ``f`` of ``spec.media_processes`` (dim
@@ -316,16 +413,20 @@ def media_multiplier(spec: ModelSpec, channels, n_dates: int, sigma, contributio
 
     Returns
     -------
-    tensor, dims (date, channel)
+    multiplier : tensor, dims (date, channel)
+    f : tensor, dims (date, tv_process)
+        The processes, mean 0 over the history.
     """
     names, index = spec.media_processes(channels)
     pm.modelcontext(None).add_coord("tv_process", names)
     eta = spec.prior("tv_media_eta").create_variable("tv_media_eta")
     excess = spec.prior("tv_media_ls").create_variable("tv_media_ls")
-    precision = (contribution**2 / sigma[None, :, None] ** 2).sum(axis=1)
-    f = latent_processes("tv_media", n_dates, spec.l_max, eta, excess, "tv_process", precision)
+    info = (information / sigma[None, :, None] ** 2).sum(axis=1)
+    f = latent_processes(
+        "tv_media", n_dates, spec.l_max, eta, excess, "tv_process", info, info=True
+    )
     ef = pt.exp(f)
     mult = ef / ef.mean(axis=0, keepdims=True)
     full = pt.concatenate([mult, pt.ones((n_dates, 1))], axis=1)  # last column: static
     column = np.where(index < 0, len(names), index)
-    return pm.Deterministic("media_multiplier", full[:, column], dims=("date", "channel"))
+    return pm.Deterministic("media_multiplier", full[:, column], dims=("date", "channel")), f

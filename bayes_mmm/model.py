@@ -273,6 +273,9 @@ def _graph_inputs(data: MMMData, spec: ModelSpec, design: Design) -> tuple[Desig
         small["centring"] = weights
     if spec.time_varying_media:
         small["tv_media_contribution"] = process_contributions(data, spec)
+        small["tv_media_information"] = hsgp.residual_information(
+            spec, small["tv_media_contribution"], design
+        )
     packed = graph_data_pack(small, "model_data")
     dtype = "float32" if spec.use_float32(len(data.geos)) else "float64"
     stack, rf = _graph_media(design.stack.astype(dtype, copy=False), design.rf)
@@ -324,7 +327,7 @@ def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, packed: di
     params = {}
     if spec.trend:
         params["trend"] = spec.prior("trend").create_variable("trend")
-    if spec.yearly_seasonality:
+    if spec.yearly_seasonality and not spec.time_varying_media:
         params["season"] = spec.prior("season").create_variable("season")
     if design.weekday is not None:
         params["weekday"] = spec.prior("weekday").create_variable("weekday")
@@ -336,14 +339,8 @@ def _media_parameters(data: MMMData, spec: ModelSpec, design: Design, packed: di
         params[name] = _transform_prior(spec, name).create_variable(name)
     if design.events is not None:
         params["event_coef"] = _event_coefficients(spec, len(data.geos))
-    if spec.time_varying_intercept or spec.time_varying_media:  # sigma sets their centring
-        params["sigma"] = spec.prior("sigma").create_variable("sigma")
-    if spec.time_varying_intercept:
-        params["tv_intercept"] = hsgp.tv_intercept(spec, data.n_dates, params["sigma"])
-    if spec.time_varying_media:
-        params["media_multiplier"] = hsgp.media_multiplier(
-            spec, data.channels, data.n_dates, params["sigma"], packed["tv_media_contribution"]
-        )
+    if spec.time_varying_intercept or spec.time_varying_media:
+        hsgp.processes(spec, data.channels, data.n_dates, params, packed)
     pooling = spec.resolved_pooling(len(data.geos))
     params["beta"] = _channel_coefficients(
         spec, pooling, len(data.geos), group_index=_group_index(data), centring=weights

@@ -122,6 +122,33 @@ def test_prior_processes_are_centred_and_mean_one(panel):
     assert mult[..., panel.channels.index("tv")].std() > 0
 
 
+def test_seasonality_and_baseline_sampled_net_of_the_multiplier_keep_their_prior(panel):
+    """``season`` and ``tv_intercept`` are sampled net of the media multiplier's
+    first-order effect (a shear): given any multiplier their prior is unchanged. With the
+    multiplier's coordinates pinned far from 0, a shear that did not cancel would move
+    their prior means by the multiplier's effect."""
+    from pytensor.graph.replace import graph_replace
+
+    model = build_model(panel, TV.replace(time_varying_media=True))
+    assert {"season_net", "season"} <= set(model.named_vars)
+    k = model["tv_media_z"].shape.eval()
+    means = []
+    for z in (0.0, 3.0):
+        pinned = {model["tv_media_z"]: np.full(k, z), model["tv_media_eta"]: np.float64(0.5)}
+        season, base, net = graph_replace(
+            [model["season"], model["tv_intercept"], model["season_net"]],
+            {v: pm.math.constant(x, dtype=v.dtype) for v, x in pinned.items()},
+        )
+        s, b, n = pm.draw([season, base, net], draws=3000, random_seed=2)
+        np.testing.assert_allclose(s.std(axis=0), 0.2, rtol=0.06)  # the prior's sigma
+        means.append((s.mean(axis=0), b.mean(axis=0), n.mean(axis=0)))
+    for s, b, _ in means:
+        assert np.abs(s).max() < 0.02  # 0.2 / sqrt(3000) = 0.004 per coefficient
+        assert np.abs(b).max() < 0.02
+    # the sampled variable did move: the shear is not vacuous
+    assert np.abs(means[1][2] - means[0][2]).max() > 0.05
+
+
 # ---------------------------------------------------------------------- response
 def test_hold_last_repeats_the_last_period():
     x = np.arange(12.0).reshape(2, 3, 2)  # (sample, date, channel)
