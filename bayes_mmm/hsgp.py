@@ -101,16 +101,39 @@ the geometry moves. With ``r`` measured against ``s``, the funnel's first-order 
 left by a ``w`` that moves with ``tau`` is at most 0.45, against up to 2 for the
 non-centred form (``d log Var(z | data) / d log tau``).
 
-A media process multiplies its channels' contributions, so the data measure it at a date
-in proportion to the contribution there. Its ``s`` comes from each date's precision
-``sum_g (contribution[t, g] / sigma_g)**2``, weighted by the direction's squared values,
-with the contributions estimated once before sampling
+A media process multiplies its channels' contributions, so the data measure it in
+proportion to the contribution, less what the additive terms can copy (next section):
+its ``s`` comes from ``sum_g residual_information[j, g] / sigma_g**2``, with the
+contributions estimated once before sampling
 (``bayes_mmm.centring.process_contributions``).
 
-On 10-geo panels at the defaults, time-varying fits of static truths converge (3 of 3
-seeds and the demo panel); fits of drifting truths do not yet (R-hat 1.016–1.036 on
-three seeds). There the media amplitude's posterior is as wide as its mean and the
-chains cross it slowly (``benchmarks/KINDS.md``), and ``bm.fit`` says so.
+Shearing off the multiplier's confounds
+---------------------------------------
+A multiplier ``exp(f)`` on an always-on channel moves the target by about
+``contribution · f``, a smooth curve that the seasonality and each geo's baseline
+process can copy. The data pin the sum, not the parts: on a 10-geo drift panel the
+posterior correlation of the geos' mean baseline coordinate with the multiplier's was
+-0.88 to -0.95 in the leading directions, and of ``season[cos_1]`` with one multiplier
+direction 0.93. A diagonal mass matrix crosses such ridges slowly. So, with a media
+process:
+
+- the seasonality is sampled as ``season_net = season + fit``, where ``fit`` is the
+  least-squares fit on the Fourier terms of the geos' mean ``effect = sum_p
+  contribution[:, :, p] · f_p`` (:func:`_season`); its prior given ``f`` is
+  ``Normal(mu + fit, sigma)``, so the joint prior is unchanged;
+- each geo's baseline process is sampled net of what is left of ``effect`` in that geo,
+  projected on the process's directions and scaled by each direction's centring weight
+  (``shift`` of :func:`latent_processes`): ``unit + x ~ Normal(x, 1)``, again the same
+  prior;
+- a media process's centring weight is computed from what the data measure of it beyond
+  what these terms copy (:func:`residual_information`), not from its whole contribution:
+  on that panel 1.5% of it.
+
+Each is a change of variables with unit Jacobian given the other parameters, so the
+model is unchanged
+(``tests/test_time_varying.py::test_seasonality_and_baseline_sampled_net_of_the_multiplier_keep_their_prior``).
+Measured effect: ``benchmarks/KINDS.md``, "Time-varying baseline and media against the
+static model".
 """
 
 from __future__ import annotations
@@ -238,9 +261,10 @@ def residual_information(spec: ModelSpec, contribution: np.ndarray, design) -> n
     n_dates = contribution.shape[0]
     fr = frame(n_dates, spec.l_max)
     cols = [np.ones((n_dates, 1)), np.asarray(design.fourier).reshape(n_dates, -1)]
-    cols.append(
-        fr.values if spec.time_varying_intercept else np.reshape(design.trend, (n_dates, -1))[:, :1]
-    )
+    if spec.time_varying_intercept:
+        cols.append(fr.values)
+    elif spec.trend:
+        cols.append(np.reshape(design.trend, (n_dates, -1))[:, :1])
     q, _ = np.linalg.qr(np.concatenate(cols, axis=1))
     x = contribution[:, None] * fr.values[:, :, None, None]  # (date, k, geo, process)
     resid = x - np.einsum("tq,sq,skgp->tkgp", q, q, x)
@@ -333,7 +357,7 @@ def processes(spec: ModelSpec, channels, n_dates: int, params: dict, packed: dic
     seasonality ``season`` and ``tv_intercept``, in that order: with a media process the
     other two are sampled net of the multiplier's first-order effect (module docstring,
     "Shearing off the multiplier's confounds"). ``packed``: the model's graph data
-    (``fourier``, dims (date, fourier); ``tv_media_contribution``).
+    (``fourier``, dims (date, fourier); ``tv_media_contribution``, ``tv_media_information``).
     """
     params["sigma"] = sigma = spec.prior("sigma").create_variable("sigma")
     effect = None  # the multiplier's first-order effect on the scaled target, (date, geo)
@@ -405,11 +429,9 @@ def media_multiplier(spec: ModelSpec, channels, n_dates: int, sigma, information
     effect over the history and the multiplier only moves it in time, so the two do not
     trade off.
 
-    ``sigma`` (dims (geo,)) and ``contribution`` (dims (date, geo, tv_process), each
-    process's typical contribution to the scaled target,
-    ``bayes_mmm.centring.process_contributions``) set how centred each direction is
-    sampled: ``f`` moves the expected target by about ``contribution · f``, so the data
-    measure it at a date with precision ``sum_g (contribution / sigma)**2``.
+    ``sigma`` (dims (geo,)) and ``information`` (dims (tv_media_basis, geo, tv_process),
+    :func:`residual_information`) set how centred each direction is sampled: the data
+    measure direction ``j`` with precision ``sum_g information[j, g] / sigma_g**2``.
 
     Returns
     -------

@@ -77,7 +77,8 @@ Here:
     multiplier only redistributes that effect in time, so the two do not trade off (a
     multiplier free in level would make ``beta · c`` and ``c`` the same model for any
     ``c``). Both have length-scale floors of several adstock windows so they cannot absorb
-    the media's own week-to-week shape.
+    the media's own week-to-week shape. With a media process, ``season`` and
+    ``tv_intercept`` are sampled net of the multiplier's effect (same prior; ``hsgp``).
 
 The deterministic ``channel_contribution`` (target units) is part of the graph for users
 who want it from PyMC, but ``fit`` does not store it: analysis recomputes it from the
